@@ -1,0 +1,256 @@
+"""Catalog services: register providers and datasets, list them, and turn uploads into versions.
+
+Each state change writes exactly one audit event in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from sandbox.audit.canonical import canonical_json
+from sandbox.audit.chain import utc_now_iso
+from sandbox.catalog.spec import dataset_to_dict, parse_catalog, parse_dataset
+from sandbox.context import PlatformContext
+from sandbox.domain.catalog import Catalog, Dataset
+from sandbox.domain.errors import CatalogError, IngestRejected, NotFoundError
+from sandbox.store import catalog_repo as repo
+from sandbox.store.models import (
+    CodeTableRow,
+    DatasetColumnRow,
+    DatasetRow,
+    DatasetVersionRow,
+    ProviderRow,
+    QuarantineRow,
+)
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    catalog: Catalog
+    files: dict[str, Path]  # dataset id -> data file named next to the catalog, when given
+    as_of: str | None
+
+
+def read_catalog_file(path: Path) -> CatalogFile:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(f"目录文件 {path} 不存在", f"catalog file {path} does not exist") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CatalogError(
+            f"目录文件 {path} 无法解析：{exc}", f"catalog file {path} cannot be parsed: {exc}"
+        ) from None
+    catalog = parse_catalog(document)
+    files = {
+        entry["id"]: (path.parent / entry["file"]).resolve()
+        for entry in document.get("datasets") or []
+        if isinstance(entry, dict) and entry.get("file")
+    }
+    as_of = document.get("as_of")
+    return CatalogFile(catalog, files, str(as_of) if as_of else None)
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    providers_added: list[str]
+    datasets_added: list[str]
+    datasets_unchanged: list[str]
+    code_tables_added: list[str]
+
+
+def load_catalog(ctx: PlatformContext, catalog: Catalog) -> LoadSummary:
+    """Register a catalog. Identical re-registration is a no-op; a changed one is refused."""
+    providers_added, added, unchanged, tables_added = [], [], [], []
+    with ctx.transaction() as session:
+        for provider in catalog.providers:
+            if repo.get_provider(session, provider.id) is None:
+                session.add(ProviderRow(id=provider.id, name=provider.name, kind=provider.kind,
+                                        contact=provider.contact, created_at=utc_now_iso()))  # fmt: skip
+                ctx.audit(session, "provider.registered", "provider", provider.id, name=provider.name)
+                providers_added.append(provider.id)
+        for name, values in catalog.code_tables.items():
+            existing = repo.get_code_table(session, name)
+            values_json = canonical_json(list(values))
+            if existing is None:
+                session.add(CodeTableRow(name=name, values_json=values_json, created_at=utc_now_iso()))
+                ctx.audit(session, "code_table.registered", "code_table", name, size=len(values))
+                tables_added.append(name)
+            elif existing.values_json != values_json:
+                raise CatalogError(
+                    f"代码表 {name} 已登记且内容不同",
+                    f"code table {name} is already registered with different values",
+                )
+        session.flush()
+        for dataset in catalog.datasets:
+            spec = canonical_json(dataset_to_dict(dataset))
+            digest = hashlib.sha256(spec.encode()).hexdigest()
+            existing = repo.get_dataset(session, dataset.id)
+            if existing is not None:
+                if existing.spec_sha256 != digest:
+                    raise CatalogError(
+                        f"数据集 {dataset.id} 已登记，且登记内容不同（重复的数据集）",
+                        f"dataset {dataset.id} is already registered with a different definition (duplicate dataset)",
+                    )
+                unchanged.append(dataset.id)
+                continue
+            if repo.get_provider(session, dataset.provider) is None:
+                raise CatalogError(
+                    f"数据集 {dataset.id}：数据提供单位 {dataset.provider} 未登记",
+                    f"dataset {dataset.id}: provider {dataset.provider} is not registered",
+                )
+            row = DatasetRow(
+                id=dataset.id, title=dataset.title, provider_id=dataset.provider,
+                update_cycle=dataset.update_cycle.value, grade=dataset.grade.value,
+                spec_json=spec, spec_sha256=digest, created_at=utc_now_iso(),
+            )  # fmt: skip
+            row.columns = [
+                DatasetColumnRow(
+                    position=i,
+                    name=c.name,
+                    title=c.title,
+                    type=c.type.value,
+                    role=c.role.value,
+                    pii=c.pii.value,
+                    grade=c.grade.value,
+                    personal_info=c.personal_info.value,
+                    required=c.required,
+                )  # fmt: skip
+                for i, c in enumerate(dataset.columns)
+            ]
+            session.add(row)
+            ctx.audit(session, "dataset.registered", "dataset", dataset.id,
+                      provider=dataset.provider, spec_sha256=digest, columns=len(dataset.columns))  # fmt: skip
+            added.append(dataset.id)
+    return LoadSummary(providers_added, added, unchanged, tables_added)
+
+
+def get_dataset(ctx: PlatformContext, dataset_id: str) -> Dataset:
+    with ctx.sessions() as session:
+        row = repo.get_dataset(session, dataset_id)
+        if row is None:
+            raise NotFoundError(f"数据集 {dataset_id} 未登记", f"dataset {dataset_id} is not registered")
+        return parse_dataset(json.loads(row.spec_json))
+
+
+def version_path(ctx: PlatformContext, version: DatasetVersionRow) -> Path:
+    return ctx.settings.raw_dir / version.path
+
+
+def ingest(ctx: PlatformContext, dataset_id: str, files: list[Path]) -> DatasetVersionRow:
+    """Validate uploads and publish them as the dataset's next immutable raw version.
+
+    The version directory appears by atomic rename only after its files are complete; a refused
+    upload is copied to quarantine, recorded and audited, and the error is raised to the caller.
+    """
+    from sandbox.catalog.ingest import ingest_files  # Arrow/Spark machinery, loaded only when ingesting
+
+    dataset = get_dataset(ctx, dataset_id)
+    missing = [str(f) for f in files if not Path(f).is_file()]
+    if not files or missing:
+        raise IngestRejected(
+            f"找不到上传文件：{', '.join(missing) or '（未给出文件）'}",
+            f"upload file(s) not found: {', '.join(missing) or '(none given)'}",
+            reason="missing_file",
+        )
+    with ctx.sessions() as session:
+        number = repo.next_version_number(session, dataset_id)
+    relative = f"{dataset_id}/v{number:04d}"
+    target = ctx.settings.raw_dir / relative
+    try:
+        converted = ingest_files(
+            dataset,
+            [Path(f) for f in files],
+            target_dir=target,
+            quarantine_root=ctx.settings.quarantine_dir,
+            work_dir=ctx.settings.work_dir,
+            spark_factory=lambda: _spark(ctx),
+            spark_threshold_bytes=ctx.settings.ingest_spark_threshold_bytes,
+        )
+    except IngestRejected as err:
+        _record_rejection(ctx, dataset_id, err)
+        raise
+    try:
+        with ctx.transaction() as session:
+            version = DatasetVersionRow(
+                dataset_id=dataset_id, version=number, path=relative, row_count=converted.row_count,
+                schema_hash=converted.schema_hash, content_sha256=converted.content_sha256,
+                duplicate_key_count=converted.duplicate_key_count, engine=converted.engine,
+                sources_json=canonical_json(converted.sources), created_by=ctx.actor, created_at=utc_now_iso(),
+            )  # fmt: skip
+            session.add(version)
+            ctx.audit(session, "dataset.version_created", "dataset_version", f"{dataset_id}@v{number}",
+                      rows=converted.row_count, schema_hash=converted.schema_hash,
+                      content_sha256=converted.content_sha256, engine=converted.engine)  # fmt: skip
+    except BaseException:
+        # The record did not commit: withdraw the directory so no unrecorded version is left behind.
+        _withdraw(target, ctx.settings.work_dir)
+        raise
+    return version
+
+
+def _withdraw(target: Path, work_dir: Path) -> None:
+    if target.exists():
+        trash = work_dir / f"withdrawn-{uuid.uuid4().hex[:8]}"
+        target.rename(trash)
+        for path in trash.rglob("*"):
+            path.chmod(0o644)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _record_rejection(ctx: PlatformContext, dataset_id: str, err: IngestRejected) -> None:
+    relative = (
+        str(Path(err.quarantine_path).resolve().relative_to(ctx.settings.quarantine_dir.resolve()))
+        if err.quarantine_path
+        else ""
+    )
+    with ctx.transaction() as session:
+        session.add(
+            QuarantineRow(
+                dataset_id=dataset_id,
+                path=relative,
+                reason=err.reason,
+                detail_json=canonical_json(err.as_dict()),
+                created_by=ctx.actor,
+                created_at=utc_now_iso(),
+            )  # fmt: skip
+        )
+        ctx.audit(session, "dataset.upload_quarantined", "dataset", dataset_id, reason=err.reason,
+                  file=err.file, line=err.line, column=err.column, quarantine=relative)  # fmt: skip
+
+
+def _spark(ctx: PlatformContext):
+    from sandbox.engines.spark import spark_from_settings
+
+    return spark_from_settings(ctx.settings)
+
+
+@dataclass(frozen=True)
+class DatasetOverview:
+    dataset: Dataset
+    provider_name: str
+    versions: list[DatasetVersionRow]
+    quarantined: list[QuarantineRow]
+
+
+def list_datasets(ctx: PlatformContext) -> list[tuple[DatasetRow, DatasetVersionRow | None]]:
+    with ctx.sessions() as session:
+        return [(row, repo.latest_version(session, row.id)) for row in repo.list_datasets(session)]
+
+
+def show_dataset(ctx: PlatformContext, dataset_id: str) -> DatasetOverview:
+    dataset = get_dataset(ctx, dataset_id)
+    with ctx.sessions() as session:
+        provider = repo.get_provider(session, dataset.provider)
+        return DatasetOverview(
+            dataset,
+            provider.name if provider else dataset.provider,
+            repo.versions(session, dataset_id),
+            repo.quarantined(session, dataset_id),
+        )

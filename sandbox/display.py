@@ -1,0 +1,13 @@
+"""Presentation helpers shared by the faces: times are stored in UTC and shown in Asia/Shanghai."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai_time(utc_iso: str) -> str:
+    moment = datetime.fromisoformat(utc_iso.replace("Z", "+00:00"))
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")

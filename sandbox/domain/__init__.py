@@ -1,0 +1,1 @@
+"""Plain dataclasses, enums and state machines. Imports nothing else of Shuyu's and does no I/O."""

@@ -1,0 +1,98 @@
+"""One exception hierarchy with stable codes and bilingual messages.
+
+Every error a user can see carries a stable ``code`` plus a Simplified Chinese and an English
+message. Errors that may leave production must never carry data values; the classes here only
+format what their callers hand them, so callers on the production side pass names, not values.
+"""
+
+from __future__ import annotations
+
+
+class ShuyuError(Exception):
+    """Base of every user-facing error: ``code``, ``zh`` and ``en``."""
+
+    code = "E000"
+
+    def __init__(self, zh: str, en: str, *, code: str | None = None) -> None:
+        self.zh = zh
+        self.en = en
+        if code:
+            self.code = code
+        super().__init__(f"[{self.code}] {zh} / {en}")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "zh": self.zh, "en": self.en}
+
+
+class ConfigError(ShuyuError):
+    code = "E100"
+
+
+class CatalogError(ShuyuError):
+    """A catalog entry is malformed, unknown or duplicated."""
+
+    code = "E200"
+
+
+class NotFoundError(ShuyuError):
+    code = "E201"
+
+
+class IngestRejected(ShuyuError):
+    """An upload was refused; the file is kept in quarantine with this reason.
+
+    ``reason`` is a stable machine-readable slug (``undecodable``, ``schema_mismatch``,
+    ``corrupt_file``, ``empty``, ``duplicate_keys``, ``type_mismatch``, ...); ``file``,
+    ``line`` and ``column`` locate the problem where known.
+    """
+
+    code = "E300"
+
+    def __init__(
+        self,
+        zh: str,
+        en: str,
+        *,
+        reason: str,
+        file: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.file = file
+        self.line = line
+        self.column = column
+        self.quarantine_path: str | None = None
+        super().__init__(zh, en)
+
+    def as_dict(self) -> dict:
+        return {
+            **super().as_dict(),
+            "reason": self.reason,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "quarantine_path": self.quarantine_path,
+        }
+
+
+class AuditError(ShuyuError):
+    code = "E400"
+
+
+class AuditChainBroken(AuditError):
+    code = "E401"
+
+
+class IllegalTransition(ShuyuError):
+    code = "E500"
+
+
+class PermissionDenied(ShuyuError):
+    code = "E600"
+
+
+class HomeError(ShuyuError):
+    """The sandbox home is missing, uninitialised, or not safe to overwrite."""
+
+    code = "E700"

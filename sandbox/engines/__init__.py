@@ -1,0 +1,1 @@
+"""Spark session and Ray connection factories: the only place engines are built."""

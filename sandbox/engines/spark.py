@@ -1,0 +1,50 @@
+"""The one Spark session factory.
+
+Binds to loopback (``SPARK_LOCAL_IP=127.0.0.1``), keeps scratch files under the sandbox home,
+and turns off the UI: nothing Shuyu starts listens on a public interface.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+
+def spark_session(
+    master: str = "local[*]",
+    *,
+    app_name: str = "shuyu",
+    driver_memory: str = "2g",
+    local_dir: Path | None = None,
+    extra_conf: dict[str, str] | None = None,
+) -> SparkSession:
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.parquet.compression.codec", "zstd")
+    )
+    if local_dir is not None:
+        local_dir.mkdir(parents=True, exist_ok=True)
+        builder = builder.config("spark.local.dir", str(local_dir))
+    for key, value in (extra_conf or {}).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def spark_from_settings(settings) -> SparkSession:
+    return spark_session(
+        settings.spark_master,
+        driver_memory=settings.spark_driver_memory,
+        local_dir=settings.work_dir / "spark",
+    )

@@ -1,0 +1,1 @@
+"""Metadata store: SQLAlchemy models, repositories, Alembic migrations, key material."""

@@ -1,0 +1,63 @@
+"""Shared fixtures: a platform context on a fresh home, on SQLite or on PostgreSQL.
+
+PostgreSQL runs use their own schema (``search_path``), created and dropped per test, so
+concurrent runs on one server never collide.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sandbox.context import PlatformContext
+from sandbox.settings import Settings
+
+PG_URL = os.environ.get("SANDBOX_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    schema = f"shuyu_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def make_context(
+    home: Path, *, database_url: str | None = None, schema: str | None = None
+) -> PlatformContext:
+    settings = Settings(home=home, database_url=database_url)
+    ctx = PlatformContext(settings, actor="tester", schema=schema)
+    ctx.init_home()
+    return ctx
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ctx(request, tmp_path) -> Iterator[PlatformContext]:
+    """A freshly initialised platform, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        context = make_context(tmp_path / "home")
+    else:
+        schema = request.getfixturevalue("pg_schema")
+        context = make_context(tmp_path / "home", database_url=PG_URL, schema=schema)
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_ctx(tmp_path) -> Iterator[PlatformContext]:
+    context = make_context(tmp_path / "home")
+    yield context
+    context.engine.dispose()
