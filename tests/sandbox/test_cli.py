@@ -1,0 +1,73 @@
+"""The `sandbox` command as a user runs it: bilingual errors, exit codes, audit verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from sandbox.cli import app
+
+MINI = Path(__file__).parents[1] / "fixtures" / "mini_catalog.yaml"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("SANDBOX_HOME", str(home))
+    monkeypatch.delenv("SANDBOX_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "220")
+    return home
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_commands_refuse_an_uninitialised_home(home):
+    result = run("catalog", "list")
+    assert result.exit_code == 2
+    assert "尚未初始化" in result.output and "not initialised" in result.output
+
+
+def test_init_load_list_show_verify(home):
+    assert run("init").exit_code == 0
+    assert (home / "secrets" / "platform.key").exists()
+    result = run("catalog", "load", str(MINI))
+    assert result.exit_code == 0, result.output
+    listing = run("catalog", "list")
+    assert "people" in listing.output and "disability" in listing.output
+    shown = run("catalog", "show", "people")
+    assert "公民身份号码" in shown.output and "cn_resident_id" in shown.output
+    verified = run("audit", "verify")
+    assert verified.exit_code == 0 and "intact" in verified.output
+    log = run("audit", "log")
+    assert "dataset.registered" in log.output
+
+
+def test_bad_catalog_is_a_bilingual_error(home, tmp_path):
+    run("init")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        MINI.read_text(encoding="utf-8").replace(
+            "role: quasi_id, code_table: gender", "role: qid, code_table: gender"
+        ),
+        encoding="utf-8",
+    )
+    result = run("catalog", "load", str(bad))
+    assert result.exit_code == 2
+    assert "未知角色 'qid'" in result.output and "unknown role 'qid'" in result.output
+
+
+def test_audit_verify_fails_after_tampering(home):
+    run("init")
+    run("catalog", "load", str(MINI))
+    engine = create_engine(f"sqlite:///{home / 'shuyu.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
+    engine.dispose()
+    result = run("audit", "verify")
+    assert result.exit_code == 1
+    assert "event 2" in result.output
