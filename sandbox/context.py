@@ -48,12 +48,21 @@ class PlatformContext:
     def transaction(self):
         return transaction(self.sessions)
 
-    def audit(self, session: Session, action: str, object_type: str, object_id: str, **details: Any):
+    def audit(
+        self,
+        session: Session,
+        action: str,
+        object_type: str,
+        object_id: str,
+        *,
+        actor: str | None = None,
+        **details: Any,
+    ):
         """The one function every state change goes through to be audited."""
         return audit.record(
             session,
             self.keys.get(PLATFORM_KEY),
-            actor=self.actor,
+            actor=actor or self.actor,
             action=action,
             object_type=object_type,
             object_id=object_id,

@@ -44,5 +44,7 @@ def event_hash(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def head_signature(key: bytes, seq: int, hash_: str) -> str:
-    return hmac.new(key, f"{seq}:{hash_}".encode(), hashlib.sha256).hexdigest()
+def head_signature(key: bytes, seq: int, hash_: str, base_seq: int = 0, base_hash: str = GENESIS) -> str:
+    """HMAC over the chain's both ends: where it starts (after a purge) and where it ends."""
+    message = f"{base_seq}:{base_hash}:{seq}:{hash_}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

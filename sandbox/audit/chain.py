@@ -77,11 +77,16 @@ def record(
             hash=digest,
         )
     )
-    signature = head_signature(key, seq, digest)
     if head is None:
-        session.add(AuditHeadRow(id=_HEAD_ID, seq=seq, hash=digest, signature=signature))
+        signature = head_signature(key, seq, digest)
+        session.add(
+            AuditHeadRow(
+                id=_HEAD_ID, seq=seq, hash=digest, signature=signature, base_seq=0, base_hash=GENESIS
+            )
+        )
     else:
-        head.seq, head.hash, head.signature = seq, digest, signature
+        head.seq, head.hash = seq, digest
+        head.signature = head_signature(key, seq, digest, head.base_seq, head.base_hash)
     session.flush()
     return AuditEvent(seq, ts, actor, action, object_type, str(object_id), details or {}, digest)
 
@@ -103,8 +108,17 @@ class VerifyResult:
 
 def verify(session: Session, key: bytes, *, batch: int = 5000) -> VerifyResult:
     """Walk the whole chain in seq order and name the first event that does not hold."""
-    expected_seq, prev_hash, count = 1, GENESIS, 0
-    last_seq = 0
+    head = session.get(AuditHeadRow, _HEAD_ID)
+    base_seq, base_hash = (head.base_seq, head.base_hash) if head else (0, GENESIS)
+    if head is not None and head.signature != head_signature(key, head.seq, head.hash, base_seq, base_hash):
+        return _bad(
+            head.seq,
+            0,
+            f"链头签名无效（事件 {head.seq}）",
+            f"chain head signature invalid (event {head.seq})",
+        )
+    expected_seq, prev_hash, count = base_seq + 1, base_hash, 0
+    last_seq = base_seq
     stream = session.execute(
         select(AuditEventRow).order_by(AuditEventRow.seq).execution_options(yield_per=batch)
     )
@@ -149,18 +163,10 @@ def verify(session: Session, key: bytes, *, batch: int = 5000) -> VerifyResult:
             )
         prev_hash, last_seq, expected_seq = row.hash, row.seq, row.seq + 1
 
-    head = session.get(AuditHeadRow, _HEAD_ID)
     if head is None:
         if count == 0:
             return VerifyResult(True, 0)
         return _bad(1, count, "审计链头缺失", "audit chain head is missing")
-    if head.signature != head_signature(key, head.seq, head.hash):
-        return _bad(
-            head.seq,
-            count,
-            f"链头签名无效（事件 {head.seq}）",
-            f"chain head signature invalid (event {head.seq})",
-        )
     if head.seq != last_seq or head.hash != prev_hash:
         if head.seq > last_seq:
             return _bad(

@@ -1,17 +1,11 @@
-"""SQLAlchemy 2 models of the metadata store.
-
-Only metadata lives here: catalog entries, version records, audit events. Data itself lives in
-the zones on disk; key material lives in ``secrets/`` and never in these tables.
-"""
+"""Catalog rows: providers, code tables, datasets, columns, raw versions and quarantine."""
 
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-class Base(DeclarativeBase):
-    pass
+from sandbox.store.models.base import Base
 
 
 class ProviderRow(Base):
@@ -107,30 +101,3 @@ class QuarantineRow(Base):
     detail_json: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[str] = mapped_column(String(32))
-
-
-class AuditEventRow(Base):
-    """One link of the hash chain. ``seq`` is assigned by the appender, never by the database."""
-
-    __tablename__ = "audit_events"
-
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    ts: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    object_type: Mapped[str] = mapped_column(String(32))
-    object_id: Mapped[str] = mapped_column(String(200), index=True)
-    details: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class AuditHeadRow(Base):
-    """The signed head of the chain: the last event's seq and hash, HMAC'd with the platform key."""
-
-    __tablename__ = "audit_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    hash: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(String(64))

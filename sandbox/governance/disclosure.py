@@ -1,0 +1,130 @@
+"""信息披露: what the seeds require to be published — authorizations, products, data usage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from sandbox.audit.chain import utc_now_iso
+from sandbox.context import PlatformContext
+from sandbox.display import shanghai_time
+from sandbox.domain.identity import Role
+from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.products.registry import datasets_of
+from sandbox.store.models import AuthorizationRow, DatasetRow, OrganizationRow, ProductRow, ProviderRow
+
+STATE_ZH = {
+    "active": "有效",
+    "expired": "已到期",
+    "revoked": "已撤销",
+    "registered": "已登记",
+    "deregistered": "已注销",
+}
+
+
+def build(ctx: PlatformContext) -> dict[str, Any]:
+    with ctx.sessions() as session:
+        orgs = {o.id: o.name for o in session.scalars(select(OrganizationRow))}
+        datasets = {d.id: d for d in session.scalars(select(DatasetRow))}
+        providers = {p.id: p.name for p in session.scalars(select(ProviderRow))}
+        authorizations = [
+            {
+                "id": a.id,
+                "object": orgs.get(a.operator_org_id, a.operator_org_id),
+                "content": a.content,
+                "scope": [
+                    {"dataset": d, "title": datasets[d].title if d in datasets else d}
+                    for d in json.loads(a.datasets_json)
+                ],
+                "period": {"starts_on": a.starts_on, "ends_on": a.ends_on},
+                "state": a.state,
+            }
+            for a in session.scalars(select(AuthorizationRow).order_by(AuthorizationRow.id))
+        ]
+        products, usage = [], {}
+        for p in session.scalars(select(ProductRow).order_by(ProductRow.registration_no)):
+            feeds = datasets_of(session, p)
+            products.append({
+                "registration_no": p.registration_no, "id": p.id, "title": p.title, "category": p.category,
+                "charging": "有偿" if p.fee_bearing else "免费", "fee_bearing": p.fee_bearing, "form": p.form,
+                "operator": orgs.get(p.operator_org_id, p.operator_org_id), "scenario": p.scenario_id,
+                "state": p.state, "revision": p.revision, "datasets": feeds,
+            })  # fmt: skip
+            for d in feeds:
+                usage.setdefault(d, []).append(p.id)
+        data_usage = [
+            {
+                "dataset": d,
+                "title": datasets[d].title,
+                "provider": providers.get(datasets[d].provider_id, datasets[d].provider_id),
+                "products": usage[d],
+            }
+            for d in sorted(usage)
+        ]
+    return {
+        "generated_at": utc_now_iso(),
+        "authorizations": authorizations,
+        "products": products,
+        "data_usage": data_usage,
+    }
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# 公共数据资源授权运营信息披露 / Disclosure of authorized public-data operation",
+        "",
+        f"生成时间 / generated: {shanghai_time(report['generated_at'])}（北京时间 / Asia/Shanghai）",
+        "",
+        "## 一、授权情况 / Authorizations",
+        "",
+        "| 编号 / id | 授权对象 / object | 授权内容 / content | 授权范围 / scope | 授权期限 / period | 状态 / state |",
+        "|---|---|---|---|---|---|",
+    ]
+    for a in report["authorizations"]:
+        scope = "、".join(f"{s['title']}（{s['dataset']}）" for s in a["scope"])
+        period = f"{a['period']['starts_on']} 至 {a['period']['ends_on']}"
+        lines.append(
+            f"| {a['id']} | {a['object']} | {a['content']} | {scope} | {period} | {STATE_ZH.get(a['state'], a['state'])} |"
+        )
+    lines += [
+        "",
+        "## 二、数据产品和服务清单 / Products",
+        "",
+        "| 登记号 / no. | 产品 / product | 类别 / category | 收费 / charging | 形态 / form | 运营机构 / operator | 状态 / state |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in report["products"]:
+        lines.append(
+            f"| {p['registration_no']} | {p['title']}（{p['id']}，第 {p['revision']} 版） | {p['category']} | {p['charging']} "
+            f"| {p['form']} | {p['operator']} | {STATE_ZH.get(p['state'], p['state'])} |"
+        )
+    lines += [
+        "",
+        "## 三、数据使用情况 / Data usage",
+        "",
+        "| 数据集 / dataset | 提供单位 / provider | 支撑的产品 / products |",
+        "|---|---|---|",
+    ]
+    for u in report["data_usage"]:
+        lines.append(f"| {u['title']}（{u['dataset']}） | {u['provider']} | {'、'.join(u['products'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def disclose(ctx: PlatformContext, actor: Principal, out_dir: Path) -> tuple[Path, Path]:
+    """Write the disclosure report as JSON and Markdown; returns both paths."""
+    with audited_refusals(ctx, actor, "disclosure.publish", "disclosure", str(out_dir)):
+        check_role(
+            actor, {Role.ADMIN, Role.OPERATOR, Role.AUDITOR}, "生成信息披露报告", "produce disclosure reports"
+        )
+        report = build(ctx)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        json_path, md_path = out_dir / "disclosure.json", out_dir / "disclosure.md"
+        json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        md_path.write_text(to_markdown(report), encoding="utf-8")
+        with ctx.transaction() as session:
+            ctx.audit(session, "disclosure.publish", "disclosure", str(out_dir), actor=actor.username,
+                      authorizations=len(report["authorizations"]), products=len(report["products"]))  # fmt: skip
+        return json_path, md_path

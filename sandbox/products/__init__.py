@@ -1,0 +1,1 @@
+"""Product registry (登记), versions, release, delivery, re-development."""

@@ -1,0 +1,34 @@
+"""SQLAlchemy 2 models of the metadata store.
+
+Only metadata lives here: catalog entries, version records, governance, audit events. Data lives
+in the zones on disk; key material lives in ``secrets/`` and never in these tables.
+"""
+
+from sandbox.store.models.audit import AuditEventRow, AuditHeadRow
+from sandbox.store.models.base import Base
+from sandbox.store.models.catalog import (
+    CodeTableRow,
+    DatasetColumnRow,
+    DatasetRow,
+    DatasetVersionRow,
+    ProviderRow,
+    QuarantineRow,
+)
+from sandbox.store.models.governance import (
+    ApiTokenRow,
+    AuthorizationRow,
+    ConsentRow,
+    OrganizationRow,
+    ScenarioColumnRow,
+    ScenarioMemberRow,
+    ScenarioRow,
+    UserRow,
+)
+from sandbox.store.models.products import ProductRow, RedevelopmentRow
+
+__all__ = [
+    "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
+    "ConsentRow", "DatasetColumnRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
+    "ProductRow", "ProviderRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
+    "ScenarioMemberRow", "ScenarioRow", "UserRow",
+]  # fmt: skip
