@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from sandbox.context import PlatformContext
+from sandbox.governance.identities import bootstrap_admin
 from sandbox.settings import Settings
 
 PG_URL = os.environ.get("SANDBOX_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -41,6 +42,7 @@ def make_context(
     settings = Settings(home=home, database_url=database_url)
     ctx = PlatformContext(settings, actor="tester", schema=schema)
     ctx.init_home()
+    bootstrap_admin(ctx)
     return ctx
 
 

@@ -19,7 +19,9 @@ from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.spec import dataset_to_dict, parse_catalog, parse_dataset
 from sandbox.context import PlatformContext
 from sandbox.domain.catalog import Catalog, Dataset
-from sandbox.domain.errors import CatalogError, IngestRejected, NotFoundError
+from sandbox.domain.errors import CatalogError, IngestRejected, NotFoundError, PermissionDenied
+from sandbox.domain.identity import Role
+from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.store import catalog_repo as repo
 from sandbox.store.models import (
     CodeTableRow,
@@ -65,22 +67,37 @@ class LoadSummary:
     code_tables_added: list[str]
 
 
-def load_catalog(ctx: PlatformContext, catalog: Catalog) -> LoadSummary:
+def load_catalog(ctx: PlatformContext, actor: Principal, catalog: Catalog) -> LoadSummary:
     """Register a catalog. Identical re-registration is a no-op; a changed one is refused."""
     providers_added, added, unchanged, tables_added = [], [], [], []
-    with ctx.transaction() as session:
+    with audited_refusals(ctx, actor, "catalog.load", "catalog", "*"), ctx.transaction() as session:
+        check_role(actor, {Role.ADMIN}, "登记数据目录", "register catalog entries")
         for provider in catalog.providers:
             if repo.get_provider(session, provider.id) is None:
                 session.add(ProviderRow(id=provider.id, name=provider.name, kind=provider.kind,
                                         contact=provider.contact, created_at=utc_now_iso()))  # fmt: skip
-                ctx.audit(session, "provider.registered", "provider", provider.id, name=provider.name)
+                ctx.audit(
+                    session,
+                    "provider.registered",
+                    "provider",
+                    provider.id,
+                    actor=actor.username,
+                    name=provider.name,
+                )
                 providers_added.append(provider.id)
         for name, values in catalog.code_tables.items():
             existing = repo.get_code_table(session, name)
             values_json = canonical_json(list(values))
             if existing is None:
                 session.add(CodeTableRow(name=name, values_json=values_json, created_at=utc_now_iso()))
-                ctx.audit(session, "code_table.registered", "code_table", name, size=len(values))
+                ctx.audit(
+                    session,
+                    "code_table.registered",
+                    "code_table",
+                    name,
+                    actor=actor.username,
+                    size=len(values),
+                )
                 tables_added.append(name)
             elif existing.values_json != values_json:
                 raise CatalogError(
@@ -125,7 +142,7 @@ def load_catalog(ctx: PlatformContext, catalog: Catalog) -> LoadSummary:
                 for i, c in enumerate(dataset.columns)
             ]
             session.add(row)
-            ctx.audit(session, "dataset.registered", "dataset", dataset.id,
+            ctx.audit(session, "dataset.registered", "dataset", dataset.id, actor=actor.username,
                       provider=dataset.provider, spec_sha256=digest, columns=len(dataset.columns))  # fmt: skip
             added.append(dataset.id)
     return LoadSummary(providers_added, added, unchanged, tables_added)
@@ -143,7 +160,17 @@ def version_path(ctx: PlatformContext, version: DatasetVersionRow) -> Path:
     return ctx.settings.raw_dir / version.path
 
 
-def ingest(ctx: PlatformContext, dataset_id: str, files: list[Path]) -> DatasetVersionRow:
+def check_may_ingest(actor: Principal, dataset: Dataset) -> None:
+    """Only the owning provider's users (or an administrator) deliver a dataset's versions."""
+    check_role(actor, {Role.PROVIDER, Role.ADMIN}, "导入数据", "ingest data")
+    if Role.ADMIN not in actor.roles and actor.provider_id != dataset.provider:
+        raise PermissionDenied(
+            f"数据集 {dataset.id} 不属于 {actor.username} 所在的数据提供单位",
+            f"dataset {dataset.id} is not owned by {actor.username}'s provider",
+        )
+
+
+def ingest(ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[Path]) -> DatasetVersionRow:
     """Validate uploads and publish them as the dataset's next immutable raw version.
 
     The version directory appears by atomic rename only after its files are complete; a refused
@@ -152,6 +179,8 @@ def ingest(ctx: PlatformContext, dataset_id: str, files: list[Path]) -> DatasetV
     from sandbox.catalog.ingest import ingest_files  # Arrow/Spark machinery, loaded only when ingesting
 
     dataset = get_dataset(ctx, dataset_id)
+    with audited_refusals(ctx, actor, "dataset.ingest", "dataset", dataset_id):
+        check_may_ingest(actor, dataset)
     missing = [str(f) for f in files if not Path(f).is_file()]
     if not files or missing:
         raise IngestRejected(
@@ -174,7 +203,7 @@ def ingest(ctx: PlatformContext, dataset_id: str, files: list[Path]) -> DatasetV
             spark_threshold_bytes=ctx.settings.ingest_spark_threshold_bytes,
         )
     except IngestRejected as err:
-        _record_rejection(ctx, dataset_id, err)
+        _record_rejection(ctx, actor, dataset_id, err)
         raise
     try:
         with ctx.transaction() as session:
@@ -182,11 +211,11 @@ def ingest(ctx: PlatformContext, dataset_id: str, files: list[Path]) -> DatasetV
                 dataset_id=dataset_id, version=number, path=relative, row_count=converted.row_count,
                 schema_hash=converted.schema_hash, content_sha256=converted.content_sha256,
                 duplicate_key_count=converted.duplicate_key_count, engine=converted.engine,
-                sources_json=canonical_json(converted.sources), created_by=ctx.actor, created_at=utc_now_iso(),
+                sources_json=canonical_json(converted.sources), created_by=actor.username, created_at=utc_now_iso(),
             )  # fmt: skip
             session.add(version)
             ctx.audit(session, "dataset.version_created", "dataset_version", f"{dataset_id}@v{number}",
-                      rows=converted.row_count, schema_hash=converted.schema_hash,
+                      actor=actor.username, rows=converted.row_count, schema_hash=converted.schema_hash,
                       content_sha256=converted.content_sha256, engine=converted.engine)  # fmt: skip
     except BaseException:
         # The record did not commit: withdraw the directory so no unrecorded version is left behind.
@@ -204,7 +233,7 @@ def _withdraw(target: Path, work_dir: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-def _record_rejection(ctx: PlatformContext, dataset_id: str, err: IngestRejected) -> None:
+def _record_rejection(ctx: PlatformContext, actor: Principal, dataset_id: str, err: IngestRejected) -> None:
     relative = (
         str(Path(err.quarantine_path).resolve().relative_to(ctx.settings.quarantine_dir.resolve()))
         if err.quarantine_path
@@ -217,11 +246,11 @@ def _record_rejection(ctx: PlatformContext, dataset_id: str, err: IngestRejected
                 path=relative,
                 reason=err.reason,
                 detail_json=canonical_json(err.as_dict()),
-                created_by=ctx.actor,
+                created_by=actor.username,
                 created_at=utc_now_iso(),
             )  # fmt: skip
         )
-        ctx.audit(session, "dataset.upload_quarantined", "dataset", dataset_id, reason=err.reason,
+        ctx.audit(session, "dataset.upload_quarantined", "dataset", dataset_id, actor=actor.username, reason=err.reason,
                   file=err.file, line=err.line, column=err.column, quarantine=relative)  # fmt: skip
 
 

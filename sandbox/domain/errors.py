@@ -28,6 +28,12 @@ class ConfigError(ShuyuError):
     code = "E100"
 
 
+class InvalidInput(ShuyuError):
+    """A command-line or API argument is malformed."""
+
+    code = "E110"
+
+
 class CatalogError(ShuyuError):
     """A catalog entry is malformed, unknown or duplicated."""
 

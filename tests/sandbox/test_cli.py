@@ -35,15 +35,15 @@ def test_commands_refuse_an_uninitialised_home(home):
 def test_init_load_list_show_verify(home):
     assert run("init").exit_code == 0
     assert (home / "secrets" / "platform.key").exists()
-    result = run("catalog", "load", str(MINI))
+    result = run("--as", "admin", "catalog", "load", str(MINI))
     assert result.exit_code == 0, result.output
-    listing = run("catalog", "list")
+    listing = run("--as", "admin", "catalog", "list")
     assert "people" in listing.output and "disability" in listing.output
-    shown = run("catalog", "show", "people")
+    shown = run("--as", "admin", "catalog", "show", "people")
     assert "公民身份号码" in shown.output and "cn_resident_id" in shown.output
-    verified = run("audit", "verify")
+    verified = run("--as", "admin", "audit", "verify")
     assert verified.exit_code == 0 and "intact" in verified.output
-    log = run("audit", "log")
+    log = run("--as", "admin", "audit", "log")
     assert "dataset.registered" in log.output
 
 
@@ -56,18 +56,40 @@ def test_bad_catalog_is_a_bilingual_error(home, tmp_path):
         ),
         encoding="utf-8",
     )
-    result = run("catalog", "load", str(bad))
+    result = run("--as", "admin", "catalog", "load", str(bad))
     assert result.exit_code == 2
     assert "未知角色 'qid'" in result.output and "unknown role 'qid'" in result.output
 
 
 def test_audit_verify_fails_after_tampering(home):
     run("init")
-    run("catalog", "load", str(MINI))
+    run("--as", "admin", "catalog", "load", str(MINI))
     engine = create_engine(f"sqlite:///{home / 'shuyu.db'}")
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
     engine.dispose()
-    result = run("audit", "verify")
+    result = run("--as", "admin", "audit", "verify")
     assert result.exit_code == 1
     assert "event 2" in result.output
+
+
+def test_commands_need_an_acting_user_with_the_right_role(home):
+    run("init")
+    nobody = run("catalog", "load", str(MINI))
+    assert nobody.exit_code == 2 and "--as" in nobody.output
+    assert run("--as", "admin", "org", "add", "bank", "--name", "银行", "--kind", "consumer").exit_code == 0
+    assert (
+        run("--as", "admin", "user", "add", "consumer-1", "--org", "bank", "--role", "consumer").exit_code
+        == 0
+    )
+    refused = run("--as", "consumer-1", "catalog", "load", str(MINI))
+    assert refused.exit_code == 2 and "无权" in refused.output and "may not" in refused.output
+    assert run("--as", "consumer-1", "audit", "verify").exit_code == 2
+    bad_kind = run("--as", "admin", "org", "add", "x", "--name", "x", "--kind", "bank")
+    assert bad_kind.exit_code == 2 and "invalid --kind" in bad_kind.output
+    bad_date = run("--as", "admin", "audit", "purge", "--before", "2020-13-01")
+    assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
+    too_young = run("--as", "admin", "audit", "purge", "--before", "2025-01-01")
+    assert too_young.exit_code == 2 and "3 years" in too_young.output
+    log = run("--as", "admin", "audit", "log", "--limit", "50")
+    assert log.output.count("refused") >= 3

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sandbox.catalog.service import get_dataset, load_catalog, read_catalog_file, show_dataset
 from sandbox.catalog.spec import parse_catalog
 from sandbox.domain.errors import CatalogError, NotFoundError
+from sandbox.governance.access import principal_for
 from sandbox.store.models import AuditEventRow
 
 MINI = Path(__file__).parents[2] / "fixtures" / "mini_catalog.yaml"
@@ -24,7 +25,7 @@ def _events(ctx, action: str) -> int:
 
 def test_load_registers_and_audits(ctx):
     catalog_file = read_catalog_file(MINI)
-    summary = load_catalog(ctx, catalog_file.catalog)
+    summary = load_catalog(ctx, principal_for(ctx, "admin"), catalog_file.catalog)
     assert summary.providers_added == ["gongan", "canlian"]
     assert summary.datasets_added == ["people", "disability"]
     assert _events(ctx, "dataset.registered") == 2
@@ -36,20 +37,20 @@ def test_load_registers_and_audits(ctx):
 
 def test_identical_reload_is_a_no_op(ctx):
     catalog = read_catalog_file(MINI).catalog
-    load_catalog(ctx, catalog)
-    summary = load_catalog(ctx, catalog)
+    load_catalog(ctx, principal_for(ctx, "admin"), catalog)
+    summary = load_catalog(ctx, principal_for(ctx, "admin"), catalog)
     assert summary.datasets_added == [] and summary.datasets_unchanged == ["people", "disability"]
     assert _events(ctx, "dataset.registered") == 2
 
 
 def test_changed_duplicate_dataset_is_refused_and_nothing_half_registered(ctx):
     document = yaml.safe_load(MINI.read_text(encoding="utf-8"))
-    load_catalog(ctx, parse_catalog(document))
+    load_catalog(ctx, principal_for(ctx, "admin"), parse_catalog(document))
     changed = copy.deepcopy(document)
     changed["datasets"][1]["title"] = "改了名字"
     changed["datasets"].append({**copy.deepcopy(document["datasets"][1]), "id": "disability_2"})
     with pytest.raises(CatalogError) as info:
-        load_catalog(ctx, parse_catalog(changed))
+        load_catalog(ctx, principal_for(ctx, "admin"), parse_catalog(changed))
     assert "disability" in info.value.en and "duplicate dataset" in info.value.en
     with pytest.raises(NotFoundError):
         get_dataset(ctx, "disability_2")

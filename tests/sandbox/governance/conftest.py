@@ -25,9 +25,8 @@ class Cast:
 
 
 def build_cast(ctx) -> Cast:
-    load_catalog(ctx, read_catalog_file(MINI).catalog)
-    identities.bootstrap_admin(ctx)
     admin = principal_for(ctx, "admin")
+    load_catalog(ctx, admin, read_catalog_file(MINI).catalog)
     identities.create_org(ctx, admin, "op-org", "云泽数据运营有限公司", OrgKind.OPERATOR)
     identities.create_org(ctx, admin, "dev-org", "星河数据科技有限公司", OrgKind.DEVELOPER)
     identities.create_org(ctx, admin, "bank", "云泽农商银行", OrgKind.CONSUMER)

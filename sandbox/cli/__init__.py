@@ -1,0 +1,32 @@
+"""The ``sandbox`` command: thin faces over the services, one module per group (Typer + Rich)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sandbox.cli import audit, catalog, governance, platform, products
+from sandbox.cli.common import state
+
+app = typer.Typer(
+    help="数域 Shuyu — 公共数据授权运营隐私计算沙箱 / privacy-preserving sandbox for authorized public data",
+    no_args_is_help=True,
+)
+
+
+@app.callback()
+def main(
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", envvar="SANDBOX_USER", help="以该用户身份操作 / act as this local user"),
+    ] = None,
+) -> None:
+    state.user = as_user
+
+
+platform.register(app)
+catalog.register(app)
+audit.register(app)
+governance.register(app)
+products.register(app)

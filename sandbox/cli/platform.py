@@ -1,0 +1,66 @@
+"""``sandbox init``, ``sandbox synth`` and ``sandbox demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sandbox.cli.common import console, context, friendly_errors, table
+from sandbox.settings import Settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(synth)
+    app.command()(demo)
+
+
+@friendly_errors
+def init(
+    admin: Annotated[
+        str, typer.Option(help="首个管理员用户名 / the first administrator's user name")
+    ] = "admin",
+) -> None:
+    """初始化平台主目录 / initialise the sandbox home (zones, keys, database schema, first admin)."""
+    from sandbox.governance.identities import bootstrap_admin
+
+    ctx = context(require_home=False)
+    created = ctx.init_home()
+    admin_created = bootstrap_admin(ctx, admin)
+    state = "已创建 / created" if created else "已是最新 / already up to date"
+    console.print(f"{ctx.settings.home_dir}: {state}")
+    if admin_created:
+        console.print(f"管理员 / administrator: {admin}（使用 --as {admin} 操作 / act with --as {admin}）")
+
+
+@friendly_errors
+def synth(
+    out: Annotated[Path, typer.Option(help="输出目录 / output directory")] = Path("county"),
+    people: Annotated[int, typer.Option(min=100, help="人口数 / number of people")] = 20000,
+    seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 7,
+    defect_rate: Annotated[float, typer.Option(min=0.0, max=0.2, help="缺陷注入率 / defect rate")] = 0.01,
+) -> None:
+    """生成合成县域数据 / generate a synthetic county with known defects and its catalog."""
+    from sandbox.synth import generate
+
+    result = generate(out, people=people, seed=seed, defect_rate=defect_rate)
+    rows = table(f"合成数据 / synthetic county → {out}", "数据集 / dataset", "行数 / rows")
+    for name, count in result.row_counts.items():
+        rows.add_row(name, f"{count:,}")
+    console.print(rows)
+    console.print(
+        f"注入缺陷 / injected defects: {result.defect_count:,}; 目录 / catalog: {result.catalog_path}"
+    )
+
+
+@friendly_errors
+def demo(
+    people: Annotated[int, typer.Option(min=100, help="合成人口 / synthetic people")] = 20000,
+    seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 7,
+) -> None:
+    """从空主目录运行演示 / run the demo from an empty home."""
+    from sandbox.demo import run_demo
+
+    run_demo(Settings(), console, people=people, seed=seed)

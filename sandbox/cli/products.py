@@ -1,0 +1,154 @@
+"""``sandbox product register|change|correct|deregister|list|show`` and re-development."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sandbox.cli.common import acting, console, context, friendly_errors, table
+from sandbox.display import shanghai_time
+
+product_app = typer.Typer(help="数据产品登记 / product registration", no_args_is_help=True)
+redevelop_app = typer.Typer(help="再开发申请 / re-development applications", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(product_app, name="product")
+    product_app.add_typer(redevelop_app, name="redevelop")
+
+
+@product_app.command("register")
+@friendly_errors
+def product_register(
+    product_id: str,
+    title: Annotated[str, typer.Option(help="产品名称 / title")],
+    scenario: Annotated[str, typer.Option(help="所属场景（已启用）/ active scenario")],
+    description: Annotated[str, typer.Option(help="产品介绍 / description")] = "",
+    form: Annotated[str, typer.Option(help="数据集|API接口|数据报告|模型")] = "数据集",
+) -> None:
+    """首次登记 / first registration."""
+    from sandbox.products.registry import register as register_product
+
+    ctx = context()
+    row = register_product(ctx, acting(ctx), product_id=product_id, title=title, scenario_id=scenario,
+                           description=description, form=form)  # fmt: skip
+    console.print(
+        f"已登记 / registered: {row.id} 登记号 / no. {row.registration_no}（{'有偿' if row.fee_bearing else '免费'}）"
+    )
+
+
+def _amend_command(name: str, help_text: str):
+    @product_app.command(name, help=help_text)
+    @friendly_errors
+    def command(
+        product_id: str,
+        reason: Annotated[str, typer.Option(help="理由 / reason")],
+        title: Annotated[str | None, typer.Option(help="新名称 / new title")] = None,
+        description: Annotated[str | None, typer.Option(help="新介绍 / new description")] = None,
+        form: Annotated[str | None, typer.Option(help="新形态 / new form")] = None,
+    ) -> None:
+        from sandbox.products import registry
+
+        ctx = context()
+        changes = {
+            k: v for k, v in (("title", title), ("description", description), ("form", form)) if v is not None
+        }
+        call = getattr(registry, name)
+        row = (
+            call(ctx, acting(ctx), product_id, reason)
+            if name == "deregister"
+            else call(ctx, acting(ctx), product_id, reason, **changes)
+        )
+        console.print(f"{row.id}: {name} ✓（第 {row.revision} 版 / revision {row.revision}，{row.state}）")
+
+    return command
+
+
+_amend_command("change", "变更登记 / change registration")
+_amend_command("correct", "更正登记 / correct registration")
+_amend_command("deregister", "注销登记 / deregister")
+
+
+@product_app.command("list")
+@friendly_errors
+def product_list() -> None:
+    """列出登记的数据产品 / list registered products."""
+    from sandbox.products.registry import list_products
+
+    ctx = context()
+    acting(ctx)
+    rows = table("数据产品 / products", "登记号 / no.", "id", "名称 / title", "场景 / scenario", "类别 / category",
+                 "收费 / charging", "版本 / rev", "状态 / state")  # fmt: skip
+    for p in list_products(ctx):
+        rows.add_row(p.registration_no, p.id, p.title, p.scenario_id, p.category, "有偿" if p.fee_bearing else "免费",
+                     str(p.revision), p.state)  # fmt: skip
+    console.print(rows)
+
+
+@product_app.command("show")
+@friendly_errors
+def product_show(product_id: str) -> None:
+    """数据产品登记详情 / a product's registration."""
+    from sandbox.products.registry import get
+
+    ctx = context()
+    acting(ctx)
+    p = get(ctx, product_id)
+    console.print(
+        f"[bold]{p.id}[/] {p.title} — 登记号 / no. {p.registration_no}，第 {p.revision} 版，{p.state}"
+    )
+    console.print(f"场景 / scenario: {p.scenario_id}；类别 / category: {p.category}（{'有偿' if p.fee_bearing else '免费'}）；"
+                  f"形态 / form: {p.form}；运营机构 / operator: {p.operator_org_id}")  # fmt: skip
+    console.print(
+        f"登记 / registered: {shanghai_time(p.registered_at)} by {p.registered_by}；更新 / updated: {shanghai_time(p.updated_at)}"
+    )
+
+
+@redevelop_app.command("apply")
+@friendly_errors
+def redevelop_apply(
+    product_id: str, purpose: Annotated[str, typer.Option(help="再开发用途 / purpose")]
+) -> None:
+    """申请再开发 / apply to re-develop a product."""
+    from sandbox.products.redevelopment import apply
+
+    ctx = context()
+    row = apply(ctx, acting(ctx), product_id, purpose)
+    console.print(f"已提交再开发申请 / application submitted: #{row.id}")
+
+
+@redevelop_app.command("review")
+@friendly_errors
+def redevelop_review(
+    application_id: int,
+    approve: Annotated[bool, typer.Option("--approve/--reject", help="批准或驳回 / approve or reject")],
+    comment: Annotated[str, typer.Option(help="意见 / comment")] = "",
+) -> None:
+    """运营审核再开发申请 / operator review of a re-development application."""
+    from sandbox.products.redevelopment import review
+
+    ctx = context()
+    row = review(ctx, acting(ctx), application_id, approve=approve, comment=comment)
+    console.print(f"#{row.id}: {row.state}")
+
+
+@redevelop_app.command("list")
+@friendly_errors
+def redevelop_list() -> None:
+    """列出再开发申请 / list re-development applications."""
+    from sandbox.products.redevelopment import list_applications
+
+    ctx = context()
+    acting(ctx)
+    rows = table(
+        "再开发申请 / re-development",
+        "#",
+        "产品 / product",
+        "申请机构 / applicant",
+        "用途 / purpose",
+        "状态 / state",
+    )
+    for r in list_applications(ctx):
+        rows.add_row(str(r.id), r.product_id, r.applicant_org_id, r.purpose, r.state)
+    console.print(rows)
