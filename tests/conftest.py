@@ -22,6 +22,16 @@ PG_URL = os.environ.get("SANDBOX_TEST_PG_URL", "postgresql+psycopg://postgres@12
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 
+@pytest.fixture(scope="session")
+def spark() -> Iterator:
+    """The one local Spark session every test shares (loopback only, no UI)."""
+    from sandbox.engines.spark import spark_session
+
+    session = spark_session("local[2]", app_name="shuyu-tests", driver_memory="2g")
+    yield session
+    session.stop()
+
+
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     schema = f"shuyu_t_{uuid.uuid4().hex[:12]}"

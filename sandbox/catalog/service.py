@@ -160,6 +160,19 @@ def version_path(ctx: PlatformContext, version: DatasetVersionRow) -> Path:
     return ctx.settings.raw_dir / version.path
 
 
+def current_version(ctx: PlatformContext, dataset_id: str, version: int | None = None) -> DatasetVersionRow:
+    """The newest raw version of a dataset (or the numbered one); production code reads only these."""
+    with ctx.sessions() as session:
+        if version is None:
+            row = repo.latest_version(session, dataset_id)
+        else:
+            row = next((v for v in repo.versions(session, dataset_id) if v.version == version), None)
+    if row is None:
+        which = f"v{version}" if version else "任何版本 / any version"
+        raise NotFoundError(f"数据集 {dataset_id} 没有 {which}", f"dataset {dataset_id} has no {which}")
+    return row
+
+
 def check_may_ingest(actor: Principal, dataset: Dataset) -> None:
     """Only the owning provider's users (or an administrator) deliver a dataset's versions."""
     check_role(actor, {Role.PROVIDER, Role.ADMIN}, "导入数据", "ingest data")

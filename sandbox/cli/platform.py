@@ -40,7 +40,7 @@ def synth(
     out: Annotated[Path, typer.Option(help="输出目录 / output directory")] = Path("county"),
     people: Annotated[int, typer.Option(min=100, help="人口数 / number of people")] = 20000,
     seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 7,
-    defect_rate: Annotated[float, typer.Option(min=0.0, max=0.2, help="缺陷注入率 / defect rate")] = 0.01,
+    defect_rate: Annotated[float, typer.Option(min=0.0, max=0.1, help="缺陷注入率 / defect rate")] = 0.01,
 ) -> None:
     """生成合成县域数据 / generate a synthetic county with known defects and its catalog."""
     from sandbox.synth import generate

@@ -61,8 +61,11 @@ class Geography:
     road_name: np.ndarray  # roads, each in one district
     road_district: np.ndarray
 
-    def roads_of(self, district: int) -> np.ndarray:
-        return np.flatnonzero(self.road_district == district)
+    def random_roads(self, rng: np.random.Generator, district: np.ndarray) -> np.ndarray:
+        """A uniformly chosen road of each row's district (roads are stored grouped by district)."""
+        count = np.bincount(self.road_district, minlength=len(self.district_code))
+        start = np.r_[0, np.cumsum(count)[:-1]]
+        return start[district] + (rng.random(len(district)) * count[district]).astype(np.int64)
 
 
 def _stems(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
@@ -87,7 +90,9 @@ def city() -> Geography:
         kinds = [("街道", 1 + i) for i in range(streets)]
         kinds += [("镇", 100 + i) for i in range(zhen)] + [("乡", 200 + i) for i in range(xiang)]
         stems = _stems(rng, len(kinds), town_stems)
-        town_weights = rng.lognormal(0.0, 0.5, len(kinds)) * np.array([2.0 if s == "街道" else 1.0 for s, _ in kinds])
+        town_weights = rng.lognormal(0.0, 0.5, len(kinds)) * np.array(
+            [2.0 if s == "街道" else 1.0 for s, _ in kinds]
+        )
         town_weights = weight * town_weights / town_weights.sum()
         for (suffix, number), stem, tw in zip(kinds, stems, town_weights, strict=True):
             tcode = f"{dcode}{number:03d}"
@@ -101,7 +106,9 @@ def city() -> Geography:
             else:
                 units = [("村", 200 + i, True) for i in range(int(rng.integers(8, 16)))]
             unit_stems = _stems(rng, len(units), set())
-            cw = rng.lognormal(0.0, 0.6, len(units)) * np.array([0.6 if rural else 1.5 for *_, rural in units])
+            cw = rng.lognormal(0.0, 0.6, len(units)) * np.array(
+                [0.6 if rural else 1.5 for *_, rural in units]
+            )
             cw = tw * cw / cw.sum()
             for (csuffix, cnum, rural), cstem, w in zip(units, unit_stems, cw, strict=True):
                 communities.append((f"{tcode}{cnum:03d}", cstem + csuffix, t, d, rural, float(w)))

@@ -97,15 +97,15 @@ def schema_mismatch(
 ) -> IngestRejected:
     zh: list[str] = []
     en: list[str] = []
-    if missing:
-        zh.append("缺少列 " + "、".join(missing))
-        en.append("missing " + ", ".join(missing))
-    if unexpected:
-        zh.append("多出列 " + "、".join(unexpected))
-        en.append("unexpected " + ", ".join(unexpected))
-    if duplicated:
-        zh.append("重复列 " + "、".join(duplicated))
-        en.append("duplicated " + ", ".join(duplicated))
+    for names, zh_label, en_label in [
+        (missing, "缺少列", "missing"),
+        (unexpected, "多出列", "unexpected"),
+        (duplicated, "重复列", "duplicated"),
+    ]:
+        if names:
+            shown = [n or '""' for n in names]  # a blank header cell, e.g. from a trailing comma
+            zh.append(f"{zh_label} " + "、".join(shown))
+            en.append(f"{en_label} " + ", ".join(shown))
     return IngestRejected(
         f"文件 {file} 的列与登记的数据集 {dataset} 不一致：{'；'.join(zh)}",
         f"file {file}: columns do not match registered dataset {dataset}: {'; '.join(en)}",
@@ -167,11 +167,13 @@ def unparseable(file: str, fmt: str) -> IngestRejected:
     )
 
 
-def duplicate_keys(dataset: str, keys: Sequence[str], count: int, rate: float, limit: float) -> IngestRejected:
+def duplicate_keys(
+    dataset: str, keys: Sequence[str], count: int, rate: float, limit: float
+) -> IngestRejected:
     names = ", ".join(keys)
     return IngestRejected(
         f"数据集 {dataset} 有 {count} 条记录的键（{names}）与前面的记录重复，占 {rate:.2%}，超过允许的 {limit:.2%}",
-        f"dataset {dataset}: {count} rows ({rate:.2%}) repeat an earlier key ({names}), above the allowed {limit:.2%}",
+        f"dataset {dataset}: {count} row(s) ({rate:.2%}) repeat an earlier key ({names}), above the allowed {limit:.2%}",
         reason="duplicate_keys",
         column=keys[0] if keys else None,
     )

@@ -1,0 +1,1 @@
+"""Jobs: manifests, the static policy check, the SDK, and the dev and production runners."""
