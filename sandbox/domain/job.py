@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sandbox.domain.statemachine import TransitionTable
+
 
 class Aggregate(StrEnum):
     """Allowed aggregates (ACRO): no min/max, no row values."""
@@ -74,3 +76,37 @@ class JobManifest:
             if spec.alias == alias:
                 return spec
         raise KeyError(alias)
+
+
+class SubmissionState(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class RunState(StrEnum):
+    RUNNING = "running"
+    RELEASED = "released"  # passed the gate, product version published
+    WITHHELD = "withheld"  # ran, but the gate released nothing
+    FAILED = "failed"
+
+
+SUBMISSION_LIFECYCLE = TransitionTable(
+    "作业提交",
+    "job submission",
+    {
+        (None, "submit"): SubmissionState.SUBMITTED,
+        (SubmissionState.SUBMITTED, "approve"): SubmissionState.APPROVED,
+        (SubmissionState.SUBMITTED, "reject"): SubmissionState.REJECTED,
+    },
+)
+RUN_LIFECYCLE = TransitionTable(
+    "生产运行",
+    "production run",
+    {
+        (None, "start"): RunState.RUNNING,
+        (RunState.RUNNING, "release"): RunState.RELEASED,
+        (RunState.RUNNING, "withhold"): RunState.WITHHELD,
+        (RunState.RUNNING, "fail"): RunState.FAILED,
+    },
+)

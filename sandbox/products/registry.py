@@ -146,6 +146,11 @@ def deregister(ctx: PlatformContext, actor: Principal, product_id: str, reason: 
     return _amend(ctx, actor, product_id, "deregister", reason, {})
 
 
+def find(ctx: PlatformContext, product_id: str) -> ProductRow | None:
+    with ctx.sessions() as session:
+        return session.get(ProductRow, product_id)
+
+
 def get(ctx: PlatformContext, product_id: str) -> ProductRow:
     with ctx.sessions() as session:
         return _load(session, product_id)

@@ -66,6 +66,8 @@ class _Checker(ast.NodeVisitor):
                 self._add(
                     node, "import", f"不允许导入 {alias.name}", f"import of {alias.name} is not allowed"
                 )
+            elif alias.name == "pyspark.sql.functions" and alias.asname:
+                self.functions_modules.add(alias.asname)
         self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
@@ -82,6 +84,8 @@ class _Checker(ast.NodeVisitor):
                 self._add(
                     node, "import", f"不允许导入 {alias.name}", f"importing {alias.name} is not allowed"
                 )
+            elif module == "pyspark.sql" and alias.name == "functions":
+                self.functions_modules.add(alias.asname or alias.name)
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -140,6 +144,33 @@ class _Checker(ast.NodeVisitor):
         self._no_def(node)
         if node.decorator_list:
             self._add(node, "decorator", "不允许使用装饰器", "decorators are not allowed")
+        self.generic_visit(node)
+
+    def _no_attribute_targets(self, node: ast.AST, targets: list[ast.expr]) -> None:
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store | ast.Del):
+                    self._add(
+                        node,
+                        "mutation",
+                        "不允许修改对象属性（如改写 SDK）",
+                        "assigning attributes is not allowed (e.g. patching the SDK)",
+                    )
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._no_attribute_targets(node, node.targets)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._no_attribute_targets(node, [node.target])
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._no_attribute_targets(node, [node.target])
+        self.generic_visit(node)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        self._no_attribute_targets(node, node.targets)
         self.generic_visit(node)
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:

@@ -1,0 +1,122 @@
+"""Product versions: atomic release of what passed the gate, listing and export.
+
+A version directory appears only by rename once complete, and is recorded with its lineage (job
+hash, dataset versions, policy, gate report). Only released aggregate tables are ever exported.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sandbox.audit.chain import utc_now_iso
+from sandbox.context import PlatformContext
+from sandbox.domain.errors import InvalidInput, NotFoundError
+from sandbox.store.models import ProductVersionRow
+
+EXPORT_FORMATS = ("csv", "parquet", "xlsx")
+
+
+def release(
+    ctx: PlatformContext,
+    session: Session,
+    *,
+    product_id: str,
+    run_id: str,
+    gate_dir: Path,
+    code_sha256: str,
+    dataset_versions: dict[str, int],
+    policy: dict,
+    outputs: dict,
+    actor: str,
+) -> ProductVersionRow:
+    """Move ``gate_dir`` into place as the next version and record it, in the caller's transaction."""
+    number = (
+        session.scalar(
+            select(func.max(ProductVersionRow.version)).where(ProductVersionRow.product_id == product_id)
+        )
+        or 0
+    ) + 1
+    relative = f"{product_id}/v{number:04d}"
+    target = ctx.settings.products_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for path in gate_dir.rglob("*"):
+        if path.is_file():
+            path.chmod(0o444)
+    gate_dir.rename(target)  # atomic on one filesystem: the version is complete or absent
+    row = ProductVersionRow(
+        product_id=product_id, version=number, run_id=run_id, path=relative, code_sha256=code_sha256,
+        dataset_versions_json=json.dumps(dataset_versions, sort_keys=True), policy_json=json.dumps(policy, sort_keys=True),
+        outputs_json=json.dumps(outputs, ensure_ascii=False, sort_keys=True), released_at=utc_now_iso(),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    ctx.audit(session, "product.version_released", "product_version", f"{product_id}@v{number}", actor=actor,
+              run=run_id, code_sha256=code_sha256, dataset_versions=dataset_versions, outputs=outputs)  # fmt: skip
+    return row
+
+
+def withdraw_directory(ctx: PlatformContext, relative: str) -> None:
+    """Undo a rename whose record did not commit, so no unrecorded version stays visible."""
+    target = ctx.settings.products_dir / relative
+    if target.exists():
+        trash = ctx.settings.work_dir / f"withdrawn-{uuid.uuid4().hex[:8]}"
+        target.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def versions(ctx: PlatformContext, product_id: str) -> list[ProductVersionRow]:
+    with ctx.sessions() as session:
+        return list(
+            session.scalars(
+                select(ProductVersionRow)
+                .where(ProductVersionRow.product_id == product_id)
+                .order_by(ProductVersionRow.version)
+            )
+        )
+
+
+def version_dir(
+    ctx: PlatformContext, product_id: str, version: int | None = None
+) -> tuple[ProductVersionRow, Path]:
+    rows = versions(ctx, product_id)
+    if version is not None:
+        rows = [r for r in rows if r.version == version]
+    if not rows:
+        raise NotFoundError(
+            f"数据产品 {product_id} 没有可用版本", f"product {product_id} has no such released version"
+        )
+    row = rows[-1]
+    return row, ctx.settings.products_dir / row.path
+
+
+def export(
+    ctx: PlatformContext, product_id: str, out_dir: Path, fmt: str, version: int | None = None
+) -> list[Path]:
+    """Write every released table of a version in ``fmt``; the gate report travels with it."""
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInput(
+            f"格式须为 {', '.join(EXPORT_FORMATS)} 之一", f"format must be one of {', '.join(EXPORT_FORMATS)}"
+        )
+    row, directory = version_dir(ctx, product_id, version)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table_path in sorted(directory.glob("*.parquet")):
+        table = pq.read_table(table_path)
+        target = out_dir / f"{product_id}-v{row.version}-{table_path.stem}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(table, target)
+        elif fmt == "csv":
+            table.to_pandas().to_csv(target, index=False, encoding="utf-8-sig")
+        else:
+            table.to_pandas().to_excel(target, index=False, sheet_name=table_path.stem[:31])
+        written.append(target)
+    for report in directory.glob("gate_report.*"):
+        shutil.copyfile(report, out_dir / f"{product_id}-v{row.version}-{report.name}")
+    return written

@@ -1,0 +1,69 @@
+"""``sandbox dev run``: a job on its scenario's samples, with the gate's advisory verdict.
+
+The developer's code runs in a separate process that holds no platform secrets (same ``execute``
+as production); this side only prepares the spec and shows the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sandbox.context import PlatformContext
+from sandbox.governance.access import Principal, audited_refusals
+from sandbox.runtime.manifest import load_manifest
+from sandbox.runtime.submissions import JobRefused, check_member, checks
+from sandbox.store import catalog_repo
+
+
+def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
+    """Check the job and write the dev spec; returns its path."""
+    from sandbox.gate import load_policy
+    from sandbox.samples import sample_dir
+
+    manifest = load_manifest(job_dir)
+    with audited_refusals(ctx, actor, "job.dev_run", "job", manifest.id):
+        check_member(ctx, actor, manifest.scenario)
+        findings = checks(ctx, job_dir, manifest)
+        if findings:
+            raise JobRefused(findings)
+        inputs = {i.alias: str(sample_dir(ctx, manifest.scenario, i.dataset)) for i in manifest.inputs}
+    run_dir = ctx.settings.work_dir / f"dev-{actor.username}-{manifest.id}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with ctx.sessions() as session:
+        code_tables = catalog_repo.code_tables(session)
+    spec = {
+        "job_dir": str(job_dir.resolve()), "inputs": inputs, "staging_dir": str(run_dir / "staging"),
+        "scratch_dir": str(run_dir / "scratch"), "as_of": datetime.now(UTC).date().isoformat(),
+        "spark_master": "local[2]", "code_tables": {k: list(v) for k, v in code_tables.items()},
+        "policy": load_policy(ctx.settings.policy_file).as_dict(), "run": uuid.uuid4().hex[:8],
+    }  # fmt: skip
+    spec_path = run_dir / "spec.json"
+    spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    return spec_path
+
+
+def run(spec_path: Path, *, watch: bool = False) -> Iterator[dict]:
+    """Start the dev process and yield each run's report as it arrives."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
+    env["SPARK_LOCAL_IP"] = "127.0.0.1"
+    argv = [
+        sys.executable,
+        "-m",
+        "sandbox.runtime.devworker",
+        str(spec_path),
+        *(["--watch"] if watch else []),
+    ]
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("{"):
+                yield json.loads(line)

@@ -1,0 +1,108 @@
+"""Run one job's ``build(ctx)`` on given inputs and write its contribution frames.
+
+One code path for samples (dev) and raw data (production): only the input paths differ. Errors
+are reduced to the exception type and the job file's line — never a message, never a value —
+because messages can carry data back to the developer.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sandbox.domain.job import JobManifest
+from sandbox.runtime.guard import PolicyViolation, actions_refused, restricted_builtins
+from sandbox.runtime.sdk import JobContext
+
+
+class FrameContractError(RuntimeError):
+    """A job returned something other than one DataFrame per declared output with the declared columns."""
+
+
+@dataclass
+class JobResult:
+    ok: bool
+    outputs: dict[str, list[str]] = field(default_factory=dict)  # output -> columns written
+    error_type: str | None = None
+    error_line: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "outputs": self.outputs, "error_type": self.error_type,
+                "error_line": self.error_line, "timings": self.timings}  # fmt: skip
+
+
+def load_build(job_dir: Path, manifest: JobManifest):
+    """Execute the entry file with restricted builtins and return its ``build`` function."""
+    path = job_dir / manifest.entry
+    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    namespace = {"__builtins__": restricted_builtins(), "__name__": f"job_{manifest.id.replace('-', '_')}"}
+    exec(code, namespace)  # noqa: S102 - the job's own code, statically checked and sandboxed
+    build = namespace.get("build")
+    if not callable(build):
+        raise FrameContractError("build")
+    return build
+
+
+def required_columns(manifest: JobManifest, output: str) -> list[str]:
+    spec = next(o for o in manifest.outputs if o.name == output)
+    measures = [m.column for m in spec.measures if m.column]
+    return list(dict.fromkeys([spec.entity, *spec.dimensions, *measures]))
+
+
+def execute(
+    spark, job_dir: Path, manifest: JobManifest, inputs: dict[str, Path], staging_dir: Path, as_of: date
+) -> JobResult:
+    """Read declared columns of each input, run ``build``, write each frame to ``staging_dir/<output>``."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        frames = {
+            spec.alias: spark.read.parquet(str(inputs[spec.alias])).select(*spec.columns)
+            for spec in manifest.inputs
+        }
+        build = load_build(job_dir, manifest)
+        with actions_refused():
+            result = build(JobContext(frames, as_of))
+        timings["build_s"] = round(time.perf_counter() - started, 3)
+        declared = {o.name for o in manifest.outputs}
+        if not isinstance(result, dict) or set(result) != declared:
+            raise FrameContractError("outputs")
+        written = {}
+        for name, frame in result.items():
+            columns = required_columns(manifest, name)
+            if not hasattr(frame, "select") or not set(columns) <= set(frame.columns):
+                raise FrameContractError(name)
+            frame.select(*columns).write.mode("error").parquet(str(staging_dir / name))
+            written[name] = columns
+        timings["total_s"] = round(time.perf_counter() - started, 3)
+        return JobResult(True, written, timings=timings)
+    except Exception as exc:  # noqa: BLE001 - reduced to type + line, see module docstring
+        return JobResult(
+            False,
+            error_type=_error_type(exc),
+            error_line=_job_line(exc, job_dir / manifest.entry),
+            timings=timings,
+        )
+
+
+def _error_type(exc: BaseException) -> str:
+    if isinstance(exc, PolicyViolation | FrameContractError):
+        return type(exc).__name__
+    return (
+        type(exc).__name__
+        if type(exc).__module__ == "builtins"
+        else f"{type(exc).__module__}.{type(exc).__name__}"
+    )
+
+
+def _job_line(exc: BaseException, entry: Path) -> int | None:
+    """The innermost line of the job's own file in the traceback; nothing of the platform's."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename) == entry:
+            line = frame.lineno
+    return line

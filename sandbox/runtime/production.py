@@ -1,0 +1,231 @@
+"""Promotion: run an approved job on the current raw versions, isolated, then gate and release.
+
+The job runs in its own process with no network but loopback and with memory and time limits;
+it can only write contribution frames to its staging directory. The trusted gate then runs in
+another process, and only what it releases becomes a product version. Staging is cleared after
+every run, whatever happened. The developer sees status, timings and — on failure — the
+exception type and the job file's line; stdout and stderr stay with operators.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sandbox.audit.chain import utc_now_iso
+from sandbox.catalog.service import current_version, version_path
+from sandbox.context import PlatformContext
+from sandbox.domain.errors import PermissionDenied, ShuyuError
+from sandbox.domain.identity import Role
+from sandbox.domain.job import RUN_LIFECYCLE, RunState, SubmissionState
+from sandbox.domain.scenario import ScenarioState
+from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.governance.authorizations import covering_authorization
+from sandbox.governance.scenarios import get as get_scenario
+from sandbox.runtime.isolation import run_isolated
+from sandbox.runtime.manifest import load_manifest
+from sandbox.runtime.snapshot import code_sha256
+from sandbox.runtime.submissions import JobRefused, checks
+from sandbox.store.models import JobRunRow, JobSubmissionRow, ProductRow
+
+DEFAULT_TIMEOUT_S = 3600
+DEFAULT_MEMORY_BYTES = 6 * 1024**3
+#: Environment the job process inherits: nothing of the platform's (no database URL, no home, no keys).
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "JAVA_HOME", "PYSPARK_PYTHON", "TZ")
+
+
+class PromotionRefused(ShuyuError):
+    code = "E820"
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
+    driver_memory: str = "2g"
+    spark_master: str = "local[*]"
+
+
+def _job_env(scratch: Path) -> dict[str, str]:
+    env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+    env.update({"SPARK_LOCAL_IP": "127.0.0.1", "HOME": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def promote(
+    ctx: PlatformContext, actor: Principal, submission_id: str, *, limits: RunLimits | None = None
+) -> JobRunRow:
+    """Check again, run isolated, gate, release. Returns the finished run."""
+    limits = limits or RunLimits(
+        spark_master=ctx.settings.spark_master, driver_memory=ctx.settings.spark_driver_memory
+    )
+    with audited_refusals(ctx, actor, "job.promote", "job_submission", submission_id):
+        check_role(actor, {Role.OPERATOR}, "将作业转入生产", "promote jobs to production")
+        with ctx.sessions() as session:
+            submission = session.get(JobSubmissionRow, submission_id)
+        if submission is None or submission.state != SubmissionState.APPROVED.value:
+            raise PromotionRefused(
+                f"作业提交 {submission_id} 未获批准", f"submission {submission_id} is not approved"
+            )
+        snapshot = ctx.settings.home_dir / submission.snapshot_path
+        if code_sha256(snapshot) != submission.code_sha256:
+            raise PromotionRefused(
+                "作业快照与审核时不一致，拒绝运行",
+                "the job snapshot differs from what was reviewed; refusing to run",
+            )
+        manifest = load_manifest(snapshot)
+        findings = checks(ctx, snapshot, manifest)
+        if findings:
+            raise JobRefused(findings)
+        scenario = get_scenario(ctx, manifest.scenario)
+        if scenario.state != ScenarioState.ACTIVE.value:
+            raise PromotionRefused(f"场景 {scenario.id} 未启用", f"scenario {scenario.id} is not active")
+        datasets = sorted({i.dataset for i in manifest.inputs})
+        with ctx.sessions() as session:
+            if (
+                covering_authorization(session, scenario.operator_org_id, datasets, datetime.now(UTC).date())
+                is None
+            ):
+                raise PromotionRefused(
+                    "没有覆盖这些数据集的有效授权", "no active authorization covers these datasets"
+                )
+            product = session.get(ProductRow, manifest.id)
+        if product is not None and product.scenario_id != scenario.id:
+            raise PermissionDenied(
+                f"数据产品 {manifest.id} 属于其他场景", f"product {manifest.id} belongs to another scenario"
+            )
+        versions = {d: current_version(ctx, d) for d in datasets}
+    return _run(ctx, actor, submission, manifest, snapshot, versions, limits)
+
+
+def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits) -> JobRunRow:
+    run_id = uuid.uuid4().hex[:12]
+    run_dir = ctx.settings.home_dir / "runs" / run_id
+    staging = ctx.settings.staging_dir / manifest.scenario / run_id
+    scratch = ctx.settings.work_dir / f"run-{run_id}"
+    for directory in (run_dir, staging, scratch):
+        directory.mkdir(parents=True)
+    dataset_versions = {d: v.version for d, v in versions.items()}
+    with ctx.transaction() as session:
+        run = JobRunRow(
+            id=run_id, submission_id=submission.id, promoted_by=actor.username,
+            state=RUN_LIFECYCLE.check(None, "start").value, dataset_versions_json=json.dumps(dataset_versions),
+            isolation_json="{}", timings_json="{}", logs_path=str(run_dir.relative_to(ctx.settings.home_dir)),
+            started_at=utc_now_iso(),
+        )  # fmt: skip
+        session.add(run)
+        ctx.audit(session, "job.promote", "job_run", run_id, actor=actor.username, submission=submission.id,
+                  code_sha256=submission.code_sha256, dataset_versions=dataset_versions)  # fmt: skip
+    try:
+        spec = {
+            "job_dir": str(snapshot),
+            "inputs": {i.alias: str(version_path(ctx, versions[i.dataset])) for i in manifest.inputs},
+            "staging_dir": str(staging), "scratch_dir": str(scratch), "result_path": str(run_dir / "result.json"),
+            "as_of": datetime.now(UTC).date().isoformat(), "spark_master": limits.spark_master,
+            "driver_memory": limits.driver_memory,
+        }  # fmt: skip
+        (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        code, isolation = run_isolated(
+            [sys.executable, "-m", "sandbox.runtime.worker", str(run_dir / "spec.json")],
+            timeout_s=limits.timeout_s, memory_limit_bytes=limits.memory_bytes,
+            stdout=run_dir / "job.stdout", stderr=run_dir / "job.stderr", env=_job_env(scratch),
+        )  # fmt: skip
+        result = _read_result(run_dir / "result.json", code)
+        if not result["ok"]:
+            return _finish(ctx, run_id, "fail", actor, isolation=isolation.as_dict(), timings=result.get("timings", {}),
+                           error_type=result.get("error_type"), error_line=result.get("error_line"))  # fmt: skip
+        gate_dir = ctx.settings.work_dir / f"gate-{run_id}"
+        summary = run_gate_process(ctx, snapshot, staging, gate_dir, sorted(dataset_versions), run_dir)
+        return _release_or_withhold(ctx, actor, run_id, submission, manifest, gate_dir, summary, dataset_versions,
+                                    isolation.as_dict(), result.get("timings", {}))  # fmt: skip
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _read_result(path: Path, code: int) -> dict:
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    reason = "TimeoutKilled" if code == -9 else "ProcessDied"
+    return {"ok": False, "error_type": reason, "error_line": None, "timings": {}}
+
+
+def run_gate_process(
+    ctx: PlatformContext, snapshot: Path, staging: Path, out_dir: Path, datasets: list[str], run_dir: Path
+) -> dict:
+    """The trusted gate, in its own process; returns its summary (what was released and suppressed)."""
+    env = {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SPARK_LOCAL_IP": "127.0.0.1"}
+    argv = [sys.executable, "-m", "sandbox.gate", "--job-dir", str(snapshot), "--staging", str(staging),
+            "--out", str(out_dir), *[arg for d in datasets for arg in ("--dataset", d)]]  # fmt: skip
+    if ctx.schema:
+        env["SANDBOX_DB_SCHEMA"] = ctx.schema
+    with (run_dir / "gate.stdout").open("wb") as out, (run_dir / "gate.stderr").open("wb") as err:
+        code = subprocess.run(argv, stdout=out, stderr=err, env=env, check=False).returncode
+    summary_path = out_dir / "gate_summary.json"
+    if code != 0 or not summary_path.exists():
+        return {"ok": False, "released_cells": 0}
+    return json.loads(summary_path.read_text(encoding="utf-8"))
+
+
+def _release_or_withhold(
+    ctx, actor, run_id, submission, manifest, gate_dir, summary, dataset_versions, isolation, timings
+):
+    from sandbox.products import registry, versions
+
+    if not summary.get("ok") or summary.get("released_cells", 0) == 0:
+        shutil.rmtree(gate_dir, ignore_errors=True)
+        return _finish(ctx, run_id, "withhold", actor, isolation=isolation, timings=timings, gate=summary)
+    if registry.find(ctx, manifest.id) is None:
+        registry.register(ctx, actor, product_id=manifest.id, title=manifest.title, scenario_id=manifest.scenario,
+                          description=f"由作业 {manifest.id} 生成 / produced by job {manifest.id}")  # fmt: skip
+    released_relative = None
+    try:
+        with ctx.transaction() as session:
+            version = versions.release(
+                ctx, session, product_id=manifest.id, run_id=run_id, gate_dir=gate_dir,
+                code_sha256=submission.code_sha256, dataset_versions=dataset_versions,
+                policy=summary.get("policy", {}), outputs=summary.get("outputs", {}), actor=actor.username,
+            )  # fmt: skip
+            released_relative = version.path
+            run = session.get(JobRunRow, run_id)
+            _apply_finish(
+                ctx, session, run, "release", actor, isolation=isolation, timings=timings, gate=summary
+            )
+            run.product_version_id = version.id
+            return run
+    except BaseException:
+        if released_relative:
+            versions.withdraw_directory(ctx, released_relative)
+        raise
+
+
+def _apply_finish(ctx, session, run: JobRunRow, action: str, actor: Principal, *, isolation, timings, gate=None,
+                  error_type=None, error_line=None) -> None:  # fmt: skip
+    run.state = RUN_LIFECYCLE.check(RunState(run.state), action).value
+    run.isolation_json, run.timings_json = json.dumps(isolation), json.dumps(timings)
+    run.error_type, run.error_line, run.finished_at = error_type, error_line, utc_now_iso()
+    run.gate_summary_json = json.dumps(gate, ensure_ascii=False) if gate is not None else None
+    ctx.audit(session, f"job.run_{run.state}", "job_run", run.id, actor=actor.username, isolation=isolation,
+              error_type=error_type, error_line=error_line)  # fmt: skip
+
+
+def _finish(ctx, run_id: str, action: str, actor: Principal, **fields) -> JobRunRow:
+    with ctx.transaction() as session:
+        run = session.get(JobRunRow, run_id)
+        _apply_finish(ctx, session, run, action, actor, **fields)
+        return run
+
+
+def developer_view(run: JobRunRow) -> dict:
+    """What a developer may see of a production run: no logs, no messages, no values."""
+    return {
+        "run": run.id, "state": run.state, "started_at": run.started_at, "finished_at": run.finished_at,
+        "timings": json.loads(run.timings_json or "{}"), "error_type": run.error_type, "error_line": run.error_line,
+    }  # fmt: skip

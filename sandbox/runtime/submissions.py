@@ -1,0 +1,144 @@
+"""Submission and four-eyes review of jobs.
+
+A submission snapshots the job folder and its SHA-256; the static check and the scope check run
+at submission and their result travels with it to the reviewer, an operator who is not the
+submitter. Submissions with findings are refused outright.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sandbox.audit.chain import utc_now_iso
+from sandbox.context import PlatformContext
+from sandbox.domain.errors import NotFoundError, PermissionDenied, ShuyuError
+from sandbox.domain.identity import Role
+from sandbox.domain.job import SUBMISSION_LIFECYCLE, JobManifest, SubmissionState
+from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.governance.scenarios import approved_columns
+from sandbox.governance.scenarios import get as get_scenario
+from sandbox.runtime.manifest import load_manifest
+from sandbox.runtime.policy_check import Finding, check_job
+from sandbox.runtime.scope import scope_findings
+from sandbox.runtime.snapshot import take_snapshot
+from sandbox.store.models import JobSubmissionRow
+
+
+class JobRefused(ShuyuError):
+    """The static policy check or the scope check found problems; each finding names file, line, rule."""
+
+    code = "E810"
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        lines = "\n".join(f"  {f}" for f in findings)
+        super().__init__(
+            f"作业未通过策略检查（{len(findings)} 项）：\n{lines}",
+            f"job failed the policy check ({len(findings)} findings)",
+        )
+
+
+def checks(ctx: PlatformContext, job_dir: Path, manifest: JobManifest) -> list[Finding]:
+    return check_job(job_dir, manifest) + scope_findings(manifest, approved_columns(ctx, manifest.scenario))
+
+
+def check_member(ctx: PlatformContext, actor: Principal, scenario_id: str) -> None:
+    """Developers work only on scenarios they are members of (operators may look at any)."""
+    if actor.has(Role.OPERATOR, Role.ADMIN):
+        return
+    check_role(actor, {Role.DEVELOPER}, "开发作业", "develop jobs")
+    members = {m.username for m in get_scenario(ctx, scenario_id).members}
+    if actor.username not in members:
+        raise PermissionDenied(
+            f"{actor.username} 不是场景 {scenario_id} 的开发人员",
+            f"{actor.username} is not a developer of scenario {scenario_id}",
+        )
+
+
+def submit(ctx: PlatformContext, actor: Principal, job_dir: Path) -> JobSubmissionRow:
+    manifest = load_manifest(job_dir)
+    with audited_refusals(ctx, actor, "job.submit", "job", manifest.id):
+        check_role(actor, {Role.DEVELOPER}, "提交作业", "submit jobs")
+        check_member(ctx, actor, manifest.scenario)
+        findings = checks(ctx, job_dir, manifest)
+        if findings:
+            raise JobRefused(findings)
+        submission_id = uuid.uuid4().hex[:12]
+        relative = f"jobs/{submission_id}"
+        digest = take_snapshot(job_dir, ctx.settings.home_dir / relative)
+        with ctx.transaction() as session:
+            row = JobSubmissionRow(
+                id=submission_id, job_id=manifest.id, title=manifest.title, scenario_id=manifest.scenario,
+                submitter=actor.username, snapshot_path=relative, code_sha256=digest, check_json="[]",
+                state=SUBMISSION_LIFECYCLE.check(None, "submit").value, submitted_at=utc_now_iso(),
+            )  # fmt: skip
+            session.add(row)
+            ctx.audit(session, "job.submit", "job_submission", submission_id, actor=actor.username,
+                      job=manifest.id, scenario=manifest.scenario, code_sha256=digest)  # fmt: skip
+        return row
+
+
+def review(
+    ctx: PlatformContext, actor: Principal, submission_id: str, *, approve: bool, comment: str
+) -> JobSubmissionRow:
+    with (
+        audited_refusals(ctx, actor, "job.review", "job_submission", submission_id),
+        ctx.transaction() as session,
+    ):
+        check_role(actor, {Role.OPERATOR}, "审核作业", "review jobs")
+        row = _load(session, submission_id)
+        if row.submitter == actor.username:
+            raise PermissionDenied(
+                "提交人不能审核自己的作业（四眼原则）",
+                "the submitter cannot review their own job (four eyes)",
+            )
+        action = "approve" if approve else "reject"
+        row.state = SUBMISSION_LIFECYCLE.check(SubmissionState(row.state), action).value
+        row.reviewer, row.review_comment, row.reviewed_at = actor.username, comment, utc_now_iso()
+        ctx.audit(session, f"job.{action}", "job_submission", submission_id, actor=actor.username,
+                  code_sha256=row.code_sha256, comment=comment)  # fmt: skip
+        return row
+
+
+def _load(session, submission_id: str) -> JobSubmissionRow:
+    row = session.get(JobSubmissionRow, submission_id)
+    if row is None:
+        raise NotFoundError(
+            f"作业提交 {submission_id} 不存在", f"job submission {submission_id} does not exist"
+        )
+    return row
+
+
+def get(ctx: PlatformContext, actor: Principal, submission_id: str) -> JobSubmissionRow:
+    with ctx.sessions() as session:
+        row = _load(session, submission_id)
+    if not actor.has(Role.OPERATOR, Role.ADMIN, Role.AUDITOR) and row.submitter != actor.username:
+        raise PermissionDenied("只能查看自己提交的作业", "you can only see your own submissions")
+    return row
+
+
+def review_packet(ctx: PlatformContext, actor: Principal, submission_id: str) -> dict:
+    """What the reviewer is shown: the snapshot's code, its hash and a fresh static check."""
+    with audited_refusals(ctx, actor, "job.inspect", "job_submission", submission_id):
+        check_role(actor, {Role.OPERATOR}, "审阅作业", "review jobs")
+        row = get(ctx, actor, submission_id)
+        snapshot = ctx.settings.home_dir / row.snapshot_path
+        manifest = load_manifest(snapshot)
+        files = {p.name: p.read_text(encoding="utf-8") for p in sorted(snapshot.iterdir()) if p.is_file()}
+        return {
+            "submission": row,
+            "files": files,
+            "findings": [asdict(f) for f in checks(ctx, snapshot, manifest)],
+        }
+
+
+def list_submissions(ctx: PlatformContext, actor: Principal) -> list[JobSubmissionRow]:
+    with ctx.sessions() as session:
+        query = select(JobSubmissionRow).order_by(JobSubmissionRow.submitted_at)
+        if not actor.has(Role.OPERATOR, Role.ADMIN, Role.AUDITOR):
+            query = query.where(JobSubmissionRow.submitter == actor.username)
+        return list(session.scalars(query))

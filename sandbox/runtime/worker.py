@@ -1,0 +1,41 @@
+"""The job process: ``python -m sandbox.runtime.worker SPEC.json``.
+
+Started by the production runner inside its isolation (no network but loopback, memory and time
+limits). It imports nothing of the platform's store, settings or gate: it reads the spec, runs
+the job on the approved raw columns, writes contribution frames to staging and a result file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def main(spec_path: str) -> int:
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    from sandbox.engines.spark import spark_session
+    from sandbox.runtime.execute import execute
+    from sandbox.runtime.manifest import load_manifest
+
+    job_dir = Path(spec["job_dir"])
+    manifest = load_manifest(job_dir)
+    spark = spark_session(
+        spec.get("spark_master", "local[*]"),
+        app_name=f"shuyu-job-{manifest.id}",
+        driver_memory=spec.get("driver_memory", "2g"),
+        local_dir=Path(spec["scratch_dir"]),
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    result = execute(
+        spark, job_dir, manifest, {k: Path(v) for k, v in spec["inputs"].items()},
+        Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]),
+    )  # fmt: skip
+    Path(spec["result_path"]).write_text(json.dumps(result.as_dict()), encoding="utf-8")
+    spark.stop()
+    return 0 if result.ok else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
