@@ -25,10 +25,11 @@ from sandbox.store.models.governance import (
     UserRow,
 )
 from sandbox.store.models.products import ProductRow, RedevelopmentRow
+from sandbox.store.models.runtime import JobRunRow, JobSubmissionRow, ProductVersionRow
 
 __all__ = [
     "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
-    "ConsentRow", "DatasetColumnRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
+    "ConsentRow", "DatasetColumnRow", "JobRunRow", "JobSubmissionRow", "ProductVersionRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
     "ProductRow", "ProviderRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
     "ScenarioMemberRow", "ScenarioRow", "UserRow",
 ]  # fmt: skip
