@@ -73,3 +73,30 @@ def sqlite_ctx(tmp_path) -> Iterator[PlatformContext]:
     context = make_context(tmp_path / "home")
     yield context
     context.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def county(tmp_path_factory) -> Path:
+    """A small synthetic county (3,000 people), generated once per test session."""
+    from sandbox.synth import generate
+
+    out = tmp_path_factory.mktemp("county")
+    generate(out, people=3000, seed=11)
+    return out
+
+
+@pytest.fixture(scope="session")
+def raw_county(county, tmp_path_factory) -> dict[str, Path]:
+    """Every dataset of the county ingested to Parquet (Arrow path), keyed by dataset id."""
+    from sandbox.catalog.ingest import ingest_files
+    from sandbox.catalog.service import read_catalog_file
+
+    root = tmp_path_factory.mktemp("raw")
+    catalog_file = read_catalog_file(county / "catalog.yaml")
+    paths = {}
+    for dataset in catalog_file.catalog.datasets:
+        target = root / "raw" / dataset.id
+        ingest_files(dataset, [catalog_file.files[dataset.id]], target_dir=target,
+                     quarantine_root=root / "quarantine", work_dir=root / "work")  # fmt: skip
+        paths[dataset.id] = target
+    return paths

@@ -44,7 +44,7 @@ _ACTIONS = (
     "checkpoint", "localCheckpoint", "createOrReplaceTempView", "createTempView", "createGlobalTempView",
     "createOrReplaceGlobalTempView", "isEmpty",
 )  # fmt: skip
-_PROPERTIES = ("write", "writeTo", "writeStream", "rdd", "sparkSession")
+_PROPERTIES = ("write", "writeTo", "writeStream", "rdd")
 
 
 def _refuse(name: str):
