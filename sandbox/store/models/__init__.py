@@ -14,6 +14,7 @@ from sandbox.store.models.catalog import (
     ProviderRow,
     QuarantineRow,
 )
+from sandbox.store.models.gate import PrivacyBudgetRow, PrivacySpendRow
 from sandbox.store.models.governance import (
     ApiTokenRow,
     AuthorizationRow,
@@ -30,6 +31,6 @@ from sandbox.store.models.runtime import JobRunRow, JobSubmissionRow, ProductVer
 __all__ = [
     "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
     "ConsentRow", "DatasetColumnRow", "JobRunRow", "JobSubmissionRow", "ProductVersionRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
-    "ProductRow", "ProviderRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
+    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProviderRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
     "ScenarioMemberRow", "ScenarioRow", "UserRow",
 ]  # fmt: skip

@@ -1,0 +1,73 @@
+"""The gate process: ``python -m sandbox.gate --job-dir DIR --staging DIR --out DIR [--dataset ID ...]``.
+
+Started by the production runner (and the dev runner) in a process of its own. The platform home, the
+database URL and the policy file come from the ``SANDBOX_*`` settings; ``SANDBOX_DB_SCHEMA`` pins a
+PostgreSQL schema. Writes the released tables, ``gate_report.json``/``.md`` and ``gate_summary.json``
+to ``--out``; exits 0 when the gate ran (whatever it released), 2 on a refused start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from sandbox.context import PlatformContext
+from sandbox.domain.errors import ShuyuError
+from sandbox.engines.spark import spark_session
+from sandbox.gate.errors import GateInputError
+from sandbox.gate.ledger import BudgetLedger
+from sandbox.gate.pipeline import gate_job
+from sandbox.gate.policy import load_policy
+from sandbox.runtime.manifest import load_manifest
+from sandbox.settings import get_settings
+from sandbox.store import catalog_repo
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.gate", description="Shuyu trusted gate / 数域可信出口网关")
+    parser.add_argument("--job-dir", type=Path, required=True, help="the reviewed job snapshot (job.toml)")
+    parser.add_argument("--staging", type=Path, required=True, help="the run's staging dir of contribution frames")
+    parser.add_argument("--out", type=Path, required=True, help="where released tables and the report go")
+    parser.add_argument("--dataset", action="append", default=[], help="an input dataset (pays for DP outputs)")
+    parser.add_argument("--run-id", default=None, help="the production run, recorded with budget spends")
+    parser.add_argument("--actor", default="system:gate", help="who the audit trail names for budget spends")
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    settings = get_settings()
+    ctx = PlatformContext(settings, actor=args.actor, schema=os.environ.get("SANDBOX_DB_SCHEMA") or None)
+    ctx.require_home()
+    if not args.staging.is_dir():
+        raise GateInputError(f"暂存目录 {args.staging} 不存在", f"staging directory {args.staging} does not exist")
+    policy = load_policy(settings.policy_file)
+    manifest = load_manifest(args.job_dir)
+    with ctx.sessions() as session:
+        code_tables = catalog_repo.code_tables(session)
+    spark = spark_session(settings.spark_master, app_name=f"shuyu-gate-{manifest.id}",
+                          driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark")  # fmt: skip
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        gate_job(spark, manifest, args.staging, args.out, policy=policy, code_tables=code_tables,
+                 ledger=BudgetLedger(ctx, policy.differential_privacy, actor=args.actor),
+                 input_datasets=args.dataset, run_id=args.run_id)  # fmt: skip
+    finally:
+        spark.stop()
+        ctx.engine.dispose()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(argv)
+    except ShuyuError as error:
+        print(json.dumps(error.as_dict(), ensure_ascii=False), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

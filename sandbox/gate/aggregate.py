@@ -1,0 +1,137 @@
+"""Aggregation in Spark with contribution bounding; only per-cell aggregates reach the driver.
+
+Each entity's rows in a cell are summed, then clipped to the measure's bounds, so one entity moves a
+cell's sum by at most the bound's width and counts once. Margins come from Spark grouping sets over
+those entity-level contributions, so a margin's entity count is distinct entities, not a sum of cells.
+Medians are exact (Spark ``percentile``, linear interpolation between the middle values); standard
+deviations are sample standard deviations (``stddev_samp``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from sandbox.domain.job import Aggregate, OutputSpec
+from sandbox.gate.domains import Key
+from sandbox.gate.frames import ENTITY, measure_column
+
+MEDIAN_METHOD = "exact: Spark percentile(0.5), linear interpolation / 精确中位数"
+STD_METHOD = "sample standard deviation (stddev_samp) / 样本标准差"
+_GROUPING = "__grouping"
+
+
+@dataclass
+class MeasureStats:
+    contributors: int  # entities with a value for this measure
+    value: float | None  # the aggregate itself
+    total_abs: float | None = None  # sum of absolute contributions (dominance measures only)
+    top: tuple[float, ...] = ()  # largest absolute contributions, largest first (dominance measures only)
+
+
+@dataclass
+class CellStats:
+    entities: int
+    measures: dict[str, MeasureStats] = field(default_factory=dict)
+
+
+def entity_contributions(kept: DataFrame, output: OutputSpec) -> DataFrame:
+    """One row per entity and cell: its rows summed, then clipped to each measure's bounds."""
+    valued = [m for m in output.measures if m.column]
+    keys = [ENTITY, *output.dimensions]
+    if not valued:
+        return kept.select(*keys).distinct()
+    summed = kept.groupBy(*keys).agg(
+        *[F.sum(measure_column(m.name)).alias(measure_column(m.name)) for m in valued]
+    )
+    clipped = [F.least(F.greatest(F.col(measure_column(m.name)), F.lit(m.bounds[0])), F.lit(m.bounds[1]))
+               .alias(measure_column(m.name)) for m in valued]  # fmt: skip
+    return summed.select(*keys, *clipped)
+
+
+def _value(agg: Aggregate, column: str):
+    return {
+        Aggregate.SUM: F.sum(column),
+        Aggregate.MEAN: F.avg(column),
+        Aggregate.MEDIAN: F.percentile(column, 0.5),
+        Aggregate.STD: F.stddev_samp(column),
+    }[agg]
+
+
+def _with_margins(contributions: DataFrame, output: OutputSpec) -> DataFrame:
+    """Add every margin: entity-level contributions summed over each subset of dimensions."""
+    dims = list(output.dimensions)
+    subsets = [
+        [ENTITY, *combo] for r in range(len(dims), -1, -1) for combo in itertools.combinations(dims, r)
+    ]
+    valued = [measure_column(m.name) for m in output.measures if m.column]
+    return contributions.groupingSets(subsets, ENTITY, *dims).agg(
+        *[F.sum(c).alias(c) for c in valued], F.grouping_id().alias(_GROUPING)
+    )
+
+
+def _key(row, dims: tuple[str, ...]) -> Key:
+    grouping = row[_GROUPING]
+    width = len(dims)
+    return tuple(None if (grouping >> (width - 1 - i)) & 1 else row[d] for i, d in enumerate(dims))
+
+
+def cell_stats(
+    contributions: DataFrame,
+    output: OutputSpec,
+    *,
+    totals: bool,
+    dominance_n: int,
+    dominance_aggs: tuple[str, ...],
+) -> dict[Key, CellStats]:
+    """Per-cell entity counts, aggregates and top contributions; the one collect is of cells, not rows."""
+    frame = _with_margins(contributions, output) if totals else contributions.withColumn(_GROUPING, F.lit(0))
+    aggs = [F.count(F.lit(1)).alias("__n")]
+    for m in output.measures:
+        if m.column is None:
+            continue
+        column = measure_column(m.name)
+        aggs += [F.count(column).alias(f"{column}__c"), _value(m.agg, column).alias(f"{column}__v")]
+        if m.agg.value in dominance_aggs:
+            magnitude = F.abs(F.col(column))
+            aggs += [F.sum(magnitude).alias(f"{column}__abs"),
+                     F.max_by(magnitude, magnitude, dominance_n).alias(f"{column}__top")]  # fmt: skip
+    rows = frame.groupBy(_GROUPING, *output.dimensions).agg(*aggs).collect()
+    cells = {}
+    for row in rows:
+        stats = CellStats(entities=row["__n"])
+        for m in output.measures:
+            if m.column is None:
+                stats.measures[m.name] = MeasureStats(row["__n"], row["__n"])
+                continue
+            column = measure_column(m.name)
+            measure = MeasureStats(row[f"{column}__c"], row[f"{column}__v"])
+            if m.agg.value in dominance_aggs:
+                measure.total_abs = row[f"{column}__abs"]
+                measure.top = tuple(row[f"{column}__top"] or ())
+            stats.measures[m.name] = measure
+        cells[_key(row, output.dimensions)] = stats
+    return cells
+
+
+def bounded_cell_sums(contributions: DataFrame, output: OutputSpec, *, max_cells_per_entity: int, seed: int):
+    """For differential privacy: keep at most ``max_cells_per_entity`` cells per entity (chosen at random),
+    then per cell the entity count and each measure's sum. Returns ``{key: (count, {measure: sum})}``."""
+    order = F.xxhash64(F.lit(seed), *[F.col(d) for d in output.dimensions])
+    ranked = contributions.withColumn(
+        "__rank", F.row_number().over(Window.partitionBy(ENTITY).orderBy(order))
+    )
+    bounded = ranked.where(F.col("__rank") <= max_cells_per_entity)
+    valued = [m for m in output.measures if m.column]
+    rows = (
+        bounded.groupBy(*output.dimensions)
+        .agg(F.count(F.lit(1)).alias("__n"), *[F.sum(measure_column(m.name)).alias(m.name) for m in valued])
+        .collect()
+    )
+    return {
+        tuple(row[d] for d in output.dimensions): (row["__n"], {m.name: row[m.name] or 0.0 for m in valued})
+        for row in rows
+    }

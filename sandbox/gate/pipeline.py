@@ -1,0 +1,194 @@
+"""``gate_job``: from a run's contribution frames to released tables and a gate report.
+
+Per output: re-check what the manifest allows against the policy, resolve the declared domains, scan
+the strings the table could show, read and validate the frame, aggregate in Spark with contribution
+bounding, apply the primary rules (or, for a differentially private output, spend the budget and add
+noise). Then, across the job's outputs, secondary suppression and differencing to a fixed point,
+rounding, and the files. Any failed check refuses its whole output and nothing of it is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import PySparkException
+from pyspark.sql import SparkSession
+
+from sandbox.domain.gate import CellDecision, CellResult, GateOutcome, GatePolicy, OutputOutcome, Refusal
+from sandbox.domain.job import JobManifest, OutputSpec
+from sandbox.gate import aggregate, dp
+from sandbox.gate.domains import Key, all_keys, check_size, resolve_domains
+from sandbox.gate.errors import OutputRefused
+from sandbox.gate.frames import FrameStats, keep_in_domain, read_frame
+from sandbox.gate.identifiers import (
+    IdentifierScanner,
+    check_not_identifying,
+    samples_scanner,
+    scan_dimension_values,
+)
+from sandbox.gate.ledger import BudgetLedger
+from sandbox.gate.policy import OutputRules, output_rules, policy_as_dict
+from sandbox.gate.report import OutputFacts, write_report, write_table
+from sandbox.gate.rounding import ROUNDED_AGGREGATES, round_to_base
+from sandbox.gate.rules import primary_reasons, released_values, threshold_reason
+from sandbox.gate.suppression import Table, TableCell, protect
+
+
+@dataclass
+class _Prepared:
+    """One output after its own rules: cells with their primary reasons and the values they would show."""
+
+    spec: OutputSpec
+    rules: OutputRules
+    domains: dict[str, tuple[str, ...]]
+    frame: FrameStats
+    cells: dict[Key, TableCell]
+    values: dict[Key, dict[str, float | int | None]]
+    methods: dict
+    epsilon: float = 0.0
+    delta: float = 0.0
+
+
+def _check_aggregates(output: OutputSpec, policy: GatePolicy) -> None:
+    refused = [m.name for m in output.measures if m.agg.value not in policy.allowed_aggregates]
+    if refused:
+        raise OutputRefused(
+            Refusal.AGGREGATE_NOT_ALLOWED,
+            f"输出 {output.name} 的度量 {', '.join(refused)} 使用了策略不允许的聚合",
+            f"measure(s) {', '.join(refused)} of output {output.name} use an aggregate the policy does not allow",
+        )
+
+
+@contextmanager
+def _frame_errors_refuse(output: OutputSpec) -> Iterator[None]:
+    """A frame Spark cannot read or aggregate refuses its output; the error's text (maybe values) is dropped."""
+    try:
+        yield
+    except (PySparkException, Py4JJavaError):
+        raise OutputRefused(
+            Refusal.INVALID_FRAME,
+            f"输出 {output.name} 的贡献数据无法读取或汇总",
+            f"the contribution frame of output {output.name} cannot be read or aggregated",
+        ) from None
+
+
+def _observed(keys, dims: tuple[str, ...]) -> dict[str, int]:
+    return {d: len({k[i] for k in keys if k[i] is not None}) for i, d in enumerate(dims)}
+
+
+def _exact(
+    output: OutputSpec, rules: OutputRules, domains, frame_stats: FrameStats, stats, keys
+) -> _Prepared:
+    observed = [k for k, s in stats.items() if s.entities > 0]
+    check_not_identifying(output, _observed(observed, output.dimensions), frame_stats.approx_entities,
+                          ratio=rules.identifying_dimension_ratio, threshold=rules.threshold)  # fmt: skip
+    cells = {k: TableCell(output.name, k, stats[k].entities if k in stats else 0,
+                          primary_reasons(stats.get(k), output, rules)) for k in keys}  # fmt: skip
+    values = {k: released_values(stats.get(k), output) for k in keys}
+    methods = {"median": aggregate.MEDIAN_METHOD, "std": aggregate.STD_METHOD,
+               "contribution_bounding": "per entity and cell: rows summed, then clipped to the measure's bounds"}  # fmt: skip
+    return _Prepared(output, rules, domains, frame_stats, cells, values, methods)
+
+
+def _noisy(output: OutputSpec, rules: OutputRules, domains, frame_stats: FrameStats, sums, keys,
+           spend: Callable[[], None]) -> _Prepared:  # fmt: skip
+    check_not_identifying(output, _observed(sums, output.dimensions), frame_stats.approx_entities,
+                          ratio=rules.identifying_dimension_ratio, threshold=rules.threshold)  # fmt: skip
+    spend()
+    noise = dp.release(sums, keys, output, output.dp, max_cells_per_entity=rules.max_cells_per_entity)
+    cells = {k: TableCell(output.name, k, count, [] if count >= rules.threshold else [threshold_reason(rules.threshold)])
+             for k, (count, _) in noise.cells.items()}  # fmt: skip
+    methods = {"differential_privacy": noise.mechanism, "noise_scales": noise.scales,
+               "max_cells_per_entity": rules.max_cells_per_entity,
+               "threshold": "applied to noisy counts (post-processing)"}  # fmt: skip
+    return _Prepared(output, rules, domains, frame_stats, cells, {k: v for k, (_, v) in noise.cells.items()},
+                     methods, output.dp.epsilon, output.dp.delta)  # fmt: skip
+
+
+def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolicy, code_tables, ledger,
+             input_datasets: list[str], scanner: IdentifierScanner, job_id: str, run_id: str | None) -> _Prepared:  # fmt: skip
+    _check_aggregates(output, policy)
+    rules = output_rules(policy, output)
+    domains = resolve_domains(output, code_tables)
+    check_size(output, domains, rules.max_cells)
+    if output.dp is not None:
+        dp.check_supported(output)
+        if ledger is None:
+            raise OutputRefused(Refusal.DP_UNSUPPORTED, f"输出 {output.name} 需要差分隐私，但没有可用的预算账本",
+                                f"output {output.name} asks for differential privacy but no budget ledger is available")  # fmt: skip
+    scan_dimension_values(output, domains, scanner, rules.output_scan_min_score)
+    keys = all_keys(domains, totals=output.totals)
+    with _frame_errors_refuse(output):
+        kept, frame_stats = keep_in_domain(read_frame(spark, staging_run_dir, output), output, domains)
+        contributions = aggregate.entity_contributions(kept, output)
+        if output.dp is None:
+            stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
+                                         dominance_aggs=rules.dominance.applies_to)  # fmt: skip
+            return _exact(output, rules, domains, frame_stats, stats, keys)
+        sums = aggregate.bounded_cell_sums(contributions, output, seed=secrets.randbits(62),
+                                           max_cells_per_entity=rules.max_cells_per_entity)  # fmt: skip
+
+    def spend() -> None:
+        ledger.spend(input_datasets, output.dp.epsilon, output.dp.delta, job_id=job_id, output=output.name,
+                     run_id=run_id)  # fmt: skip
+
+    return _noisy(output, rules, domains, frame_stats, sums, keys, spend)
+
+
+def _finish(prepared: _Prepared) -> OutputOutcome:
+    outcome = OutputOutcome(prepared.spec.name, epsilon_spent=prepared.epsilon, delta_spent=prepared.delta)
+    base = prepared.rules.rounding_base
+    for key, cell in prepared.cells.items():
+        if cell.suppressed:
+            outcome.cells.append(CellResult(key, CellDecision.SUPPRESSED, list(cell.reasons)))
+            continue
+        values = dict(prepared.values[key])
+        for m in prepared.spec.measures:
+            if base and m.agg.value in ROUNDED_AGGREGATES and values[m.name] is not None:
+                values[m.name] = round_to_base(values[m.name], base)
+        outcome.cells.append(CellResult(key, CellDecision.RELEASED, [], values))
+    return outcome
+
+
+def gate_job(
+    spark: SparkSession,
+    manifest: JobManifest,
+    staging_run_dir: Path,
+    out_dir: Path,
+    *,
+    policy: GatePolicy,
+    code_tables: dict[str, tuple[str, ...]],
+    ledger: BudgetLedger | None,
+    input_datasets: list[str],
+    scanner: IdentifierScanner | None = None,
+    run_id: str | None = None,
+) -> GateOutcome:
+    """Gate every output of one run; write ``<output>.parquet``/``.csv`` and ``gate_report.json``/``.md``.
+
+    ``scanner`` defaults to the samples' recognizers; ``run_id`` is recorded with privacy-budget spends.
+    """
+    scanner = scanner or samples_scanner()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcome = GateOutcome(manifest.id)
+    prepared: dict[str, _Prepared] = {}
+    for spec in manifest.outputs:
+        try:
+            prepared[spec.name] = _prepare(spark, spec, staging_run_dir, policy, code_tables, ledger,
+                                           input_datasets, scanner, manifest.id, run_id)  # fmt: skip
+        except OutputRefused as refused:
+            outcome.outputs[spec.name] = OutputOutcome(spec.name, refused.refusal, refused.zh, refused.en)
+    exact = [p for p in prepared.values() if p.spec.dp is None]  # noisy outputs are protected by their noise
+    protect([Table(p.spec.name, p.spec.entity, p.spec.dimensions, p.domains, p.spec.totals, p.rules.threshold,
+                   p.cells) for p in exact], differencing=policy.differencing)  # fmt: skip
+    for name, p in prepared.items():
+        outcome.outputs[name] = _finish(p)
+        write_table(out_dir, p.spec, outcome.outputs[name])
+    outcome.outputs = {spec.name: outcome.outputs[spec.name] for spec in manifest.outputs}
+    facts = {n: OutputFacts(p.spec, p.rules, p.frame, p.methods) for n, p in prepared.items()}
+    write_report(out_dir, manifest, outcome, facts, policy_as_dict(policy), input_datasets)
+    return outcome

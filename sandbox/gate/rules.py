@@ -1,0 +1,70 @@
+"""Primary disclosure rules on one cell: entity threshold, nk dominance, p-ratio, zero cells.
+
+Comparisons are exact (``Fraction``): a cell exactly at a boundary gets the same decision on every
+machine. An empty cell is reported under the threshold rule — saying "empty" would disclose the very
+value that suppression hides.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from sandbox.domain.gate import Reason, Rule
+from sandbox.domain.job import OutputSpec
+from sandbox.gate.aggregate import CellStats
+from sandbox.gate.policy import OutputRules
+
+
+def threshold_reason(threshold: int, measure: str | None = None) -> Reason:
+    if measure is None:
+        return Reason(Rule.THRESHOLD, f"主体数少于 {threshold}", f"fewer than {threshold} entities")
+    return Reason(Rule.THRESHOLD, f"度量 {measure} 的贡献主体少于 {threshold}",
+                  f"fewer than {threshold} entities contribute to measure {measure}")  # fmt: skip
+
+
+def _dominance(measure: str, top: tuple[float, ...], total_abs: float, rules: OutputRules) -> list[Reason]:
+    total = Fraction(total_abs)
+    if total == 0:
+        return []
+    reasons = []
+    n, k, p = rules.dominance.n, Fraction(str(rules.dominance.k)), Fraction(str(rules.p_ratio))
+    if sum(Fraction(t) for t in top[:n]) >= k * total:
+        reasons.append(Reason(Rule.DOMINANCE, f"度量 {measure}：前 {n} 名主体的贡献达到合计的 {float(k) * 100:g}%",
+                              f"measure {measure}: the top {n} entities contribute {float(k) * 100:g}% or more of the total"))  # fmt: skip
+    largest = Fraction(top[0]) if top else Fraction(0)
+    second = Fraction(top[1]) if len(top) > 1 else Fraction(0)
+    if largest > 0 and total - largest - second < p * largest:
+        reasons.append(Reason(Rule.P_RATIO, f"度量 {measure}：其余主体的贡献不足最大贡献的 {float(p) * 100:g}%（p 比例规则）",
+                              f"measure {measure}: the other entities contribute less than {float(p) * 100:g}% of the "
+                              "largest contribution (p-ratio rule)"))  # fmt: skip
+    return reasons
+
+
+def primary_reasons(stats: CellStats | None, output: OutputSpec, rules: OutputRules) -> list[Reason]:
+    """Every primary rule the cell fails; an empty list means it may be released."""
+    if stats is None or stats.entities == 0:
+        return [threshold_reason(rules.threshold)] if rules.zeros_are_disclosive else []
+    if stats.entities < rules.threshold:
+        return [threshold_reason(rules.threshold)]
+    reasons = []
+    for measure in output.measures:
+        if measure.column is None:
+            continue
+        values = stats.measures[measure.name]
+        if values.contributors < rules.threshold:
+            reasons.append(threshold_reason(rules.threshold, measure.name))
+        elif measure.agg.value in rules.dominance.applies_to:
+            reasons += _dominance(measure.name, values.top, values.total_abs or 0.0, rules)
+    return reasons
+
+
+def released_values(stats: CellStats | None, output: OutputSpec) -> dict[str, float | int | None]:
+    """The values a released cell shows; an empty (public) cell shows zero counts and sums."""
+    values: dict[str, float | int | None] = {}
+    for measure in output.measures:
+        if stats is None or stats.entities == 0:
+            values[measure.name] = 0 if measure.agg.value in ("count", "sum") else None
+        else:
+            value = stats.measures[measure.name].value
+            values[measure.name] = int(value) if measure.agg.value == "count" else value
+    return values

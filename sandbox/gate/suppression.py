@@ -1,0 +1,137 @@
+"""Secondary suppression and differencing across the tables of one job, iterated to a fixed point.
+
+A *line* is a set of cells whose sum is known: the cells along one dimension plus their total. If a
+line holds exactly one suppressed cell, subtraction recovers it, so its smallest other cell (with
+entities, if there is one) is suppressed too. Totals come from the table's own margins and from any
+other output of the job (same privacy unit) with a cell of the same key, which also blocks
+recomputation through a second, coarser table.
+
+*Differencing*: two outputs with a cell of the same key whose entity counts differ by 0 < d < threshold
+would reveal the d entities that differ; both cells are suppressed. Each step can enable the other,
+so both run until nothing changes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from sandbox.domain.gate import Reason, Rule
+from sandbox.gate.domains import Key
+
+
+@dataclass(eq=False)
+class TableCell:
+    output: str
+    key: Key
+    entities: int  # true distinct entities; never leaves the gate
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def suppressed(self) -> bool:
+        return bool(self.reasons)
+
+
+@dataclass
+class Table:
+    output: str
+    entity: str  # the privacy unit's column: only tables of one unit are compared
+    dimensions: tuple[str, ...]
+    domains: dict[str, tuple[str, ...]]
+    totals: bool
+    threshold: int
+    cells: dict[Key, TableCell]
+
+    def canonical(self, key: Key) -> frozenset[tuple[str, str]]:
+        return frozenset((d, v) for d, v in zip(self.dimensions, key, strict=True) if v is not None)
+
+
+@dataclass
+class _Line:
+    children: list[TableCell]
+    total: TableCell
+    dimension: str
+
+    @property
+    def members(self) -> list[TableCell]:
+        return [*self.children, self.total]
+
+
+def _index(tables: list[Table]) -> dict[tuple[str, frozenset], list[TableCell]]:
+    index: dict[tuple[str, frozenset], list[TableCell]] = {}
+    for table in tables:
+        for key, cell in table.cells.items():
+            index.setdefault((table.entity, table.canonical(key)), []).append(cell)
+    return index
+
+
+def _lines(tables: list[Table], index) -> list[_Line]:
+    lines = []
+    for table in tables:
+        for i, dim in enumerate(table.dimensions):
+            others = [
+                (*table.domains[d], None) if table.totals else table.domains[d]
+                for j, d in enumerate(table.dimensions)
+                if j != i
+            ]
+            for rest in itertools.product(*others):
+                parent = (*rest[:i], None, *rest[i:])
+                children = [table.cells[(*rest[:i], v, *rest[i:])] for v in table.domains[dim]]
+                for total in index.get((table.entity, table.canonical(parent)), []):
+                    lines.append(_Line(children, total, dim))
+    return lines
+
+
+def _complement(line: _Line) -> TableCell | None:
+    """The cell to suppress next: the smallest open child with entities, else any open child, else the total."""
+    open_children = [c for c in line.children if not c.suppressed]
+    if open_children:
+        return min(open_children, key=lambda c: (c.entities == 0, c.entities, str(c.key)))
+    return None if line.total.suppressed else line.total
+
+
+def _secondary(line: _Line) -> Reason:
+    where_zh = f"输出 {line.total.output} 的" if line.total.output != line.children[0].output else ""
+    where_en = f" of output {line.total.output}" if line.total.output != line.children[0].output else ""
+    return Reason(Rule.SECONDARY, f"次级抑制：防止借助{where_zh}维度 {line.dimension} 的合计反推其他被抑制单元格",
+                  f"secondary suppression: keeps another suppressed cell from being recomputed from the "
+                  f"{line.dimension} totals{where_en}")  # fmt: skip
+
+
+def _differencing_pairs(tables: list[Table], index) -> list[tuple[TableCell, TableCell, int]]:
+    thresholds = {t.output: t.threshold for t in tables}
+    pairs = []
+    for cells in index.values():
+        for a, b in itertools.combinations(cells, 2):
+            if a.output != b.output:
+                pairs.append((a, b, max(thresholds[a.output], thresholds[b.output])))
+    return pairs
+
+
+def _differencing(a: TableCell, b: TableCell, threshold: int) -> tuple[Reason, Reason]:
+    def reason(other: TableCell) -> Reason:
+        return Reason(Rule.DIFFERENCING, f"差分保护：与输出 {other.output} 的同一单元格主体数相差不足 {threshold}",
+                      f"differencing: its entity count differs from the same cell of output {other.output} "
+                      f"by less than {threshold}")  # fmt: skip
+
+    return reason(b), reason(a)
+
+
+def protect(tables: list[Table], *, differencing: bool) -> None:
+    """Add secondary and differencing suppressions to ``tables`` in place until nothing changes."""
+    index = _index(tables)
+    lines = _lines(tables, index)
+    pairs = _differencing_pairs(tables, index) if differencing else []
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(c.suppressed for c in line.members) == 1 and (cell := _complement(line)) is not None:
+                cell.reasons.append(_secondary(line))
+                changed = True
+        for a, b, threshold in pairs:
+            if not a.suppressed and not b.suppressed and 0 < abs(a.entities - b.entities) < threshold:
+                reason_a, reason_b = _differencing(a, b, threshold)
+                a.reasons.append(reason_a)
+                b.reasons.append(reason_b)
+                changed = True
