@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli import audit, catalog, governance, platform, products
+from sandbox.cli import audit, catalog, governance, jobs, platform, products
 from sandbox.cli.common import state
 
 app = typer.Typer(
@@ -30,3 +30,4 @@ catalog.register(app)
 audit.register(app)
 governance.register(app)
 products.register(app)
+jobs.register(app)

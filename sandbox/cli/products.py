@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -103,6 +104,49 @@ def product_show(product_id: str) -> None:
     console.print(
         f"登记 / registered: {shanghai_time(p.registered_at)} by {p.registered_by}；更新 / updated: {shanghai_time(p.updated_at)}"
     )
+
+
+@product_app.command("versions")
+@friendly_errors
+def product_versions(product_id: str) -> None:
+    """已发布的版本及其血缘 / released versions and their lineage."""
+    from sandbox.products.versions import versions
+
+    ctx = context()
+    acting(ctx)
+    rows = table(
+        f"{product_id} 版本 / versions",
+        "版本 / v",
+        "发布时间 / released",
+        "作业哈希 / code",
+        "数据版本 / data",
+        "输出 / outputs",
+    )
+    for v in versions(ctx, product_id):
+        rows.add_row(
+            f"v{v.version}",
+            shanghai_time(v.released_at),
+            v.code_sha256[:12],
+            v.dataset_versions_json,
+            v.outputs_json[:80],
+        )
+    console.print(rows)
+
+
+@product_app.command("export")
+@friendly_errors
+def product_export(
+    product_id: str,
+    format: Annotated[str, typer.Option("--format", help="csv|parquet|xlsx")] = "csv",
+    out: Annotated[Path, typer.Option(help="输出目录 / output directory")] = Path("export"),
+    version: Annotated[int | None, typer.Option(help="版本，默认最新 / version, default latest")] = None,
+) -> None:
+    """导出已发布的聚合表与门控报告 / export released aggregate tables with the gate report."""
+    from sandbox.products.versions import export
+
+    ctx = context()
+    for path in export(ctx, acting(ctx), product_id, out, format, version):
+        console.print(f"已导出 / exported: {path}")
 
 
 @redevelop_app.command("apply")

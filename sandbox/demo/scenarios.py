@@ -34,6 +34,39 @@ ELDERLY_CARE = {
         ColumnRequest("elderly_care_institutions", "occupied_beds", "床位使用"),
     ],
 }
+ENTERPRISE_CREDIT = {
+    "scenario_id": "enterprise-credit",
+    "title": "金融贷款服务场景",
+    "category": ScenarioCategory.INDUSTRY,
+    "description": "依托企业行政奖惩信息与企业基本信息，建立企业发展贷款额度快速估算所需的行业、区域统计。",
+    "value_statement": "与银行机构建立供需渠道，缓解中小企业融资难（经济效益）。",
+    "planned_products": ["enterprise_loan_support"],
+    "columns": [
+        ColumnRequest("enterprises", "uscc", "关联行政处罚记录的主体标识（脱敏后使用）"),
+        ColumnRequest("enterprises", "industry_code", "按行业统计"),
+        ColumnRequest("enterprises", "district_code", "按区县统计"),
+        ColumnRequest("enterprises", "registered_capital", "注册资本规模（信贷额度估算）"),
+        ColumnRequest("enterprises", "status", "只统计存续、在业企业"),
+        ColumnRequest("admin_penalties", "uscc", "识别有行政处罚记录的企业"),
+        ColumnRequest("admin_penalties", "penalty_type", "区分处罚类别"),
+    ],
+}
+RENTAL_HOUSING = {
+    "scenario_id": "rental-housing",
+    "title": "真实房屋租赁场景",
+    "category": ScenarioCategory.SECTOR,
+    "description": "构建实有房屋与房产信息统计，为租房客提供真实性房源查询服务，避免虚假房源。",
+    "value_statement": "规范住房租赁市场（经济效益）。",
+    "planned_products": ["rental_housing_supply"],
+    "columns": [
+        ColumnRequest("housing_units", "owner_id_number", "以房主为隐私主体限制单一房主的贡献（脱敏后使用）"),
+        ColumnRequest("housing_units", "district_code", "按区县统计"),
+        ColumnRequest("housing_units", "floor_area", "按面积段统计"),
+        ColumnRequest("housing_units", "usage", "只统计住宅"),
+        ColumnRequest("housing_units", "rental_registered", "只统计已登记出租的房屋"),
+    ],
+}
+SCENARIOS = (ELDERLY_CARE, ENTERPRISE_CREDIT, RENTAL_HOUSING)
 REFUSED = {("elderly-care", "hukou_population"): {"name"}}
 
 

@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 
 from sandbox.audit.chain import utc_now_iso
 from sandbox.context import PlatformContext
-from sandbox.domain.errors import InvalidInput, NotFoundError
+from sandbox.domain.errors import InvalidInput, NotFoundError, PermissionDenied
+from sandbox.domain.identity import Role
+from sandbox.domain.product import ProductState
+from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.store.models import ProductVersionRow
 
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
@@ -96,10 +99,28 @@ def version_dir(
     return row, ctx.settings.products_dir / row.path
 
 
+def check_may_export(ctx: PlatformContext, actor: Principal, product_id: str) -> None:
+    """Operators and consumers may take released products; a deregistered product is gone."""
+    from sandbox.products.registry import get
+
+    check_role(
+        actor, {Role.OPERATOR, Role.ADMIN, Role.CONSUMER, Role.AUDITOR}, "导出数据产品", "export products"
+    )
+    if get(ctx, product_id).state != ProductState.REGISTERED.value:
+        raise PermissionDenied(f"数据产品 {product_id} 已注销", f"product {product_id} is deregistered")
+
+
 def export(
-    ctx: PlatformContext, product_id: str, out_dir: Path, fmt: str, version: int | None = None
+    ctx: PlatformContext,
+    actor: Principal,
+    product_id: str,
+    out_dir: Path,
+    fmt: str,
+    version: int | None = None,
 ) -> list[Path]:
     """Write every released table of a version in ``fmt``; the gate report travels with it."""
+    with audited_refusals(ctx, actor, "product.export", "product", product_id):
+        check_may_export(ctx, actor, product_id)
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(
             f"格式须为 {', '.join(EXPORT_FORMATS)} 之一", f"format must be one of {', '.join(EXPORT_FORMATS)}"
@@ -119,4 +140,7 @@ def export(
         written.append(target)
     for report in directory.glob("gate_report.*"):
         shutil.copyfile(report, out_dir / f"{product_id}-v{row.version}-{report.name}")
+    with ctx.transaction() as session:
+        ctx.audit(session, "product.exported", "product_version", f"{product_id}@v{row.version}", actor=actor.username,
+                  format=fmt, files=len(written))  # fmt: skip
     return written
