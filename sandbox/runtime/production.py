@@ -142,7 +142,9 @@ def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits
             return _finish(ctx, run_id, "fail", actor, isolation=isolation.as_dict(), timings=result.get("timings", {}),
                            error_type=result.get("error_type"), error_line=result.get("error_line"))  # fmt: skip
         gate_dir = ctx.settings.work_dir / f"gate-{run_id}"
-        summary = run_gate_process(ctx, snapshot, staging, gate_dir, sorted(dataset_versions), run_dir)
+        summary = run_gate_process(
+            ctx, snapshot, staging, gate_dir, sorted(dataset_versions), run_dir, run_id, actor.username
+        )
         return _release_or_withhold(ctx, actor, run_id, submission, manifest, gate_dir, summary, dataset_versions,
                                     isolation.as_dict(), result.get("timings", {}))  # fmt: skip
     finally:
@@ -158,12 +160,20 @@ def _read_result(path: Path, code: int) -> dict:
 
 
 def run_gate_process(
-    ctx: PlatformContext, snapshot: Path, staging: Path, out_dir: Path, datasets: list[str], run_dir: Path
+    ctx: PlatformContext,
+    snapshot: Path,
+    staging: Path,
+    out_dir: Path,
+    datasets: list[str],
+    run_dir: Path,
+    run_id: str,
+    actor: str,
 ) -> dict:
     """The trusted gate, in its own process; returns its summary (what was released and suppressed)."""
     env = {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SPARK_LOCAL_IP": "127.0.0.1"}
     argv = [sys.executable, "-m", "sandbox.gate", "--job-dir", str(snapshot), "--staging", str(staging),
-            "--out", str(out_dir), *[arg for d in datasets for arg in ("--dataset", d)]]  # fmt: skip
+            "--out", str(out_dir), "--run-id", run_id, "--actor", actor,
+            *[arg for d in datasets for arg in ("--dataset", d)]]  # fmt: skip
     if ctx.schema:
         env["SANDBOX_DB_SCHEMA"] = ctx.schema
     with (run_dir / "gate.stdout").open("wb") as out, (run_dir / "gate.stderr").open("wb") as err:
