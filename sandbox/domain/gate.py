@@ -6,8 +6,10 @@ the product registry read them.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 #: The label a margin (total) takes in place of a dimension value in released tables and reports.
 TOTAL_LABEL = "合计"
@@ -53,6 +55,19 @@ class GatePolicy:
     differencing: bool = True
     differential_privacy: DPRule = field(default_factory=DPRule)
     output_scan_min_score: float = 0.5
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GatePolicy:
+        """Inverse of :meth:`as_dict` (a policy handed to another process as JSON); no strictness check."""
+        dominance = dict(data["dominance"], applies_to=tuple(data["dominance"]["applies_to"]))
+        return cls(**{
+            **data, "dominance": DominanceRule(**dominance), "rounding": RoundingRule(**data["rounding"]),
+            "allowed_aggregates": tuple(data["allowed_aggregates"]),
+            "differential_privacy": DPRule(**data["differential_privacy"]),
+        })  # fmt: skip
 
 
 class CellDecision(StrEnum):

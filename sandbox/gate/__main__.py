@@ -27,11 +27,17 @@ from sandbox.store import catalog_repo
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.gate", description="Shuyu trusted gate / 数域可信出口网关")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.gate", description="Shuyu trusted gate / 数域可信出口网关"
+    )
     parser.add_argument("--job-dir", type=Path, required=True, help="the reviewed job snapshot (job.toml)")
-    parser.add_argument("--staging", type=Path, required=True, help="the run's staging dir of contribution frames")
+    parser.add_argument(
+        "--staging", type=Path, required=True, help="the run's staging dir of contribution frames"
+    )
     parser.add_argument("--out", type=Path, required=True, help="where released tables and the report go")
-    parser.add_argument("--dataset", action="append", default=[], help="an input dataset (pays for DP outputs)")
+    parser.add_argument(
+        "--dataset", action="append", default=[], help="an input dataset (pays for DP outputs)"
+    )
     parser.add_argument("--run-id", default=None, help="the production run, recorded with budget spends")
     parser.add_argument("--actor", default="system:gate", help="who the audit trail names for budget spends")
     return parser.parse_args(argv)
@@ -43,7 +49,9 @@ def run(argv: list[str] | None = None) -> int:
     ctx = PlatformContext(settings, actor=args.actor, schema=os.environ.get("SANDBOX_DB_SCHEMA") or None)
     ctx.require_home()
     if not args.staging.is_dir():
-        raise GateInputError(f"暂存目录 {args.staging} 不存在", f"staging directory {args.staging} does not exist")
+        raise GateInputError(
+            f"暂存目录 {args.staging} 不存在", f"staging directory {args.staging} does not exist"
+        )
     policy = load_policy(settings.policy_file)
     manifest = load_manifest(args.job_dir)
     with ctx.sessions() as session:

@@ -38,6 +38,11 @@ class CellStats:
     measures: dict[str, MeasureStats] = field(default_factory=dict)
 
 
+def _clip(value, low: float, high: float):
+    """Clip into [low, high]; a missing value stays missing (``greatest`` alone would turn it into ``low``)."""
+    return F.when(value.isNull(), None).otherwise(F.least(F.greatest(value, F.lit(low)), F.lit(high)))
+
+
 def entity_contributions(kept: DataFrame, output: OutputSpec) -> DataFrame:
     """One row per entity and cell: its rows summed, then clipped to each measure's bounds."""
     valued = [m for m in output.measures if m.column]
@@ -47,8 +52,7 @@ def entity_contributions(kept: DataFrame, output: OutputSpec) -> DataFrame:
     summed = kept.groupBy(*keys).agg(
         *[F.sum(measure_column(m.name)).alias(measure_column(m.name)) for m in valued]
     )
-    clipped = [F.least(F.greatest(F.col(measure_column(m.name)), F.lit(m.bounds[0])), F.lit(m.bounds[1]))
-               .alias(measure_column(m.name)) for m in valued]  # fmt: skip
+    clipped = [_clip(F.col(measure_column(m.name)), *m.bounds).alias(measure_column(m.name)) for m in valued]
     return summed.select(*keys, *clipped)
 
 

@@ -2,16 +2,18 @@
 
 The job wrote the frame; the gate checks its schema and types itself, keeps only the declared
 columns, normalises them (dimensions to text, measures to doubles, NaN to null) and drops rows
-without an entity or with a dimension value outside the declared domain — counting what it dropped.
+without an entity or with a dimension value outside the declared domain — counting what it dropped
+in the same pass as the aggregation.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.errors import AnalysisException
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -79,25 +81,45 @@ def read_frame(spark: SparkSession, staging_run_dir: Path, output: OutputSpec) -
     return frame.select(*columns)
 
 
+def _domain_marks(spark: SparkSession, dim: str, values: tuple[str, ...]) -> DataFrame:
+    """A one-column table of the domain (one JSON literal, not one call per value) with an in-domain mark."""
+    values_json = F.lit(json.dumps(list(values), ensure_ascii=False))
+    return spark.range(1).select(
+        F.explode(F.from_json(values_json, "array<string>")).alias(dim), F.lit(True).alias(f"__in_{dim}")
+    )
+
+
 def keep_in_domain(
-    frame: DataFrame, output: OutputSpec, domains: dict[str, tuple[str, ...]]
-) -> tuple[DataFrame, FrameStats]:
-    """Drop rows without an entity or outside a declared domain; one pass counts what was dropped."""
-    inside = {d: F.col(d).isNotNull() & F.col(d).isin(list(domains[d])) for d in output.dimensions}
-    keep = F.col(ENTITY).isNotNull()
+    spark: SparkSession, frame: DataFrame, output: OutputSpec, domains: dict[str, tuple[str, ...]]
+) -> tuple[DataFrame, Observation]:
+    """Drop rows without an entity or outside a declared domain (broadcast joins on the domain tables).
+
+    What was dropped is counted by an :class:`Observation` during the aggregation's own pass — no extra
+    scan; read it with :func:`frame_stats` once the aggregation has run.
+    """
+    for dim in output.dimensions:
+        frame = frame.join(F.broadcast(_domain_marks(spark, dim, domains[dim])), on=dim, how="left")
+    inside = {d: F.col(f"__in_{d}").isNotNull() for d in output.dimensions}
+    has_entity = F.col(ENTITY).isNotNull()
+    keep = has_entity
     for condition in inside.values():
         keep = keep & condition
-    has_entity = F.col(ENTITY).isNotNull()
-    row = frame.agg(
+    observation = Observation(f"gate-{output.name}")
+    observed = frame.observe(
+        observation,
         F.count(F.lit(1)).alias("rows"),
         F.sum(F.when(has_entity, 0).otherwise(1)).alias("null_entity"),
         *[F.sum(F.when(has_entity & ~c, 1).otherwise(0)).alias(f"out_{d}") for d, c in inside.items()],
         F.approx_count_distinct(F.when(keep, F.col(ENTITY)), rsd=0.02).alias("entities"),
-    ).first()
-    stats = FrameStats(
+    )
+    return observed.where(keep).drop(*[f"__in_{d}" for d in output.dimensions]), observation
+
+
+def frame_stats(observation: Observation, output: OutputSpec) -> FrameStats:
+    row = observation.get
+    return FrameStats(
         rows_read=row["rows"],
         dropped_null_entity=row["null_entity"] or 0,
         dropped_outside_domain={d: row[f"out_{d}"] or 0 for d in output.dimensions},
         approx_entities=row["entities"],
     )
-    return frame.where(keep), stats

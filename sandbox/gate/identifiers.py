@@ -31,16 +31,14 @@ IdentifierScanner = Callable[[Sequence[str]], list[IdentifierFinding]]
 
 def samples_scanner() -> IdentifierScanner:
     """The samples' Presidio analyzer, with every Chinese recognizer registered, as a scanner."""
-    from sandbox.samples.analyzer import build_analyzer
-
-    analyzer = build_analyzer()
+    from sandbox.samples.recognizers import analyze
 
     def scan(texts: Sequence[str]) -> list[IdentifierFinding]:
-        findings = []
-        for index, text in enumerate(texts):
-            for result in analyzer.analyze(text=text, language="zh"):
-                findings.append(IdentifierFinding(index, result.entity_type, result.score))
-        return findings
+        return [
+            IdentifierFinding(i, r.entity_type, r.score)
+            for i, text in enumerate(texts)
+            for r in analyze(text)
+        ]
 
     return scan
 

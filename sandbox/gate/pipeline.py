@@ -24,7 +24,7 @@ from sandbox.domain.job import JobManifest, OutputSpec
 from sandbox.gate import aggregate, dp
 from sandbox.gate.domains import Key, all_keys, check_size, resolve_domains
 from sandbox.gate.errors import OutputRefused
-from sandbox.gate.frames import FrameStats, keep_in_domain, read_frame
+from sandbox.gate.frames import FrameStats, frame_stats, keep_in_domain, read_frame
 from sandbox.gate.identifiers import (
     IdentifierScanner,
     check_not_identifying,
@@ -32,7 +32,7 @@ from sandbox.gate.identifiers import (
     scan_dimension_values,
 )
 from sandbox.gate.ledger import BudgetLedger
-from sandbox.gate.policy import OutputRules, output_rules, policy_as_dict
+from sandbox.gate.policy import OutputRules, output_rules
 from sandbox.gate.report import OutputFacts, write_report, write_table
 from sandbox.gate.rounding import ROUNDED_AGGREGATES, round_to_base
 from sandbox.gate.rules import primary_reasons, released_values, threshold_reason
@@ -81,23 +81,21 @@ def _observed(keys, dims: tuple[str, ...]) -> dict[str, int]:
     return {d: len({k[i] for k in keys if k[i] is not None}) for i, d in enumerate(dims)}
 
 
-def _exact(
-    output: OutputSpec, rules: OutputRules, domains, frame_stats: FrameStats, stats, keys
-) -> _Prepared:
+def _exact(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, stats, keys) -> _Prepared:
     observed = [k for k, s in stats.items() if s.entities > 0]
-    check_not_identifying(output, _observed(observed, output.dimensions), frame_stats.approx_entities,
+    check_not_identifying(output, _observed(observed, output.dimensions), frame.approx_entities,
                           ratio=rules.identifying_dimension_ratio, threshold=rules.threshold)  # fmt: skip
     cells = {k: TableCell(output.name, k, stats[k].entities if k in stats else 0,
                           primary_reasons(stats.get(k), output, rules)) for k in keys}  # fmt: skip
     values = {k: released_values(stats.get(k), output) for k in keys}
     methods = {"median": aggregate.MEDIAN_METHOD, "std": aggregate.STD_METHOD,
                "contribution_bounding": "per entity and cell: rows summed, then clipped to the measure's bounds"}  # fmt: skip
-    return _Prepared(output, rules, domains, frame_stats, cells, values, methods)
+    return _Prepared(output, rules, domains, frame, cells, values, methods)
 
 
-def _noisy(output: OutputSpec, rules: OutputRules, domains, frame_stats: FrameStats, sums, keys,
+def _noisy(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, sums, keys,
            spend: Callable[[], None]) -> _Prepared:  # fmt: skip
-    check_not_identifying(output, _observed(sums, output.dimensions), frame_stats.approx_entities,
+    check_not_identifying(output, _observed(sums, output.dimensions), frame.approx_entities,
                           ratio=rules.identifying_dimension_ratio, threshold=rules.threshold)  # fmt: skip
     spend()
     noise = dp.release(sums, keys, output, output.dp, max_cells_per_entity=rules.max_cells_per_entity)
@@ -106,38 +104,42 @@ def _noisy(output: OutputSpec, rules: OutputRules, domains, frame_stats: FrameSt
     methods = {"differential_privacy": noise.mechanism, "noise_scales": noise.scales,
                "max_cells_per_entity": rules.max_cells_per_entity,
                "threshold": "applied to noisy counts (post-processing)"}  # fmt: skip
-    return _Prepared(output, rules, domains, frame_stats, cells, {k: v for k, (_, v) in noise.cells.items()},
+    return _Prepared(output, rules, domains, frame, cells, {k: v for k, (_, v) in noise.cells.items()},
                      methods, output.dp.epsilon, output.dp.delta)  # fmt: skip
 
 
 def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolicy, code_tables, ledger,
-             input_datasets: list[str], scanner: IdentifierScanner, job_id: str, run_id: str | None) -> _Prepared:  # fmt: skip
+             input_datasets: list[str], scanner: IdentifierScanner, job_id: str, run_id: str | None,
+             advisory: bool) -> _Prepared:  # fmt: skip
     _check_aggregates(output, policy)
     rules = output_rules(policy, output)
     domains = resolve_domains(output, code_tables)
     check_size(output, domains, rules.max_cells)
     if output.dp is not None:
         dp.check_supported(output)
-        if ledger is None:
+        if ledger is None and not advisory:
             raise OutputRefused(Refusal.DP_UNSUPPORTED, f"输出 {output.name} 需要差分隐私，但没有可用的预算账本",
                                 f"output {output.name} asks for differential privacy but no budget ledger is available")  # fmt: skip
     scan_dimension_values(output, domains, scanner, rules.output_scan_min_score)
     keys = all_keys(domains, totals=output.totals)
     with _frame_errors_refuse(output):
-        kept, frame_stats = keep_in_domain(read_frame(spark, staging_run_dir, output), output, domains)
+        kept, observation = keep_in_domain(spark, read_frame(spark, staging_run_dir, output), output, domains)
         contributions = aggregate.entity_contributions(kept, output)
         if output.dp is None:
             stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
                                          dominance_aggs=rules.dominance.applies_to)  # fmt: skip
-            return _exact(output, rules, domains, frame_stats, stats, keys)
+            return _exact(output, rules, domains, frame_stats(observation, output), stats, keys)
         sums = aggregate.bounded_cell_sums(contributions, output, seed=secrets.randbits(62),
                                            max_cells_per_entity=rules.max_cells_per_entity)  # fmt: skip
+        observed = frame_stats(observation, output)
 
     def spend() -> None:
+        if advisory:
+            return
         ledger.spend(input_datasets, output.dp.epsilon, output.dp.delta, job_id=job_id, output=output.name,
                      run_id=run_id)  # fmt: skip
 
-    return _noisy(output, rules, domains, frame_stats, sums, keys, spend)
+    return _noisy(output, rules, domains, observed, sums, keys, spend)
 
 
 def _finish(prepared: _Prepared) -> OutputOutcome:
@@ -167,10 +169,13 @@ def gate_job(
     input_datasets: list[str],
     scanner: IdentifierScanner | None = None,
     run_id: str | None = None,
+    advisory: bool = False,
 ) -> GateOutcome:
     """Gate every output of one run; write ``<output>.parquet``/``.csv`` and ``gate_report.json``/``.md``.
 
     ``scanner`` defaults to the samples' recognizers; ``run_id`` is recorded with privacy-budget spends.
+    ``advisory`` is for dev runs on samples, which are not the protected data: DP outputs get their noise
+    but spend no budget.
     """
     scanner = scanner or samples_scanner()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -179,7 +184,7 @@ def gate_job(
     for spec in manifest.outputs:
         try:
             prepared[spec.name] = _prepare(spark, spec, staging_run_dir, policy, code_tables, ledger,
-                                           input_datasets, scanner, manifest.id, run_id)  # fmt: skip
+                                           input_datasets, scanner, manifest.id, run_id, advisory)  # fmt: skip
         except OutputRefused as refused:
             outcome.outputs[spec.name] = OutputOutcome(spec.name, refused.refusal, refused.zh, refused.en)
     exact = [p for p in prepared.values() if p.spec.dp is None]  # noisy outputs are protected by their noise
@@ -190,5 +195,5 @@ def gate_job(
         write_table(out_dir, p.spec, outcome.outputs[name])
     outcome.outputs = {spec.name: outcome.outputs[spec.name] for spec in manifest.outputs}
     facts = {n: OutputFacts(p.spec, p.rules, p.frame, p.methods) for n, p in prepared.items()}
-    write_report(out_dir, manifest, outcome, facts, policy_as_dict(policy), input_datasets)
+    write_report(out_dir, manifest, outcome, facts, policy.as_dict(), input_datasets)
     return outcome

@@ -7,7 +7,6 @@ configuration mistake can quietly weaken disclosure control.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,10 +149,6 @@ def load_policy(settings_policy_file: Path | None = None) -> GatePolicy:
                 f"{defaults[key]!r} ({en})",
             )
     return _build({**defaults, **operator})
-
-
-def policy_as_dict(policy: GatePolicy) -> dict[str, Any]:
-    return dataclasses.asdict(policy)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,108 @@
+"""Primary rules at their boundaries, contribution bounding, zero cells, domains, exact aggregates — on real Spark."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sandbox.gate import load_policy
+from tests.sandbox.gate.conftest import count, gate, manifest, measure, output, policy_file, write_frame
+
+SCHEMA = "pid string, case string, amount double"
+CASES = ("t10", "t9", "dom90", "dom89", "nullm", "clip", "empty")
+
+
+def _people(case: str, amounts: list[float | None]) -> list[tuple]:
+    return [(f"{case}-{i}", case, a) for i, a in enumerate(amounts)]
+
+
+def _rows() -> list[tuple]:
+    rows = _people("t10", [10.0] * 10) + _people("t9", [10.0] * 9)
+    rows += _people("dom90", [45.0, 45.0] + [1.25] * 8) + _people("dom89", [44.5, 44.5] + [1.375] * 8)
+    rows += _people("nullm", [10.0] * 9 + [None])
+    rows += _people("clip", [300.0] * 10) * 2  # every entity twice: summed to 600, clipped to 500
+    rows += [
+        ("x-1", "bogus", 1.0),
+        ("x-2", "bogus", 1.0),
+        ("x-3", None, 1.0),
+        (None, "t10", 5.0),
+        (None, "t9", 5.0),
+    ]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def ruled(spark, module_dir):
+    amount = measure("amount", "sum", "amount", (0, 500))
+    for name in ("cases", "cases_public"):
+        write_frame(spark, module_dir / "staging", name, _rows(), SCHEMA)
+    stats_rows = [(f"g-{v}", "g", float(v)) for v in range(1, 12)] + [
+        (f"h-{v}", "h", float(v)) for v in range(1, 11)
+    ]
+    write_frame(spark, module_dir / "staging", "stats", stats_rows, "pid string, grp string, v double")
+    job = manifest(
+        output("cases", {"case": CASES}, (count(), amount)),
+        output("cases_public", {"case": CASES}, (count(), amount), public=True, entity="pid"),
+        output("stats", {"grp": ("g", "h")}, (count(), measure("med", "median", "v", (0, 100)),
+               measure("sd", "std", "v", (0, 100)), measure("avg", "mean", "v", (0, 100)))),
+    )  # fmt: skip
+    return gate(spark, module_dir, job)
+
+
+def test_threshold_releases_ten_and_suppresses_nine(ruled):
+    assert ruled.released("cases", ("t10",))
+    assert ruled.cell("cases", ("t10",)).values == {"people": 10, "amount": 100.0}
+    assert ruled.rules("cases", ("t9",)) == {"threshold"}
+
+
+def test_dominance_fires_at_exactly_ninety_percent(ruled):
+    assert ruled.rules("cases", ("dom90",)) == {"dominance"}
+    assert ruled.released("cases", ("dom89",))
+
+
+def test_measure_with_too_few_contributors_suppresses_the_cell(ruled):
+    cell = ruled.cell("cases", ("nullm",))
+    assert {r.rule.value for r in cell.reasons} == {"threshold"}
+    assert "amount" in cell.reasons[0].en
+
+
+def test_contributions_are_summed_per_entity_then_clipped(ruled):
+    assert ruled.cell("cases", ("clip",)).values == {"people": 10, "amount": 5000.0}
+
+
+def test_zero_cell_suppressed_unless_domain_is_public(ruled):
+    assert ruled.rules("cases", ("empty",)) == {"threshold"}
+    public = ruled.cell("cases_public", ("empty",))
+    assert public.values == {"people": 0, "amount": 0}
+    assert ruled.rules("cases_public", ("t9",)) == {"threshold"}
+
+
+def test_rows_outside_the_domain_or_without_entity_are_dropped_and_counted(ruled):
+    rows = ruled.report["outputs"]["cases"]["rows"]
+    assert rows == {"read": 74, "dropped_without_entity": 2, "dropped_outside_domain": {"case": 3}}
+
+
+def test_median_is_exact_and_std_is_the_sample_std(ruled):
+    odd, even = ruled.cell("stats", ("g",)).values, ruled.cell("stats", ("h",)).values
+    assert odd["med"] == 6.0 and even["med"] == 5.5
+    assert math.isclose(odd["sd"], math.sqrt(11.0)) and math.isclose(even["sd"], math.sqrt(55 / 6))
+    assert odd["avg"] == 6.0 and odd["people"] == 11
+    assert "exact" in ruled.report["outputs"]["stats"]["methods"]["median"]
+
+
+def test_p_ratio_at_its_boundary(spark, tmp_path):
+    """Under the defaults the nk rule implies the p-ratio; a stricter p = 0.5 shows it on its own."""
+    rows = _people("p50", [40.0, 10.0] + [2.5] * 8) + _people("p49", [40.0, 10.0] + [2.4375] * 8)
+    write_frame(spark, tmp_path / "staging", "pr", rows, SCHEMA)
+    policy = load_policy(policy_file(tmp_path, "p_ratio: 0.5\n"))
+    run = gate(spark, tmp_path, manifest(output("pr", {"case": ("p50", "p49")}, (measure("amount", "sum", "amount"),))),
+               policy=policy)  # fmt: skip
+    assert run.released("pr", ("p50",))
+    assert run.rules("pr", ("p49",)) == {"p_ratio"}
+
+
+def test_job_threshold_raises_the_bar(spark, tmp_path):
+    write_frame(spark, tmp_path / "staging", "cases", _rows(), SCHEMA)
+    run = gate(spark, tmp_path, manifest(output("cases", {"case": ("t10",)}, threshold=11)))
+    assert run.rules("cases", ("t10",)) == {"threshold"}
