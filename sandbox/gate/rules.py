@@ -14,6 +14,8 @@ from sandbox.domain.job import OutputSpec
 from sandbox.gate.aggregate import CellStats
 from sandbox.gate.policy import OutputRules
 
+FLOAT_DIGITS = 6
+
 
 def threshold_reason(threshold: int, measure: str | None = None) -> Reason:
     if measure is None:
@@ -66,5 +68,8 @@ def released_values(stats: CellStats | None, output: OutputSpec) -> dict[str, fl
             values[measure.name] = 0 if measure.agg.value in ("count", "sum") else None
         else:
             value = stats.measures[measure.name].value
-            values[measure.name] = int(value) if measure.agg.value == "count" else value
+            if measure.agg.value == "count":
+                values[measure.name] = int(value)
+            else:  # Spark's summation order must not show in the last bits of a released number
+                values[measure.name] = None if value is None else round(value, FLOAT_DIGITS)
     return values

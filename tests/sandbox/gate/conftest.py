@@ -25,7 +25,7 @@ def measure(name: str, agg: str, column: str, bounds=(0.0, 1000.0)) -> Measure:
 
 def output(
     name: str,
-    dimensions: dict[str, tuple[str, ...]],
+    dimensions: dict[str, tuple[str, ...] | None],
     measures: tuple[Measure, ...] = (),
     *,
     entity: str = "pid",
@@ -37,10 +37,11 @@ def output(
     dp: DPSpec | None = None,
     code_tables: dict[str, str] | None = None,
 ) -> OutputSpec:
-    domains = {d: Domain(values=v) for d, v in dimensions.items()}
+    """An output spec; a dimension given ``None`` has no declared domain, ``code_tables`` adds dimensions."""
+    domains = {d: Domain(values=v) for d, v in dimensions.items() if v is not None}
     domains.update({d: Domain(code_table=t) for d, t in (code_tables or {}).items()})
     return OutputSpec(
-        name=name, entity=entity, dimensions=tuple(dimensions), measures=measures or (count(),), domains=domains,
+        name=name, entity=entity, dimensions=(*dimensions, *(code_tables or {})), measures=measures or (count(),), domains=domains,
         public_domains=public, totals=totals, threshold=threshold, rounding=rounding, max_cells=max_cells, dp=dp,
     )  # fmt: skip
 
