@@ -26,11 +26,20 @@ from sandbox.store.models.governance import (
     UserRow,
 )
 from sandbox.store.models.products import ProductRow, RedevelopmentRow
+from sandbox.store.models.quality import (
+    QualityDeliveryRow,
+    QualityExceptionRow,
+    QualityRuleResultRow,
+    QualityRunRow,
+    QualityTicketRow,
+    QualityWebhookRow,
+)
 from sandbox.store.models.runtime import JobRunRow, JobSubmissionRow, ProductVersionRow
 
 __all__ = [
     "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
     "ConsentRow", "DatasetColumnRow", "JobRunRow", "JobSubmissionRow", "ProductVersionRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
-    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProviderRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
+    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProviderRow", "QualityDeliveryRow", "QualityExceptionRow",
+    "QualityRuleResultRow", "QualityRunRow", "QualityTicketRow", "QualityWebhookRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
     "ScenarioMemberRow", "ScenarioRow", "UserRow",
 ]  # fmt: skip
