@@ -23,6 +23,7 @@ class Isolation:
     network: str = "none"  # "netns-loopback-only" when applied
     memory_limit_bytes: int | None = None
     memory_cgroup: str | None = None
+    peak_memory_bytes: int | None = None  # the job process tree's high-water mark, from the cgroup
     timeout_s: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -105,6 +106,10 @@ def run_isolated(
 
 
 def _remove_cgroup(cgroup: Path, isolation: Isolation) -> None:
+    for name in ("memory.peak", "memory.max_usage_in_bytes"):
+        if (cgroup / name).exists():
+            isolation.peak_memory_bytes = int((cgroup / name).read_text().split()[0])
+            break
     for name in ("memory.events", "memory.failcnt"):
         counter = cgroup / name
         if counter.exists():

@@ -57,3 +57,8 @@ def test_timeout_kills_the_process_group(tmp_path):
         tmp_path, "import subprocess, time\nsubprocess.Popen(['sleep', '30'])\ntime.sleep(30)", timeout_s=2
     )
     assert code == -9 and any("killed after 2s" in n for n in isolation.notes)
+
+
+def test_peak_memory_is_recorded(tmp_path):
+    code, isolation = _run(tmp_path, "x = bytearray(100 * 1024 * 1024)\nx[::4096] = b'1' * len(x[::4096])")
+    assert code == 0 and isolation.peak_memory_bytes >= 100 * 1024**2
