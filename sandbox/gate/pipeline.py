@@ -94,10 +94,10 @@ def _exact(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, s
 
 
 def _noisy(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, sums, keys,
-           spend: Callable[[], None]) -> _Prepared:  # fmt: skip
+           spend: Callable[[], tuple[float, float]]) -> _Prepared:  # fmt: skip
     check_not_identifying(output, _observed(sums, output.dimensions), frame.approx_entities,
                           ratio=rules.identifying_dimension_ratio, threshold=rules.threshold)  # fmt: skip
-    spend()
+    epsilon, delta = spend()
     noise = dp.release(sums, keys, output, output.dp, max_cells_per_entity=rules.max_cells_per_entity)
     cells = {k: TableCell(output.name, k, count, [] if count >= rules.threshold else [threshold_reason(rules.threshold)])
              for k, (count, _) in noise.cells.items()}  # fmt: skip
@@ -105,7 +105,7 @@ def _noisy(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, s
                "max_cells_per_entity": rules.max_cells_per_entity,
                "threshold": "applied to noisy counts (post-processing)"}  # fmt: skip
     return _Prepared(output, rules, domains, frame, cells, {k: v for k, (_, v) in noise.cells.items()},
-                     methods, output.dp.epsilon, output.dp.delta)  # fmt: skip
+                     methods, epsilon, delta)  # fmt: skip
 
 
 def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolicy, code_tables, ledger,
@@ -133,11 +133,13 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
                                            max_cells_per_entity=rules.max_cells_per_entity)  # fmt: skip
         observed = frame_stats(observation, output)
 
-    def spend() -> None:
+    def spend() -> tuple[float, float]:
+        """Pay before any noisy value exists; an advisory run on samples pays nothing."""
         if advisory:
-            return
+            return 0.0, 0.0
         ledger.spend(input_datasets, output.dp.epsilon, output.dp.delta, job_id=job_id, output=output.name,
                      run_id=run_id)  # fmt: skip
+        return output.dp.epsilon, output.dp.delta
 
     return _noisy(output, rules, domains, observed, sums, keys, spend)
 

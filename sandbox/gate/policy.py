@@ -73,7 +73,7 @@ def _checked(key: str, value: Any, source: str) -> Any:
     if direction in ("subset", "superset"):
         if not isinstance(value, list) or not set(value) <= _AGGREGATES:
             raise bad
-        return tuple(sorted(set(value)))
+        return tuple(dict.fromkeys(value))
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise bad
     if key in (
