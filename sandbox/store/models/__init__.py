@@ -35,6 +35,7 @@ from sandbox.store.models.quality import (
     QualityWebhookRow,
 )
 from sandbox.store.models.runtime import JobRunRow, JobSubmissionRow, ProductVersionRow
+from sandbox.store.models.samples import ProfileFindingRow, SampleDatasetRow, SampleVersionRow
 
 __all__ = [
     "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
@@ -42,4 +43,5 @@ __all__ = [
     "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProviderRow", "QualityDeliveryRow", "QualityExceptionRow",
     "QualityRuleResultRow", "QualityRunRow", "QualityTicketRow", "QualityWebhookRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
     "ScenarioMemberRow", "ScenarioRow", "UserRow",
+    "ProfileFindingRow", "SampleDatasetRow", "SampleVersionRow",
 ]  # fmt: skip
