@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli import audit, catalog, governance, jobs, platform, products
+from sandbox.cli import audit, catalog, governance, jobs, platform, products, samples
 from sandbox.cli.common import state
 
 app = typer.Typer(
@@ -31,3 +31,4 @@ audit.register(app)
 governance.register(app)
 products.register(app)
 jobs.register(app)
+samples.register(app)

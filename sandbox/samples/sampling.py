@@ -55,7 +55,7 @@ def stratified(entities: DataFrame, *, fraction: float, cap: int, seed: int) -> 
         "rank", F.row_number().over(by_district.orderBy("order"))
     )
     size = F.greatest(F.lit(1), F.round(F.count(F.lit(1)).over(by_district) * F.lit(share))).cast("long")
-    chosen = ranked.where(F.col("rank") <= size)
+    chosen = ranked.withColumn("size", size).where(F.col("rank") <= F.col("size"))
     return chosen.orderBy("order").limit(cap).select("entity", "district")
 
 
