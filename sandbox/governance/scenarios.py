@@ -359,12 +359,14 @@ def end_scenario(
 ) -> None:
     """Expire or revoke a live scenario and delete what it holds (samples, staging), in the caller's transaction."""
     from sandbox.governance.cleanup import delete_scenario_data
+    from sandbox.samples.service import forget_samples
 
     new_state = SCENARIO_LIFECYCLE.check(ScenarioState(row.state), action)
     old, row.state, row.updated_at = row.state, new_state.value, utc_now_iso()
     removed = delete_scenario_data(ctx.settings, row.id)
+    forgotten = forget_samples(session, row.id)
     ctx.audit(session, f"scenario.{action}", "scenario", row.id, actor=actor, reason=reason,
-              **{"from": old, "to": new_state.value}, deleted=removed)  # fmt: skip
+              **{"from": old, "to": new_state.value}, deleted=removed, sample_versions_forgotten=forgotten)  # fmt: skip
 
 
 def revoke(ctx: PlatformContext, actor: Principal, scenario_id: str, reason: str) -> None:
