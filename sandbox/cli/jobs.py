@@ -28,15 +28,13 @@ def print_gate(gate: dict) -> None:
         reasons = (
             ", ".join(f"{k} {v}" for k, v in sorted(outcome.get("suppressed_by_reason", {}).items())) or "—"
         )
-        refused = outcome.get("refused")
+        refusal = outcome.get("refusal")
         status = (
-            f"[red]拒绝 / refused: {refused}[/]"
-            if refused
-            else f"发布 / released {outcome.get('released_cells', 0)}"
+            f"[red]拒绝 / refused: {refusal}[/]"
+            if refusal
+            else f"发布 / released {outcome.get('released', 0)}"
         )
-        console.print(
-            f"  {name}: {status}；抑制 / suppressed {outcome.get('suppressed_cells', 0)}（{reasons}）"
-        )
+        console.print(f"  {name}: {status}；抑制 / suppressed {outcome.get('suppressed', 0)}（{reasons}）")
 
 
 @dev_app.command("run")
