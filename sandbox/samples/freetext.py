@@ -1,11 +1,14 @@
 """Free text: Presidio analyze + anonymize with the Chinese recognizers, in parallel on Ray.
 
 Each identifier found is replaced by its entity label (``<CN_MOBILE>``), so the remark still
-reads as a remark. Ray's ``map_batches`` runs one ``Redactor`` per worker (an actor that builds
-its analyzer once); blank cells are never analyzed.
+reads as a remark. Ray's ``map_batches`` runs the redaction as tasks on Ray's pooled worker
+processes; each process builds its analyzer once and keeps it, so a warm Ray pays no start-up
+per job. Blank cells are never analyzed.
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -39,20 +42,30 @@ class Redactor:
         return pa.table({ROW: batch.column(ROW), **columns})
 
 
+@cache
+def _worker_redactor() -> Redactor:
+    return Redactor()
+
+
+def redact_batch(batch: pa.Table) -> pa.Table:
+    """The ``map_batches`` function: each Ray worker process builds its redactor once and keeps it."""
+    return _worker_redactor()(batch)
+
+
 def redact_locally(table: pa.Table, columns: list[str]) -> pa.Table:
     """The same redaction in this process (the baseline Ray is measured against)."""
     return Redactor()(table.select([ROW, *columns]))
 
 
 def redact_on_ray(
-    ray, table: pa.Table, columns: list[str], *, workers: int = 2, batch_size: int = 1000
+    ray, table: pa.Table, columns: list[str], *, workers: int = 2, batch_size: int = 5000
 ) -> pa.Table:
     """``table``'s free-text ``columns`` redacted by ``workers`` Ray actors; rows come back in order."""
     blocks = max(2 * workers, -(-table.num_rows // batch_size))
     step = -(-table.num_rows // blocks)
     parts = [table.select([ROW, *columns]).slice(i, step) for i in range(0, table.num_rows, step)]
     redacted = ray.data.from_arrow(parts).map_batches(
-        Redactor, batch_format="pyarrow", batch_size=batch_size, concurrency=workers, num_cpus=1
+        redact_batch, batch_format="pyarrow", batch_size=batch_size, concurrency=workers, num_cpus=1
     )
     result = pa.concat_tables(ray.get(redacted.to_arrow_refs()))
     return result.take(pc.sort_indices(result.column(ROW)))
