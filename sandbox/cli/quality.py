@@ -1,0 +1,319 @@
+"""``sandbox quality run|report|scorecard|suite|webhook`` and ``sandbox ticket list|show|ack|fix|dispute|decide|raise|verify|reopen|export``.
+
+Every command acts as ``--as USER``; the services decide what that user may see, so a
+provider's user gets its own tickets, reports and scorecard only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sandbox.cli.common import acting, console, context, friendly_errors, parse_date, table
+from sandbox.display import shanghai_time
+
+quality_app = typer.Typer(help="数据质量检查与报告 / data quality runs and reports", no_args_is_help=True)
+ticket_app = typer.Typer(help="整改工单 / correction tickets", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(quality_app, name="quality")
+    app.add_typer(ticket_app, name="ticket")
+
+
+def _provider(given: str | None, actor) -> str:
+    """The provider a report is about: the one named, else the acting user's own."""
+    from sandbox.domain.errors import InvalidInput
+
+    if given or actor.provider_id:
+        return given or actor.provider_id
+    raise InvalidInput("请指定数据集或数据提供单位", "name a dataset or a provider")
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+@quality_app.command("run")
+@friendly_errors
+def run(
+    datasets: Annotated[list[str], typer.Argument(help="数据集 / dataset id(s)")],
+    version: Annotated[
+        int | None, typer.Option(help="原始区版本，默认最新 / raw version, default latest")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="评估基准日 YYYY-MM-DD，默认今天 / reference date")
+    ] = None,
+) -> None:
+    """在生产侧对原始数据运行质量规则 / run the quality suite on raw data (production side)."""
+    from sandbox.quality.runner import run_quality
+
+    ctx = context()
+    actor = acting(ctx)
+    day = parse_date(as_of, "--as-of") if as_of else None
+    results = table("数据质量检查 / quality runs", "数据集 / dataset", "版本 / version", "行数 / rows",
+                    "得分 / score", "新工单 / new tickets", "已核验 / verified", "重新打开 / reopened")  # fmt: skip
+    for dataset in datasets:
+        summary = run_quality(ctx, actor, dataset, version=version, as_of=day)
+        results.add_row(dataset, f"v{summary.version}", f"{summary.row_count:,}", f"{summary.score:.2f}",
+                        str(len(summary.raised)), str(len(summary.verified)), str(len(summary.reopened)))  # fmt: skip
+        for dimension, score in summary.dimension_scores.items():
+            console.print(f"  {dataset} {dimension}: {score:.2f}")
+        console.print(f"  GX Data Docs: {summary.docs_path}")
+    console.print(results)
+
+
+@quality_app.command("report")
+@friendly_errors
+def report(
+    dataset: Annotated[str | None, typer.Argument(help="数据集 / dataset id")] = None,
+    provider: Annotated[str | None, typer.Option(help="数据提供单位（汇总报告）/ provider summary")] = None,
+) -> None:
+    """生成并显示数据集或数据提供单位的质量报告（HTML + JSON）/ write and show a quality report."""
+    from sandbox.quality.reports import report_for_dataset, report_for_provider
+
+    ctx = context()
+    actor = acting(ctx)
+    if dataset:
+        json_path, html_path = report_for_dataset(ctx, actor, dataset)
+    else:
+        json_path, html_path = report_for_provider(ctx, actor, _provider(provider, actor))
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    if dataset:
+        run_ = data["run"]
+        console.print(f"{data['dataset']['title']}（{dataset}）v{run_['version']}：{run_['score']:.2f} / 100")
+        for item in data["dimensions"]:
+            if item["score"] is not None:
+                console.print(f"  {item['dimension']} {item['en']}: {item['score']:.2f}")
+    else:
+        console.print(f"{data['name']}（{data['provider']}）数据质量 / quality: {data['quality_score']}")
+    console.print(f"HTML: {html_path}\nJSON: {json_path}")
+
+
+@quality_app.command("scorecard")
+@friendly_errors
+def scorecard(
+    provider: Annotated[str | None, typer.Argument(help="数据提供单位，默认本单位 / provider")] = None,
+) -> None:
+    """数据提供单位评价：数据质量、整改时效、应用情况 / provider scorecard."""
+    from sandbox.quality.scorecard import scorecard as build
+
+    ctx = context()
+    actor = acting(ctx)
+    card = build(ctx, actor, _provider(provider, actor))
+    print_scorecard(card)
+
+
+def print_scorecard(card) -> None:
+    quality = table(f"{card.provider_name}（{card.provider_id}）数据质量 / data quality", "数据集 / dataset",
+                    "得分 / score", "变化 / change", "趋势 / trend")  # fmt: skip
+    for q in card.quality:
+        quality.add_row(q.dataset_id, "—" if q.latest is None else f"{q.latest:.2f}",
+                        "—" if q.change is None else f"{q.change:+.2f}",
+                        " → ".join(f"v{v}:{s:.1f}" for v, s in q.trend) or "—")  # fmt: skip
+    console.print(quality)
+    hours = "—" if card.median_response_hours is None else f"{card.median_response_hours}h"
+    console.print(
+        f"工单 / tickets {card.tickets}（未关闭 / open {card.open_tickets}，已答复 / answered {card.answered}）；"
+        f"答复用时中位数 / median response {hours}；按期答复 / on time {_share(card.answered_on_time_share)}；"
+        f"逾期 / overdue {_share(card.overdue_share)}"
+    )
+    usage = table("数据应用情况 / use in products", "数据集 / dataset", "场景 / scenarios", "授权列 / columns",
+                  "产品 / products", "发布 / releases")  # fmt: skip
+    for u in card.usage:
+        usage.add_row(u.dataset_id, str(u.scenarios), str(u.granted_columns), ", ".join(u.products) or "—",
+                      str(u.releases))  # fmt: skip
+    console.print(usage)
+
+
+@quality_app.command("suite")
+@friendly_errors
+def suite(dataset: str) -> None:
+    """显示数据集生效的质量规则 / show the rule suite a dataset is checked with."""
+    from sandbox.catalog.service import get_dataset
+    from sandbox.quality.suites import suite_for, suite_yaml
+
+    ctx = context()
+    acting(ctx)
+    spec = get_dataset(ctx, dataset)
+    rules = suite_for(ctx, spec)
+    console.print(f"# 来源 / source: {rules.source}", markup=False)
+    console.print(suite_yaml(spec, rules), markup=False)
+
+
+@quality_app.command("webhook")
+@friendly_errors
+def webhook(provider: str, url: str) -> None:
+    """登记数据提供单位接收工单通知的地址（HMAC 签名）/ register a provider's ticket webhook."""
+    from sandbox.quality.webhooks import register_endpoint
+
+    ctx = context()
+    key = register_endpoint(ctx, acting(ctx), provider, url)
+    console.print(f"已登记 / registered {url}")
+    console.print(f"签名密钥（仅显示一次）/ signing key (shown once): {key.hex()}")
+
+
+# -- tickets -----------------------------------------------------------------------------------
+
+
+@ticket_app.command("list")
+@friendly_errors
+def ticket_list(
+    dataset: Annotated[str | None, typer.Option(help="数据集 / dataset")] = None,
+    state: Annotated[str | None, typer.Option(help="状态 / state")] = None,
+    provider: Annotated[str | None, typer.Option(help="数据提供单位 / provider")] = None,
+) -> None:
+    """列出可见的整改工单 / list the tickets you may see."""
+    from sandbox.domain.quality import TicketState, ticket_label
+    from sandbox.quality.tickets import list_tickets
+
+    ctx = context()
+    rows = table("整改工单 / tickets", "工单 / ticket", "数据集 / dataset", "规则 / rule", "列 / column",
+                 "严重度 / severity", "键数 / keys", "状态 / state", "截止 / due")  # fmt: skip
+    for t in list_tickets(ctx, acting(ctx), dataset_id=dataset, state=state, provider_id=provider):
+        rows.add_row(ticket_label(t.id), t.dataset_id, t.rule_id, t.column_label or "—", t.severity,
+                     f"{t.key_count:,}", f"{TicketState(t.state).zh} {t.state}", t.due_on)  # fmt: skip
+    console.print(rows)
+
+
+@ticket_app.command("show")
+@friendly_errors
+def ticket_show(ticket: str) -> None:
+    """显示工单详情（示例键与不合格列）/ show a ticket with example keys and the failing column."""
+    from sandbox.domain.quality import TicketState, ticket_label
+    from sandbox.quality.tickets import get_ticket
+
+    ctx = context()
+    t = get_ticket(ctx, acting(ctx), ticket)
+    console.print(f"{ticket_label(t.id)}  {t.dataset_id} / {t.rule_id}  {TicketState(t.state).zh} {t.state}")
+    console.print(f"不合格列 / failing column: {t.column_label or '—'}；维度 / dimension: {t.dimension}；"
+                  f"严重度 / severity: {t.severity}")  # fmt: skip
+    console.print(
+        f"键数 / keys: {t.key_count:,}（未解决 / remaining {t.remaining_count:,}）；截止 / due: {t.due_on}"
+    )
+    console.print(f"问题 / issue: {t.description}", markup=False)
+    console.print(f"建议 / suggested fix: {t.suggested_fix}", markup=False)
+    examples = json.loads(t.examples_json)
+    if examples:
+        console.print(f"示例键 / example keys: {', '.join(examples)}", markup=False)
+    console.print(
+        f"创建 / raised {shanghai_time(t.created_at)} by {t.raised_by}"
+        + (f"；备注 / note: {t.note}" if t.note else "")
+    )
+
+
+def _show_state(row) -> None:
+    from sandbox.domain.quality import TicketState, ticket_label
+
+    console.print(f"{ticket_label(row.id)}: {TicketState(row.state).zh} {row.state}")
+
+
+@ticket_app.command("ack")
+@friendly_errors
+def ticket_ack(ticket: str, note: Annotated[str | None, typer.Option(help="说明 / note")] = None) -> None:
+    """确认收到工单 / acknowledge a ticket."""
+    from sandbox.quality.tickets import acknowledge
+
+    ctx = context()
+    _show_state(acknowledge(ctx, acting(ctx), ticket, note))
+
+
+@ticket_app.command("fix")
+@friendly_errors
+def ticket_fix(ticket: str, note: Annotated[str, typer.Option(help="整改说明 / what was corrected")]) -> None:
+    """报告已整改；交付新版本后由质量检查自动核验 / report a ticket fixed; the next version's run verifies it."""
+    from sandbox.quality.tickets import mark_fixed
+
+    ctx = context()
+    _show_state(mark_fixed(ctx, acting(ctx), ticket, note))
+
+
+@ticket_app.command("dispute")
+@friendly_errors
+def ticket_dispute(ticket: str, reason: Annotated[str, typer.Option(help="异议理由 / reason")]) -> None:
+    """对工单提出异议 / dispute a ticket."""
+    from sandbox.quality.tickets import dispute
+
+    ctx = context()
+    _show_state(dispute(ctx, acting(ctx), ticket, reason))
+
+
+@ticket_app.command("decide")
+@friendly_errors
+def ticket_decide(
+    ticket: str,
+    comment: Annotated[str, typer.Option(help="理由 / reason")],
+    uphold: Annotated[
+        bool, typer.Option("--uphold/--reject", help="异议成立或驳回 / uphold or reject")
+    ] = False,
+) -> None:
+    """裁决异议：成立则关闭工单并将键记为例外 / decide a dispute."""
+    from sandbox.quality.tickets import decide
+
+    ctx = context()
+    _show_state(decide(ctx, acting(ctx), ticket, uphold=uphold, comment=comment))
+
+
+def _confirm_command(name: str, verified: bool, help_text: str):
+    @ticket_app.command(name, help=help_text)
+    @friendly_errors
+    def command(ticket: str, comment: Annotated[str, typer.Option(help="说明 / comment")] = "") -> None:
+        from sandbox.quality.tickets import confirm_request
+
+        ctx = context()
+        _show_state(confirm_request(ctx, acting(ctx), ticket, verified=verified, comment=comment))
+
+    return command
+
+
+_confirm_command("verify", True, "核验人工校核需求已整改 / confirm a manual request is fixed")
+_confirm_command("reopen", False, "人工校核需求未整改，重新打开 / reopen a manual request")
+
+
+@ticket_app.command("raise")
+@friendly_errors
+def ticket_raise(
+    dataset: str,
+    description: Annotated[str, typer.Option(help="需要校核的问题 / what needs checking")],
+    column: Annotated[str, typer.Option(help="相关列 / column")] = "",
+    severity: Annotated[str, typer.Option(help="high|medium|low")] = "medium",
+    dimension: Annotated[str, typer.Option(help="规范性|完整性|准确性|一致性|时效性|可访问性")] = "准确性",
+) -> None:
+    """提出数据治理校核需求 / raise a manual data correction request."""
+    from sandbox.domain.errors import InvalidInput
+    from sandbox.domain.quality import Dimension, Severity, ticket_label
+    from sandbox.quality.tickets import raise_request
+
+    try:
+        level, aspect = Severity(severity), Dimension(dimension)
+    except ValueError:
+        raise InvalidInput(
+            f"严重度或维度无效：{severity} {dimension}",
+            f"invalid severity or dimension: {severity} {dimension}",
+        ) from None
+    ctx = context()
+    row = raise_request(
+        ctx, acting(ctx), dataset, description, column=column, severity=level, dimension=aspect
+    )
+    console.print(f"已提出 / raised {ticket_label(row.id)}（{row.provider_id}，截止 / due {row.due_on}）")
+
+
+@ticket_app.command("export")
+@friendly_errors
+def ticket_export(
+    out: Annotated[Path, typer.Argument(help="输出文件 .xlsx 或 .csv / output file")],
+    tickets: Annotated[
+        list[str] | None, typer.Argument(help="工单，默认全部可见 / tickets, default all visible")
+    ] = None,
+    dataset: Annotated[str | None, typer.Option(help="数据集 / dataset")] = None,
+    state: Annotated[str | None, typer.Option(help="状态 / state")] = None,
+) -> None:
+    """导出工单及不合格键（XLSX/CSV）/ export tickets with their failing keys."""
+    from sandbox.quality.export import export_tickets
+
+    ctx = context()
+    path = export_tickets(ctx, acting(ctx), out, refs=tickets or None, dataset_id=dataset, state=state)
+    console.print(f"已导出 / exported: {path}")

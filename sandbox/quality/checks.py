@@ -1,0 +1,143 @@
+"""Rule checks as Spark column expressions: one definition shared by the expectations and the key extraction.
+
+Great Expectations counts a row as unexpected when the inspected value is present and the
+expected condition is false; ``failing`` states the same thing for each check so the keys Shuyu
+writes out are exactly the rows Great Expectations counted (the runner cross-checks the counts).
+Expected conditions never evaluate to NULL for a present value, or Spark would silently skip it.
+
+Identifiers are checked here rather than with ``stdnum``: ``stdnum.cn.ric`` looks the region
+code up in a table of real places and rejects the synthetic county's 4299xx codes, and a Spark
+expression keeps the check inside the cluster instead of a Python UDF per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from sandbox.domain.catalog import STALENESS_DAYS, Dataset
+from sandbox.domain.quality import Check, Rule
+
+RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2^(17-i) mod 11
+RESIDENT_ID_CHECK = "10X98765432"  # indexed by the weighted sum mod 11
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, Z, S, V
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)  # 3^i mod 31
+
+
+def group_rows_column(rule: Rule) -> str:
+    """The helper column ``prepare`` adds for a uniqueness rule: rows sharing this row's key."""
+    return f"__shuyu_rows_{rule.id}"
+
+
+def found_column(rule: Rule) -> str:
+    """The marker column ``prepare`` adds for a reference rule: was the value found in the target?"""
+    return f"__shuyu_found_{rule.id}"
+
+
+def _never_null(condition: Column) -> Column:
+    return F.coalesce(condition, F.lit(False))
+
+
+def _char(column: Column, position: int) -> Column:
+    return F.substring(column, position, 1)
+
+
+def resident_id_valid(column: Column) -> Column:
+    """GB 11643: 17 digits and a check character, a real birth date in digits 7-14, ISO 7064 MOD 11-2."""
+    total = sum((F.ascii(_char(column, i + 1)) - 48) * w for i, w in enumerate(RESIDENT_ID_WEIGHTS))
+    expected = F.substring(F.lit(RESIDENT_ID_CHECK), (total % 11 + 1).cast("int"), 1)
+    born = F.try_to_date(F.substring(column, 7, 8), "yyyyMMdd")
+    return _never_null(
+        column.rlike(r"^[0-9]{17}[0-9X]$")
+        & born.isNotNull()
+        & (F.year(born) >= 1850)
+        & (_char(column, 18) == expected)
+    )
+
+
+def uscc_valid(column: Column) -> Column:
+    """GB 32100: 18 characters of the USCC alphabet whose last is the MOD 31 check character."""
+    alphabet = F.lit(USCC_ALPHABET)
+    total = sum((F.instr(alphabet, _char(column, i + 1)) - 1) * w for i, w in enumerate(USCC_WEIGHTS))
+    expected = F.substring(alphabet, ((31 - total % 31) % 31 + 1).cast("int"), 1)
+    return _never_null(column.rlike(f"^[{USCC_ALPHABET}]{{18}}$") & (_char(column, 18) == expected))
+
+
+def birth_date_matches_id(birth: Column, resident_id: Column) -> Column:
+    """The birth date equals digits 7-14 of the resident ID; rows missing either are not judged."""
+    return _never_null(
+        birth.isNull()
+        | resident_id.isNull()
+        | (F.date_format(birth, "yyyyMMdd") == F.substring(resident_id, 7, 8))
+    )
+
+
+def ordered(lesser: Column, greater: Column) -> Column:
+    """``lesser`` ≤ ``greater``; rows missing either are not judged (an open end date is fine)."""
+    return _never_null(lesser.isNull() | greater.isNull() | (lesser <= greater))
+
+
+def unique_key(key_columns: list[str], rows_column: str) -> Column:
+    """No other row shares the key; a row whose key columns are all missing is not judged."""
+    present = [F.col(c).isNotNull() for c in key_columns]
+    present = F.greatest(*present) if len(present) > 1 else present[0]
+    return _never_null(~present | (F.col(rows_column) <= 1))
+
+
+def fresh(column: Column, since: str) -> Column:
+    """Updated on or after ``since`` (an ISO date; midnight UTC for timestamps)."""
+    return _never_null(column >= F.lit(since).cast("timestamp"))
+
+
+def fresh_window(rule: Rule, dataset: Dataset) -> int:
+    """Days a record stays fresh: the rule's own window, else the update cycle's staleness window."""
+    return rule.max_age_days or STALENESS_DAYS[dataset.update_cycle]
+
+
+def fresh_since(rule: Rule, dataset: Dataset, as_of: date) -> str:
+    """The oldest acceptable update: ``as_of`` minus the freshness window."""
+    return (as_of - timedelta(days=fresh_window(rule, dataset))).isoformat()
+
+
+@dataclass(frozen=True)
+class RunParameters:
+    """What a run fixes beyond the data: the reference date and the code tables' values."""
+
+    as_of: date
+    code_tables: dict[str, tuple[str, ...]]
+
+
+def failing(rule: Rule, dataset: Dataset, params: RunParameters) -> Column:
+    """True on the rows the rule's expectation counts as unexpected."""
+    cols = [F.col(c) for c in rule.columns]
+    first = cols[0] if cols else None
+    match rule.check:
+        case Check.NOT_NULL:
+            return first.isNull()
+        case Check.UNIQUE_KEY:
+            return ~unique_key(list(rule.columns), group_rows_column(rule))
+        case Check.RESIDENT_ID:
+            return first.isNotNull() & ~resident_id_valid(first)
+        case Check.USCC:
+            return first.isNotNull() & ~uscc_valid(first)
+        case Check.BIRTH_DATE_MATCHES_ID:
+            return ~birth_date_matches_id(*cols)
+        case Check.IN_CODE_TABLE:
+            return first.isNotNull() & ~_never_null(first.isin(list(params.code_tables[rule.code_table])))
+        case Check.IN_RANGE:
+            inside = F.lit(True)
+            if rule.min_value is not None:
+                inside &= first >= F.lit(rule.min_value)
+            if rule.max_value is not None:
+                inside &= first <= F.lit(rule.max_value)
+            return first.isNotNull() & ~_never_null(inside)
+        case Check.REFERENCES:
+            return first.isNotNull() & ~_never_null(F.col(found_column(rule)))
+        case Check.FRESH:
+            return first.isNotNull() & ~fresh(first, fresh_since(rule, dataset, params.as_of))
+        case Check.FIELD_ORDER:
+            return ~ordered(*cols)
+    raise ValueError(f"{rule.check} names no rows")
