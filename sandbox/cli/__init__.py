@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli import audit, catalog, governance, jobs, platform, products, samples
+from sandbox.cli import audit, catalog, governance, jobs, platform, products, quality, samples
 from sandbox.cli.common import state
 
 app = typer.Typer(
@@ -32,3 +32,4 @@ governance.register(app)
 products.register(app)
 jobs.register(app)
 samples.register(app)
+quality.register(app)
