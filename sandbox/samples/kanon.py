@@ -39,11 +39,17 @@ def _codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _combine(columns: list[np.ndarray], n: int) -> np.ndarray:
-    """One class id per row from several code columns (hash-based, no sorting)."""
+    """One class id per row from several code columns: a mixed-radix number, then one factorization."""
     ids = np.zeros(n, dtype=np.int64)
+    span = 1
     for codes in columns:
-        ids = pd.factorize(ids * (int(codes.max(initial=0)) + 1) + codes)[0]
-    return ids
+        radix = int(codes.max(initial=0)) + 1
+        if span * radix >= 2**62:  # too many combinations for one int64: renumber what we have so far
+            ids = pd.factorize(ids)[0].astype(np.int64)
+            span = int(ids.max(initial=0)) + 1
+        ids = ids * radix + codes
+        span *= radix
+    return pd.factorize(ids)[0]
 
 
 def _class_ids(table: pa.Table, qis: list[str]) -> np.ndarray:
@@ -118,9 +124,11 @@ def k_anonymize(
             suppress = small_rows
             break
         candidates = [q for q in qis if levels[q] < hierarchies[q].top]
-        scored = [(search.small(dict(levels, **{q: levels[q] + 1}))[1], -int(search.codes(q, levels[q]).max(initial=0)), q)
-                  for q in candidates]  # fmt: skip
-        levels[min(scored)[2]] += 1
+        # Prefer steps that keep some of the attribute (suppressing a whole column last), then the step
+        # leaving the fewest entities in small classes, then the attribute with the most distinct values.
+        scored = [(levels[q] + 1 == hierarchies[q].top, search.small(dict(levels, **{q: levels[q] + 1}))[1],
+                   -int(search.codes(q, levels[q]).max(initial=0)), q) for q in candidates]  # fmt: skip
+        levels[min(scored)[3]] += 1
     result = generalized(table, hierarchies, levels)
     if suppress.any():
         mask = pa.array(suppress)

@@ -36,18 +36,21 @@ class ColumnProfile:
         return asdict(self)
 
 
-def value_kind(value: str) -> PiiKind | None:
+def value_kind(value: str) -> tuple[PiiKind | None, bool]:
+    """The kind a whole value is (if any), and whether it contains any identifier at all."""
     text = value.strip()
-    for finding in analyze(text):
+    findings = analyze(text)
+    for finding in findings:
         if finding.end - finding.start >= _COVERAGE * len(text):
-            return KIND_OF.get(finding.entity_type)
-    return None
+            return KIND_OF.get(finding.entity_type), True
+    return None, bool(findings)
 
 
 def profile_column(dataset: Dataset, column: str, values: list[str], flag_share: float) -> ColumnProfile:
     spec = dataset.column(column)
-    kinds = Counter(value_kind(v) for v in values)
-    embedded = sum(1 for v in values if analyze(v)) / len(values) if values else 0.0
+    seen = [value_kind(v) for v in values]
+    kinds = Counter(kind for kind, _ in seen)
+    embedded = sum(1 for _, any_found in seen if any_found) / len(values) if values else 0.0
     counted = [(n, k) for k, n in kinds.items() if k is not None]
     count, detected = max(counted, key=lambda c: c[0]) if counted else (0, PiiKind.NONE)
     share = count / len(values) if values else 0.0
