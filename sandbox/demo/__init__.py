@@ -5,8 +5,11 @@ It refuses to touch a home that it did not create, so it can never wipe real dat
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
+from datetime import date
+from pathlib import Path
 
 from rich.console import Console
 
@@ -35,55 +38,39 @@ def prepare_home(settings: Settings) -> None:
     shutil.rmtree(home)
 
 
+JOBS_ROOT = Path(__file__).resolve().parents[2] / "jobs"
+DEMO_JOBS = ("elderly_care_hotspots", "enterprise_loan_support", "rental_housing_supply")
+
+
 def run_demo(settings: Settings, console: Console, *, people: int = 20000, seed: int = 7) -> PlatformContext:
-    from sandbox.catalog.service import ingest, load_catalog, read_catalog_file
+    """Synthesize → register → deliver → authorize → scenarios → samples → dev run → submit → review → promote → quality."""
     from sandbox.cli.common import table
-    from sandbox.demo.cast import create_cast
-    from sandbox.demo.scenarios import ELDERLY_CARE, authorize_operator, take_to_active
-    from sandbox.governance.access import principal_for
-    from sandbox.governance.identities import bootstrap_admin
-    from sandbox.synth import generate
+    from sandbox.demo.platform import build_platform
 
     started = time.perf_counter()
     prepare_home(settings)
     ctx = PlatformContext(settings, actor="admin")
-    ctx.init_home(demo=True)
-    bootstrap_admin(ctx)
     console.rule("数域 Shuyu 演示 / demo")
     console.print(f"主目录 / home: {settings.home_dir}")
-
-    deliveries = settings.home_dir / "deliveries" / "county"
-    with console.status("合成县域数据 / synthesizing the county…"):
-        synth = generate(deliveries, people=people, seed=seed)
+    with console.status(
+        "合成县域、登记目录、数据提供单位交付数据、授权与场景审核 / county, catalog, deliveries, authorization, scenarios…"
+    ):
+        platform = build_platform(ctx, settings.home_dir / "deliveries" / "county", people=people, seed=seed)
     console.print(
-        f"[green]✓[/] 合成 / synthesized {people:,} people in 云泽市, {synth.defects:,} known defects"
+        f"[green]✓[/] 合成 / synthesized {people:,} people in 云泽市, {platform.synth.defects:,} known defects"
     )
-
-    catalog_file = read_catalog_file(synth.catalog)
-    catalog = catalog_file.catalog
-    summary = load_catalog(ctx, principal_for(ctx, "admin"), catalog)
-    users = create_cast(ctx, catalog)
-    console.print(
-        f"[green]✓[/] 目录 / catalog: {len(summary.providers_added)} providers, {len(summary.datasets_added)} datasets; "
-        f"用户 / users: {', '.join(users)}"
-    )
-
-    versions = table("原始区版本 / raw-zone versions", "数据集 / dataset", "导入者 / by", "版本 / version",
-                     "行数 / rows", "重复键 / dup keys", "SHA-256")  # fmt: skip
-    with console.status("数据提供单位导入原始数据 / providers deliver raw data…"):
-        for dataset in catalog.datasets:
-            provider = principal_for(ctx, f"provider-{dataset.provider}")
-            version = ingest(ctx, provider, dataset.id, [catalog_file.files[dataset.id]])
-            versions.add_row(dataset.id, provider.username, f"v{version.version}", f"{version.row_count:,}",
-                             str(version.duplicate_key_count), version.content_sha256[:16])  # fmt: skip
+    console.print(f"[green]✓[/] 用户 / users: {', '.join(platform.users)}")
+    versions = table("原始区版本 / raw-zone versions", "数据集 / dataset", "版本 / version", "行数 / rows",
+                     "重复键 / dup keys", "SHA-256")  # fmt: skip
+    for dataset_id, version in platform.versions.items():
+        versions.add_row(dataset_id, f"v{version.version}", f"{version.row_count:,}", str(version.duplicate_key_count),
+                         version.content_sha256[:16])  # fmt: skip
     console.print(versions)
+    console.print(f"[green]✓[/] 授权 / authorization {platform.authorization}；场景 / scenarios elderly-care, "
+                  "enterprise-credit, rental-housing: draft → submitted → under_review → approved → active")  # fmt: skip
 
-    authorization = authorize_operator(ctx, catalog)
-    take_to_active(ctx, catalog, ELDERLY_CARE)
-    console.print(
-        f"[green]✓[/] 授权 / authorization {authorization}；场景 / scenario {ELDERLY_CARE['scenario_id']}: "
-        "draft → submitted → under_review → approved → active（姓名列被数据提供单位拒绝 / name column refused）"
-    )
+    _samples_and_products(ctx, console)
+    _quality(ctx, console, platform.synth)
 
     verdict = ctx.verify_audit()
     if not verdict.ok:
@@ -91,6 +78,55 @@ def run_demo(settings: Settings, console: Console, *, people: int = 20000, seed:
     console.print(f"[green]✓[/] {verdict.message}")
     console.print(f"完成 / done in {time.perf_counter() - started:.1f}s — SANDBOX_HOME={settings.home_dir}")
     console.print(
-        f"试试 / try: SANDBOX_HOME={settings.home_dir} .venv/bin/sandbox --as operator-1 scenario show elderly-care"
+        f"试试 / try: SANDBOX_HOME={settings.home_dir} .venv/bin/sandbox --as operator-1 product list"
     )
     return ctx
+
+
+def _samples_and_products(ctx: PlatformContext, console: Console) -> None:
+    """Each job: samples → dev run (developer-1) → submit → review (operator-2) → promote → product."""
+    from sandbox.cli.jobs import print_gate
+    from sandbox.cli.samples import print_card_summary
+    from sandbox.governance.access import principal_for
+    from sandbox.runtime import dev, production, submissions
+    from sandbox.runtime.manifest import load_manifest
+    from sandbox.samples import build_samples, card_of
+
+    operator, reviewer, developer = (
+        principal_for(ctx, u) for u in ("operator-1", "operator-2", "developer-1")
+    )
+    for job in DEMO_JOBS:
+        job_dir = JOBS_ROOT / job
+        scenario = load_manifest(job_dir).scenario
+        console.rule(f"{job}（{scenario}）")
+        with console.status("构建脱敏样例 / building desensitized samples…"):
+            sample = build_samples(ctx, operator, scenario, seed=7)
+        console.print(f"[green]✓[/] 样例 / samples {scenario} v{sample.version}")
+        print_card_summary(card_of(sample))
+        with console.status("开发人员在样例上试运行 / developer-1 runs the job on samples…"):
+            report = next(dev.run(dev.prepare(ctx, developer, job_dir)))
+        console.print(
+            f"[green]✓[/] 样例试运行 / dev run on samples ({report['seconds']}s), 门控建议 / gate advisory:"
+        )
+        print_gate(report.get("gate", {}))
+        submission = submissions.submit(ctx, developer, job_dir)
+        submissions.review(ctx, reviewer, submission.id, approve=True, comment="代码与策略检查均已审阅")
+        console.print(f"[green]✓[/] 提交 / submitted {submission.id} by developer-1 (sha256 {submission.code_sha256[:12]}), "
+                      "审核通过 / approved by operator-2")  # fmt: skip
+        with console.status(
+            "隔离环境中在原始数据上运行，经门控发布 / isolated production run, gate, release…"
+        ):
+            run = production.promote(ctx, reviewer, submission.id)
+        isolation = json.loads(run.isolation_json)
+        console.print(f"[green]✓[/] 生产运行 / production run {run.id}: {run.state}（隔离 / isolation: {isolation.get('network')}, "
+                      f"内存上限 / memory {isolation.get('memory_limit_bytes')}）")  # fmt: skip
+        if run.gate_summary_json:
+            print_gate(json.loads(run.gate_summary_json))
+
+
+def _quality(ctx: PlatformContext, console: Console, synth) -> None:
+    from sandbox.demo.quality import run_demo_quality
+
+    as_of = json.loads((synth.out / "synth.json").read_text(encoding="utf-8"))["as_of"]
+    console.rule("数据质量 / data quality")
+    run_demo_quality(ctx, console, date.fromisoformat(as_of))
