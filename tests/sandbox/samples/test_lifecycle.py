@@ -63,3 +63,21 @@ def test_cli_show_prints_the_card(county, built, monkeypatch):
     assert refused.exit_code == 2 and "E600" in refused.output
     card = CliRunner().invoke(app, ["--as", "operator-2", "samples", "show", SCENARIO, "--markdown"])
     assert card.exit_code == 0 and "剩余风险" in card.output
+
+
+def test_demo_builds_the_elderly_care_samples(county, spark, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from sandbox.demo.samples import build_demo_samples
+    from sandbox.demo.scenarios import ELDERLY_CARE
+    from sandbox.engines import spark as spark_factory
+
+    monkeypatch.setattr(spark_factory, "spark_from_settings", lambda settings: spark)
+    take_to_active(county.ctx, county.catalog, ELDERLY_CARE)
+    out = io.StringIO()
+    build_demo_samples(county.ctx, Console(file=out, width=200))
+    printed = out.getvalue()
+    assert "disability_records" in printed and "hukou_population" in printed and "-anonymous" in printed
+    assert sample_dir(county.ctx, ELDERLY_CARE["scenario_id"], "elderly_care_institutions").is_dir()
