@@ -54,13 +54,21 @@ class _Prepared:
     delta: float = 0.0
 
 
-def _check_aggregates(output: OutputSpec, policy: GatePolicy) -> None:
+def _check_measures(output: OutputSpec, policy: GatePolicy) -> None:
+    """Re-check what the manifest parser already did: allowed aggregates, bounds on every measured column."""
     refused = [m.name for m in output.measures if m.agg.value not in policy.allowed_aggregates]
     if refused:
         raise OutputRefused(
             Refusal.AGGREGATE_NOT_ALLOWED,
             f"输出 {output.name} 的度量 {', '.join(refused)} 使用了策略不允许的聚合",
             f"measure(s) {', '.join(refused)} of output {output.name} use an aggregate the policy does not allow",
+        )
+    unbounded = [m.name for m in output.measures if m.column and not (m.bounds and m.bounds[0] < m.bounds[1])]
+    if unbounded:
+        raise OutputRefused(
+            Refusal.AGGREGATE_NOT_ALLOWED,
+            f"输出 {output.name} 的度量 {', '.join(unbounded)} 没有声明贡献上下限",
+            f"measure(s) {', '.join(unbounded)} of output {output.name} declare no contribution bounds",
         )
 
 
@@ -111,15 +119,16 @@ def _noisy(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, s
 def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolicy, code_tables, ledger,
              input_datasets: list[str], scanner: IdentifierScanner, job_id: str, run_id: str | None,
              advisory: bool) -> _Prepared:  # fmt: skip
-    _check_aggregates(output, policy)
+    _check_measures(output, policy)
     rules = output_rules(policy, output)
     domains = resolve_domains(output, code_tables)
     check_size(output, domains, rules.max_cells)
     if output.dp is not None:
         dp.check_supported(output)
-        if ledger is None and not advisory:
-            raise OutputRefused(Refusal.DP_UNSUPPORTED, f"输出 {output.name} 需要差分隐私，但没有可用的预算账本",
-                                f"output {output.name} asks for differential privacy but no budget ledger is available")  # fmt: skip
+        if (ledger is None or not input_datasets) and not advisory:
+            raise OutputRefused(Refusal.DP_UNSUPPORTED, f"输出 {output.name} 需要差分隐私，但没有可扣减的预算账本或输入数据集",
+                                f"output {output.name} asks for differential privacy but there is no budget ledger "
+                                "or input dataset to charge")  # fmt: skip
     scan_dimension_values(output, domains, scanner, rules.output_scan_min_score)
     keys = all_keys(domains, totals=output.totals)
     with _frame_errors_refuse(output):

@@ -6,14 +6,18 @@ entities, if there is one) is suppressed too. Totals come from the table's own m
 other output of the job (same privacy unit) with a cell of the same key, which also blocks
 recomputation through a second, coarser table.
 
+A cell with the same key and entity count as a suppressed cell of another output is taken to be the
+same people and suppressed too, or it would give the hidden cell away.
+
 *Differencing*: two outputs with a cell of the same key whose entity counts differ by 0 < d < threshold
-would reveal the d entities that differ; both cells are suppressed. Each step can enable the other,
-so both run until nothing changes.
+would reveal the d entities that differ; both cells are suppressed, and secondary suppression then
+protects them like any other suppressed cell.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from dataclasses import dataclass, field
 
 from sandbox.domain.gate import Reason, Rule
@@ -98,40 +102,69 @@ def _secondary(line: _Line) -> Reason:
                   f"{line.dimension} totals{where_en}")  # fmt: skip
 
 
-def _differencing_pairs(tables: list[Table], index) -> list[tuple[TableCell, TableCell, int]]:
+def _differencing(tables: list[Table], index) -> None:
+    """Suppress both cells of every released pair whose entity counts differ by 0 < d < threshold."""
     thresholds = {t.output: t.threshold for t in tables}
-    pairs = []
     for cells in index.values():
         for a, b in itertools.combinations(cells, 2):
-            if a.output != b.output:
-                pairs.append((a, b, max(thresholds[a.output], thresholds[b.output])))
-    return pairs
+            threshold = max(thresholds[a.output], thresholds[b.output])
+            if a.output == b.output or a.suppressed or b.suppressed:
+                continue
+            if 0 < abs(a.entities - b.entities) < threshold:
+                for cell, other in ((a, b), (b, a)):
+                    cell.reasons.append(Reason(
+                        Rule.DIFFERENCING, f"差分保护：与输出 {other.output} 的同一单元格主体数相差不足 {threshold}",
+                        f"differencing: its entity count differs from the same cell of output {other.output} "
+                        f"by less than {threshold}",
+                    ))  # fmt: skip
 
 
-def _differencing(a: TableCell, b: TableCell, threshold: int) -> tuple[Reason, Reason]:
-    def reason(other: TableCell) -> Reason:
-        return Reason(Rule.DIFFERENCING, f"差分保护：与输出 {other.output} 的同一单元格主体数相差不足 {threshold}",
-                      f"differencing: its entity count differs from the same cell of output {other.output} "
-                      f"by less than {threshold}")  # fmt: skip
+def _aliases(index) -> dict[TableCell, list[TableCell]]:
+    """Cells of other outputs with the same key and the same entity count: most likely the same people."""
+    aliases: dict[TableCell, list[TableCell]] = {}
+    for cells in index.values():
+        for a, b in itertools.combinations(cells, 2):
+            if a.output != b.output and a.entities == b.entities:
+                aliases.setdefault(a, []).append(b)
+                aliases.setdefault(b, []).append(a)
+    return aliases
 
-    return reason(b), reason(a)
+
+def _alias_reason(other: TableCell) -> Reason:
+    return Reason(Rule.SECONDARY, f"次级抑制：输出 {other.output} 的同一单元格主体数相同且已被抑制",
+                  f"secondary suppression: the same cell of output {other.output} has the same entity count "
+                  "and is suppressed")  # fmt: skip
 
 
 def protect(tables: list[Table], *, differencing: bool) -> None:
-    """Add secondary and differencing suppressions to ``tables`` in place until nothing changes."""
+    """Add differencing, then secondary suppressions to ``tables`` in place, until no line gives a cell away.
+
+    Differencing runs once, first: suppressing cells never makes a pair of released cells appear.
+    Secondary suppression works through a queue: a line with one suppressed cell gets its complement
+    suppressed, and a suppressed cell takes its aliases (same key and count in another output) along;
+    each newly suppressed cell re-queues its lines and aliases.
+    """
     index = _index(tables)
+    if differencing:
+        _differencing(tables, index)
     lines = _lines(tables, index)
-    pairs = _differencing_pairs(tables, index) if differencing else []
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(c.suppressed for c in line.members) == 1 and (cell := _complement(line)) is not None:
-                cell.reasons.append(_secondary(line))
-                changed = True
-        for a, b, threshold in pairs:
-            if not a.suppressed and not b.suppressed and 0 < abs(a.entities - b.entities) < threshold:
-                reason_a, reason_b = _differencing(a, b, threshold)
-                a.reasons.append(reason_a)
-                b.reasons.append(reason_b)
-                changed = True
+    aliases = _aliases(index)
+    lines_of: dict[TableCell, list[_Line]] = {}
+    for line in lines:
+        for cell in line.members:
+            lines_of.setdefault(cell, []).append(line)
+    queue: deque[_Line | TableCell] = deque([*lines, *(c for c in aliases if c.suppressed)])
+
+    def suppress(cell: TableCell, reason: Reason) -> None:
+        cell.reasons.append(reason)
+        queue.extend(lines_of.get(cell, []))
+        queue.append(cell)
+
+    while queue:
+        item = queue.popleft()
+        if isinstance(item, TableCell):
+            for alias in aliases.get(item, []):
+                if not alias.suppressed:
+                    suppress(alias, _alias_reason(item))
+        elif sum(c.suppressed for c in item.members) == 1 and (cell := _complement(item)) is not None:
+            suppress(cell, _secondary(item))

@@ -111,8 +111,10 @@ def test_frames_that_break_the_contract_are_refused(spark, tmp_path):
     )
     write_frame(spark, staging, "timestamp_dim", [(f"p{i}", datetime(2024, 1, 1), 1.0) for i in range(20)],
                 "pid string, d timestamp, amount double")  # fmt: skip
+    (staging / "corrupt").mkdir()
+    (staging / "corrupt" / "part-0.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
     amount = (count(), measure("amount", "sum", "amount"))
-    names = ("missing", "no_amount", "float_entity", "text_measure", "timestamp_dim")
+    names = ("missing", "no_amount", "float_entity", "text_measure", "timestamp_dim", "corrupt")
     run = gate(spark, tmp_path, manifest(*[output(n, {"d": ("a",)}, amount) for n in names]))
     for name in names:
         assert _refusal(run, name) is Refusal.INVALID_FRAME, name

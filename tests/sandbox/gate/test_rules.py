@@ -35,15 +35,16 @@ def _rows() -> list[tuple]:
 @pytest.fixture(scope="module")
 def ruled(spark, module_dir):
     amount = measure("amount", "sum", "amount", (0, 500))
-    for name in ("cases", "cases_public"):
-        write_frame(spark, module_dir / "staging", name, _rows(), SCHEMA)
+    write_frame(spark, module_dir / "staging", "cases", _rows(), SCHEMA)
+    # another privacy unit's column, so the two outputs are not taken for the same people (see suppression)
+    write_frame(spark, module_dir / "staging", "cases_public", _rows(), SCHEMA.replace("pid", "person"))
     stats_rows = [(f"g-{v}", "g", float(v)) for v in range(1, 12)] + [
         (f"h-{v}", "h", float(v)) for v in range(1, 11)
     ]
     write_frame(spark, module_dir / "staging", "stats", stats_rows, "pid string, grp string, v double")
     job = manifest(
         output("cases", {"case": CASES}, (count(), amount)),
-        output("cases_public", {"case": CASES}, (count(), amount), public=True, entity="pid"),
+        output("cases_public", {"case": CASES}, (count(), amount), public=True, entity="person"),
         output("stats", {"grp": ("g", "h")}, (count(), measure("med", "median", "v", (0, 100)),
                measure("sd", "std", "v", (0, 100)), measure("avg", "mean", "v", (0, 100)))),
     )  # fmt: skip

@@ -160,6 +160,21 @@ def test_linked_tables_of_one_job_are_protected_together(spark, tmp_path):
     assert not {("by_d1_d2", c.key) for c in run.outcome.outputs["by_d1_d2"].suppressed} & set(recovered)
 
 
+def test_a_cell_of_another_output_with_the_same_people_is_suppressed_along(spark, tmp_path):
+    """``sums`` hides cell a (one dominant contributor); ``counts`` has the same 20 people in a: it goes too."""
+    rows = [("top", "a", "x", 4000.0)] + [(f"a{i}", "a", "x", 1.0) for i in range(19)]
+    rows += [(f"b{i}", "b", "x", 1.0) for i in range(15)]
+    for name in ("counts", "sums"):
+        write_frame(spark, tmp_path / "staging", name, rows, SCHEMA)
+    job = manifest(output("counts", {"d1": ("a", "b")}),
+                   output("sums", {"d1": ("a", "b")}, (count(), measure("amount", "sum", "amount", (0, 5000)))))  # fmt: skip
+    run = gate(spark, tmp_path, job)
+    assert run.rules("sums", ("a",)) == {"dominance", "p_ratio"}
+    assert run.rules("counts", ("a",)) == {"secondary"}
+    assert "sums" in run.cell("counts", ("a",)).reasons[0].en
+    assert run.released("counts", ("b",)) and run.released("sums", ("b",))
+
+
 def test_differencing_two_outputs_one_person_apart_is_blocked(spark, tmp_path):
     rows = _grid_rows()
     write_frame(spark, tmp_path / "staging", "everyone", rows, SCHEMA)
