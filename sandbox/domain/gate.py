@@ -76,12 +76,14 @@ class CellDecision(StrEnum):
 
 
 class Rule(StrEnum):
-    """Why a cell was suppressed. Stable slugs: reports and dashboards key on them."""
+    """Why a cell was suppressed. Stable slugs: reports and dashboards key on them.
+
+    An empty cell is suppressed under THRESHOLD: a reason of its own would say what suppression hides.
+    """
 
     THRESHOLD = "threshold"
     DOMINANCE = "dominance"
     P_RATIO = "p_ratio"
-    ZERO = "zero"
     SECONDARY = "secondary"
     DIFFERENCING = "differencing"
 
