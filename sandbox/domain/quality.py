@@ -195,6 +195,20 @@ TICKET_DUE_WORKING_DAYS = 5
 MANUAL_RULE = "manual"  # rule id of correction requests raised by people (数据治理校核需求)
 
 
+def ticket_label(ticket_id: int) -> str:
+    return f"QT-{ticket_id:06d}"
+
+
+def parse_ticket_ref(text: str) -> int:
+    """``QT-000042``, ``qt-42`` or ``42`` → 42."""
+    digits = text.strip().upper().removeprefix("QT-")
+    if not digits.isdigit():
+        raise TicketError(
+            f"工单编号须形如 QT-000042：{text!r}", f"a ticket number looks like QT-000042: {text!r}"
+        )
+    return int(digits)
+
+
 class QualityError(ShuyuError):
     """A quality run could not be carried out as asked."""
 
