@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from sandbox.cli.common import acting, console, context, friendly_errors, table
 
@@ -15,7 +16,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(samples_app, name="samples")
 
 
-def print_card_summary(card: dict) -> None:
+def print_card_summary(card: dict, out: Console = console) -> None:
     rows = table(
         f"样例 / samples {card['scenario']} v{card['version']}（种子 / seed {card['seed']}）",
         "数据集 / dataset", "行数 / rows", "主体 / entities", "k", "抑制主体 / suppressed", "l-多样性 / l-diversity",
@@ -30,9 +31,9 @@ def print_card_summary(card: dict) -> None:
             f"{d['suppressed_entities']:,}",
             diversity,
         )
-    console.print(rows)
-    console.print(card["residual_risk"]["zh"])
-    console.print(card["residual_risk"]["en"])
+    out.print(rows)
+    out.print(card["residual_risk"]["zh"])
+    out.print(card["residual_risk"]["en"])
 
 
 @samples_app.command("build")

@@ -17,4 +17,4 @@ def build_demo_samples(ctx: PlatformContext, console: Console) -> None:
     with console.status("生成脱敏样例 / building desensitized samples…"):
         row = build_samples(ctx, principal_for(ctx, "operator-1"), scenario, seed=7)
     console.print(f"[green]✓[/] 样例 / samples {scenario} v{row.version}")
-    print_card_summary(card_of(row))
+    print_card_summary(card_of(row), console)
