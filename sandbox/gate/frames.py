@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.errors import AnalysisException
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import AnalysisException, PySparkException
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -89,9 +90,19 @@ def _domain_marks(spark: SparkSession, dim: str, values: tuple[str, ...]) -> Dat
     )
 
 
+@dataclass(frozen=True)
+class DomainFilter:
+    """The kept rows, and how to learn what was dropped once the aggregation has run."""
+
+    kept: DataFrame
+    observation: Observation
+    marked: DataFrame  # every row, with in-domain marks: for the fallback count
+    metrics: tuple[Column, ...]
+
+
 def keep_in_domain(
     spark: SparkSession, frame: DataFrame, output: OutputSpec, domains: dict[str, tuple[str, ...]]
-) -> tuple[DataFrame, Observation]:
+) -> DomainFilter:
     """Drop rows without an entity or outside a declared domain (broadcast joins on the domain tables).
 
     What was dropped is counted by an :class:`Observation` during the aggregation's own pass — no extra
@@ -104,19 +115,22 @@ def keep_in_domain(
     keep = has_entity
     for condition in inside.values():
         keep = keep & condition
-    observation = Observation(f"gate-{output.name}")
-    observed = frame.observe(
-        observation,
+    metrics = (
         F.count(F.lit(1)).alias("rows"),
         F.sum(F.when(has_entity, 0).otherwise(1)).alias("null_entity"),
         *[F.sum(F.when(has_entity & ~c, 1).otherwise(0)).alias(f"out_{d}") for d, c in inside.items()],
         F.approx_count_distinct(F.when(keep, F.col(ENTITY)), rsd=0.02).alias("entities"),
     )
-    return observed.where(keep).drop(*[f"__in_{d}" for d in output.dimensions]), observation
+    observation = Observation(f"gate-{output.name}")
+    kept = frame.observe(observation, *metrics).where(keep).drop(*[f"__in_{d}" for d in output.dimensions])
+    return DomainFilter(kept, observation, frame, metrics)
 
 
-def frame_stats(observation: Observation, output: OutputSpec) -> FrameStats:
-    row = observation.get
+def frame_stats(domain_filter: DomainFilter, output: OutputSpec) -> FrameStats:
+    try:
+        row = domain_filter.observation.get
+    except (PySparkException, Py4JJavaError):  # Spark emits no metrics when it optimises an empty input away
+        row = domain_filter.marked.agg(*domain_filter.metrics).first().asDict()
     return FrameStats(
         rows_read=row["rows"],
         dropped_null_entity=row["null_entity"] or 0,

@@ -77,12 +77,19 @@ def _frame_errors_refuse(output: OutputSpec) -> Iterator[None]:
     """A frame Spark cannot read or aggregate refuses its output; the error's text (maybe values) is dropped."""
     try:
         yield
-    except (PySparkException, Py4JJavaError):
+    except (PySparkException, Py4JJavaError) as error:
+        condition = _condition(error)
         raise OutputRefused(
             Refusal.INVALID_FRAME,
-            f"输出 {output.name} 的贡献数据无法读取或汇总",
-            f"the contribution frame of output {output.name} cannot be read or aggregated",
+            f"输出 {output.name} 的贡献数据无法读取或汇总（{condition}）",
+            f"the contribution frame of output {output.name} cannot be read or aggregated ({condition})",
         ) from None
+
+
+def _condition(error: Exception) -> str:
+    """Spark's error class (e.g. ``FAILED_READ_FILE``) — a name, never the message, which may quote data."""
+    condition = error.getCondition() if isinstance(error, PySparkException) else None
+    return condition or type(error).__name__
 
 
 def _observed(keys, dims: tuple[str, ...]) -> dict[str, int]:
@@ -132,15 +139,15 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
     scan_dimension_values(output, domains, scanner, rules.output_scan_min_score)
     keys = all_keys(domains, totals=output.totals)
     with _frame_errors_refuse(output):
-        kept, observation = keep_in_domain(spark, read_frame(spark, staging_run_dir, output), output, domains)
-        contributions = aggregate.entity_contributions(kept, output)
+        domain_filter = keep_in_domain(spark, read_frame(spark, staging_run_dir, output), output, domains)
+        contributions = aggregate.entity_contributions(domain_filter.kept, output)
         if output.dp is None:
             stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
                                          dominance_aggs=rules.dominance.applies_to)  # fmt: skip
-            return _exact(output, rules, domains, frame_stats(observation, output), stats, keys)
+            return _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
         sums = aggregate.bounded_cell_sums(contributions, output, seed=secrets.randbits(62),
                                            max_cells_per_entity=rules.max_cells_per_entity)  # fmt: skip
-        observed = frame_stats(observation, output)
+        observed = frame_stats(domain_filter, output)
 
     def spend() -> tuple[float, float]:
         """Pay before any noisy value exists; an advisory run on samples pays nothing."""

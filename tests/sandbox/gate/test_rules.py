@@ -109,3 +109,12 @@ def test_job_threshold_raises_the_bar(spark, tmp_path):
     write_frame(spark, tmp_path / "staging", "cases", _rows(), SCHEMA)
     run = gate(spark, tmp_path, manifest(output("cases", {"case": ("t10",)}, threshold=11)))
     assert run.rules("cases", ("t10",)) == {"threshold"}
+
+
+def test_an_empty_frame_gives_empty_cells_not_a_refusal(spark, tmp_path):
+    """Spark optimises an empty input away and reports no metrics; the gate counts them itself."""
+    write_frame(spark, tmp_path / "staging", "nobody", [], SCHEMA)
+    run = gate(spark, tmp_path, manifest(output("nobody", {"case": ("t10", "t9")}, totals=True)))
+    assert run.outcome.outputs["nobody"].refusal is None
+    assert {r.rule.value for c in run.outcome.outputs["nobody"].cells for r in c.reasons} == {"threshold"}
+    assert run.report["outputs"]["nobody"]["rows"]["read"] == 0
