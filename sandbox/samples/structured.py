@@ -14,6 +14,7 @@ from sandbox.samples import pseudonyms as ps
 from sandbox.samples.plan import ColumnPlan
 
 ENTITY = "__entity"  # the keyed pseudonym of each row's privacy unit: counts and date shifts use it
+SHIFT = "__shift"  # the row's entity's date shift in days
 _FORMAT_PRESERVING = {
     "pseudonym_resident_id": ps.resident_id,
     "pseudonym_uscc": ps.uscc,
@@ -43,6 +44,8 @@ def with_entity(df: DataFrame, entity_column: str | None, key: bytes) -> DataFra
 
 def desensitize(df: DataFrame, plans: list[ColumnPlan], key: bytes, *, shift_days: int) -> DataFrame:
     """Apply each column's Spark operator; ``df`` must carry the ``__entity`` column."""
+    if any(p.operator == "shift_date" for p in plans):
+        df = df.withColumn(SHIFT, ps.date_offset_days(F.col(ENTITY), shift_days))
     for plan in plans:
         name, operator = plan.name, plan.operator
         if operator in _FORMAT_PRESERVING:
@@ -52,11 +55,10 @@ def desensitize(df: DataFrame, plans: list[ColumnPlan], key: bytes, *, shift_day
         elif operator == "generalize_address":
             df = df.withColumn(name, community_level(name))
         elif operator == "shift_date":
-            offset = ps.date_offset_days(key, F.col(ENTITY), shift_days)
             shifted = (
-                F.date_add(F.col(name), offset)
+                F.date_add(F.col(name), F.col(SHIFT))
                 if dict(df.dtypes)[name] == "date"
-                else F.timestamp_add("DAY", offset, F.col(name))
+                else F.timestamp_add("DAY", F.col(SHIFT), F.col(name))
             )
             df = df.withColumn(name, shifted)
     return df.select(*[p.name for p in plans], ENTITY)
