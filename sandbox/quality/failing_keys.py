@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.dataset as pads
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
 
@@ -92,14 +92,15 @@ def extract(
     keyed = [r for r in rules if r.check in KEYED_CHECKS]
     keys = list(dataset.keys)
     if not keyed:
+        (out / FAILING).mkdir(parents=True, exist_ok=True)  # nothing fails: an empty set, still readable
         return {}
     hits = F.filter(
         F.array(*[F.when(failing(r, dataset, params), F.lit(r.id)) for r in keyed]),
         lambda rule: rule.isNotNull(),
     )
-    tagged = frame.select(*keys, hits.alias("_rules")).where(F.size("_rules") > 0)
+    # explode yields nothing for a clean row; a filter on the array would make Spark evaluate it twice
     grouped = (
-        tagged.select(F.explode("_rules").alias("rule"), *keys)
+        frame.select(F.explode(hits).alias("rule"), *keys)
         .groupBy("rule", *keys)
         .agg(F.count(F.lit(1)).alias("rows"))
     )
@@ -115,24 +116,15 @@ def extract(
     written.where(new).select("rule", *keys).repartition("rule").write.partitionBy("rule").parquet(
         str(out / NEW)
     )
+    key_text = F.concat_ws("|", *[F.col(k).cast("string") for k in keys])
     stats = written.groupBy("rule").agg(
         F.sum("rows").alias("rows"),
         F.count(F.lit(1)).alias("keys"),
         F.count(F.when(F.col("excepted"), 1)).alias("excepted_keys"),
         F.sum(F.when(F.col("excepted"), F.col("rows")).otherwise(0)).alias("excepted_rows"),
         F.count(F.when(new, 1)).alias("new_keys"),
+        F.slice(F.array_sort(F.collect_list(F.when(new, key_text))), 1, EXAMPLES).alias("examples"),
     )
-    order = Window.partitionBy("rule").orderBy(*keys)
-    examples = (
-        written.where(new)
-        .withColumn("_n", F.row_number().over(order))
-        .where(F.col("_n") <= EXAMPLES)
-        .select("rule", F.concat_ws("|", *[F.col(k).cast("string") for k in keys]).alias("key"))
-        .collect()
-    )
-    shown: dict[str, list[str]] = {}
-    for row in sorted(examples, key=lambda r: (r["rule"], r["key"])):
-        shown.setdefault(row["rule"], []).append(row["key"])
     return {
         row["rule"]: RuleKeys(
             int(row["rows"]),
@@ -140,7 +132,7 @@ def extract(
             int(row["excepted_keys"]),
             int(row["excepted_rows"]),
             int(row["new_keys"]),
-            tuple(shown.get(row["rule"], ())),
+            tuple(row["examples"]),
         )  # fmt: skip
         for row in stats.collect()
     }
