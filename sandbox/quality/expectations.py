@@ -91,6 +91,15 @@ class ColumnValuesFoundInReference(ColumnMapMetricProvider):
         return F.coalesce(F.col(found_column), F.lit(False))
 
 
+class ColumnValuesInCodeTable(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.shuyu_in_code_table"
+    condition_value_keys = ("value_set",)
+
+    @column_condition_partial(engine=SparkDFExecutionEngine)
+    def _spark(cls, column, value_set, _accessor_domain_kwargs, **kwargs):
+        return checks.in_code_table(_accessor_domain_kwargs["column"], value_set)
+
+
 class ColumnValuesBirthDateMatchesId(ColumnMapMetricProvider):
     condition_metric_name = "column_values.shuyu_birth_date_matches_id"
     condition_value_keys = ("id_column",)
@@ -146,10 +155,13 @@ class ExpectColumnValuesToBeValidCnUscc(_Described, ColumnMapExpectation):
     )
 
 
-class ExpectColumnValuesToBeInCodeTable(_Described, gx.expectations.ExpectColumnValuesToBeInSet):
+class ExpectColumnValuesToBeInCodeTable(_Described, ColumnMapExpectation):
     """Values belong to a registered code table (administrative divisions, gender, industry…)."""
 
     code_table: str
+    value_set: list[str]
+    map_metric = "column_values.shuyu_in_code_table"
+    success_keys = ("mostly", "value_set")
     template: ClassVar[str] = (
         "$column 须取自代码表 $code_table / $column must come from code table $code_table"
     )
