@@ -167,14 +167,14 @@ def ticket_list(
     provider: Annotated[str | None, typer.Option(help="数据提供单位 / provider")] = None,
 ) -> None:
     """列出可见的整改工单 / list the tickets you may see."""
-    from sandbox.domain.quality import TicketState, ticket_label
+    from sandbox.domain.quality import Severity, TicketState, ticket_label
     from sandbox.quality.tickets import list_tickets
 
     ctx = context()
     rows = table("整改工单 / tickets", "工单 / ticket", "数据集 / dataset", "规则 / rule", "列 / column",
                  "严重度 / severity", "键数 / keys", "状态 / state", "截止 / due")  # fmt: skip
     for t in list_tickets(ctx, acting(ctx), dataset_id=dataset, state=state, provider_id=provider):
-        rows.add_row(ticket_label(t.id), t.dataset_id, t.rule_id, t.column_label or "—", t.severity,
+        rows.add_row(ticket_label(t.id), t.dataset_id, t.rule_id, t.column_label or "—", f"{Severity(t.severity).zh} {t.severity}",
                      f"{t.key_count:,}", f"{TicketState(t.state).zh} {t.state}", t.due_on)  # fmt: skip
     console.print(rows)
 
@@ -183,14 +183,14 @@ def ticket_list(
 @friendly_errors
 def ticket_show(ticket: str) -> None:
     """显示工单详情（示例键与不合格列）/ show a ticket with example keys and the failing column."""
-    from sandbox.domain.quality import TicketState, ticket_label
+    from sandbox.domain.quality import Severity, TicketState, ticket_label
     from sandbox.quality.tickets import get_ticket
 
     ctx = context()
     t = get_ticket(ctx, acting(ctx), ticket)
     console.print(f"{ticket_label(t.id)}  {t.dataset_id} / {t.rule_id}  {TicketState(t.state).zh} {t.state}")
     console.print(f"不合格列 / failing column: {t.column_label or '—'}；维度 / dimension: {t.dimension}；"
-                  f"严重度 / severity: {t.severity}")  # fmt: skip
+                  f"严重度 / severity: {Severity(t.severity).zh} {t.severity}")  # fmt: skip
     console.print(
         f"键数 / keys: {t.key_count:,}（未解决 / remaining {t.remaining_count:,}）；截止 / due: {t.due_on}"
     )

@@ -189,8 +189,6 @@ TICKET_LIFECYCLE = TransitionTable(
     },
 )
 CLOSED_STATES = frozenset({T.VERIFIED, T.UPHELD})
-#: States in which the provider has answered the ticket (for response time and overdue share).
-ANSWERED_STATES = frozenset({T.FIXED, T.VERIFIED, T.DISPUTED, T.UPHELD})
 TICKET_DUE_WORKING_DAYS = 5
 MANUAL_RULE = "manual"  # rule id of correction requests raised by people (数据治理校核需求)
 

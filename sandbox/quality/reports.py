@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sandbox.context import PlatformContext
 from sandbox.display import shanghai_time
 from sandbox.domain.errors import NotFoundError
-from sandbox.domain.quality import Dimension, TicketState
+from sandbox.domain.quality import Dimension, Severity, TicketState
 from sandbox.governance.access import Principal, audited_refusals
 from sandbox.quality import charts, zone
 from sandbox.quality.access import check_may_read_provider
@@ -134,7 +134,7 @@ def dataset_html(report: dict[str, Any], docs_link: str) -> str:
     ]
     trend = [(f"v{t['version']}", t["score"]) for t in report["trend"]]
     failing = [(f"{r['id']} ({r['column']})", r["failing_rows"]) for r in report["top_failing"]]
-    rules = [[r["id"], r["column"], r["dimension"], r["severity"], f"{r['rows']:,}", f"{r['failing_rows']:,}",
+    rules = [[r["id"], r["column"], r["dimension"], f"{Severity(r['severity']).zh} {r['severity']}", f"{r['rows']:,}", f"{r['failing_rows']:,}",
               f"{r['failing_keys']:,}", r["excepted_keys"], f"{r['score']:.2f}"] for r in report["rules"]]  # fmt: skip
     tickets = [[state, TicketState(state).zh, n] for state, n in report["tickets"].items() if n]
     body = (

@@ -193,7 +193,8 @@ def decide(
         if not comment.strip():
             raise TicketError("裁决须说明理由", "a decision needs a reason")
         ticket = _visible(session, actor, ticket_id)
-        transition(ctx, session, ticket, action, actor.username, note=comment)
+        transition(ctx, session, ticket, action, actor.username, note=comment,
+                   exception_keys=ticket.key_count if uphold else 0)  # fmt: skip
         if uphold and ticket.keys_path:
             session.add(QualityExceptionRow(dataset_id=ticket.dataset_id, rule_id=ticket.rule_id, ticket_id=ticket.id,
                                             key_count=ticket.key_count, keys_path=ticket.keys_path,
