@@ -65,8 +65,10 @@ def hand_written_sql(suite, dataset, params) -> str:
             )
         elif rule.check == Check.BIRTH_DATE_MATCHES_ID:
             id_column = rule.columns[1]
-            cases.append(f"CASE WHEN {c} IS NOT NULL AND {id_column} IS NOT NULL AND "
-                         f"date_format({c}, 'yyyyMMdd') <> substring({id_column}, 7, 8) THEN '{rule.id}' END")  # fmt: skip
+            cases.append(
+                f"CASE WHEN {c} IS NOT NULL AND {id_column} IS NOT NULL AND "
+                f"date_format({c}, 'yyyyMMdd') <> substring({id_column}, 7, 8) THEN '{rule.id}' END"
+            )
         elif rule.check == Check.IN_CODE_TABLE:
             values = ", ".join(f"'{v}'" for v in params.code_tables[rule.code_table])
             cases.append(f"CASE WHEN {c} IS NOT NULL AND {c} NOT IN ({values}) THEN '{rule.id}' END")
@@ -128,14 +130,28 @@ def main() -> None:
         catalog_file = read_catalog_file(root / "county" / "catalog.yaml")
         dataset = next(d for d in catalog_file.catalog.datasets if d.id == DATASET)
         raw = root / "raw" / DATASET
-        ingest_files(dataset, [catalog_file.files[DATASET]], target_dir=raw,
-                     quarantine_root=root / "quarantine", work_dir=root / "work")  # fmt: skip
+        ingest_files(
+            dataset,
+            [catalog_file.files[DATASET]],
+            target_dir=raw,
+            quarantine_root=root / "quarantine",
+            work_dir=root / "work",
+        )
         code_tables = {k: tuple(v) for k, v in catalog_file.catalog.code_tables.items()}
-        suite = read_suite(bundled_suite_dirs()[0] / f"{DATASET}.yaml", dataset, set(code_tables),
-                           lambda d: dataset.column_names if d == DATASET else None)  # fmt: skip
+        suite = read_suite(
+            bundled_suite_dirs()[0] / f"{DATASET}.yaml",
+            dataset,
+            set(code_tables),
+            lambda d: dataset.column_names if d == DATASET else None,
+        )
         params = RunParameters(date.fromisoformat(catalog_file.as_of), code_tables)
-        spark = spark_session("local[*]", app_name="shuyu-bench-quality", driver_memory="6g",
-                              local_dir=root / "spark", extra_conf={"spark.ui.showConsoleProgress": "false"})  # fmt: skip
+        spark = spark_session(
+            "local[*]",
+            app_name="shuyu-bench-quality",
+            driver_memory="6g",
+            local_dir=root / "spark",
+            extra_conf={"spark.ui.showConsoleProgress": "false"},
+        )
         workspace = GxWorkspace(root / "gx")
         sql = hand_written_sql(suite, dataset, params)
         rows = spark.read.parquet(str(raw)).count()
@@ -158,8 +174,11 @@ def main() -> None:
         median = {name: statistics.median(values) for name, values in times.items()}
         failing = spark.read.parquet(str(root / f"sql-{args.rounds}")).count()
         print(f"failing (rule, key) pairs: {failing:,}")
-        for name, label in (("shuyu", "Shuyu (GX + keys to Parquet)"), ("sql", "(a) hand-written Spark SQL"),
-                            ("gx", "(b) plain GX, COMPLETE")):  # fmt: skip
+        for name, label in (
+            ("shuyu", "Shuyu (GX + keys to Parquet)"),
+            ("sql", "(a) hand-written Spark SQL"),
+            ("gx", "(b) plain GX, COMPLETE"),
+        ):
             print(
                 f"  {label:34s} median {median[name]:7.2f}s  ({', '.join(f'{t:.2f}' for t in times[name])})"
             )

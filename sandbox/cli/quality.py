@@ -54,12 +54,27 @@ def run(
     ctx = context()
     actor = acting(ctx)
     day = parse_date(as_of, "--as-of") if as_of else None
-    results = table("数据质量检查 / quality runs", "数据集 / dataset", "版本 / version", "行数 / rows",
-                    "得分 / score", "新工单 / new tickets", "已核验 / verified", "重新打开 / reopened")  # fmt: skip
+    results = table(
+        "数据质量检查 / quality runs",
+        "数据集 / dataset",
+        "版本 / version",
+        "行数 / rows",
+        "得分 / score",
+        "新工单 / new tickets",
+        "已核验 / verified",
+        "重新打开 / reopened",
+    )
     for dataset in datasets:
         summary = run_quality(ctx, actor, dataset, version=version, as_of=day)
-        results.add_row(dataset, f"v{summary.version}", f"{summary.row_count:,}", f"{summary.score:.2f}",
-                        str(len(summary.raised)), str(len(summary.verified)), str(len(summary.reopened)))  # fmt: skip
+        results.add_row(
+            dataset,
+            f"v{summary.version}",
+            f"{summary.row_count:,}",
+            f"{summary.score:.2f}",
+            str(len(summary.raised)),
+            str(len(summary.verified)),
+            str(len(summary.reopened)),
+        )
         for dimension, score in summary.dimension_scores.items():
             console.print(f"  {dataset} {dimension}: {score:.2f}")
         console.print(f"  GX Data Docs: {summary.docs_path}")
@@ -108,12 +123,20 @@ def scorecard(
 
 
 def print_scorecard(card) -> None:
-    quality = table(f"{card.provider_name}（{card.provider_id}）数据质量 / data quality", "数据集 / dataset",
-                    "得分 / score", "变化 / change", "趋势 / trend")  # fmt: skip
+    quality = table(
+        f"{card.provider_name}（{card.provider_id}）数据质量 / data quality",
+        "数据集 / dataset",
+        "得分 / score",
+        "变化 / change",
+        "趋势 / trend",
+    )
     for q in card.quality:
-        quality.add_row(q.dataset_id, "—" if q.latest is None else f"{q.latest:.2f}",
-                        "—" if q.change is None else f"{q.change:+.2f}",
-                        " → ".join(f"v{v}:{s:.1f}" for v, s in q.trend) or "—")  # fmt: skip
+        quality.add_row(
+            q.dataset_id,
+            "—" if q.latest is None else f"{q.latest:.2f}",
+            "—" if q.change is None else f"{q.change:+.2f}",
+            " → ".join(f"v{v}:{s:.1f}" for v, s in q.trend) or "—",
+        )
     console.print(quality)
     hours = "—" if card.median_response_hours is None else f"{card.median_response_hours}h"
     console.print(
@@ -121,11 +144,22 @@ def print_scorecard(card) -> None:
         f"答复用时中位数 / median response {hours}；按期答复 / on time {_share(card.answered_on_time_share)}；"
         f"逾期 / overdue {_share(card.overdue_share)}"
     )
-    usage = table("数据应用情况 / use in products", "数据集 / dataset", "场景 / scenarios", "授权列 / columns",
-                  "产品 / products", "发布 / releases")  # fmt: skip
+    usage = table(
+        "数据应用情况 / use in products",
+        "数据集 / dataset",
+        "场景 / scenarios",
+        "授权列 / columns",
+        "产品 / products",
+        "发布 / releases",
+    )
     for u in card.usage:
-        usage.add_row(u.dataset_id, str(u.scenarios), str(u.granted_columns), ", ".join(u.products) or "—",
-                      str(u.releases))  # fmt: skip
+        usage.add_row(
+            u.dataset_id,
+            str(u.scenarios),
+            str(u.granted_columns),
+            ", ".join(u.products) or "—",
+            str(u.releases),
+        )
     console.print(usage)
 
 
@@ -171,11 +205,28 @@ def ticket_list(
     from sandbox.quality.tickets import list_tickets
 
     ctx = context()
-    rows = table("整改工单 / tickets", "工单 / ticket", "数据集 / dataset", "规则 / rule", "列 / column",
-                 "严重度 / severity", "键数 / keys", "状态 / state", "截止 / due")  # fmt: skip
+    rows = table(
+        "整改工单 / tickets",
+        "工单 / ticket",
+        "数据集 / dataset",
+        "规则 / rule",
+        "列 / column",
+        "严重度 / severity",
+        "键数 / keys",
+        "状态 / state",
+        "截止 / due",
+    )
     for t in list_tickets(ctx, acting(ctx), dataset_id=dataset, state=state, provider_id=provider):
-        rows.add_row(ticket_label(t.id), t.dataset_id, t.rule_id, t.column_label or "—", f"{Severity(t.severity).zh} {t.severity}",
-                     f"{t.key_count:,}", f"{TicketState(t.state).zh} {t.state}", t.due_on)  # fmt: skip
+        rows.add_row(
+            ticket_label(t.id),
+            t.dataset_id,
+            t.rule_id,
+            t.column_label or "—",
+            f"{Severity(t.severity).zh} {t.severity}",
+            f"{t.key_count:,}",
+            f"{TicketState(t.state).zh} {t.state}",
+            t.due_on,
+        )
     console.print(rows)
 
 
@@ -189,8 +240,10 @@ def ticket_show(ticket: str) -> None:
     ctx = context()
     t = get_ticket(ctx, acting(ctx), ticket)
     console.print(f"{ticket_label(t.id)}  {t.dataset_id} / {t.rule_id}  {TicketState(t.state).zh} {t.state}")
-    console.print(f"不合格列 / failing column: {t.column_label or '—'}；维度 / dimension: {t.dimension}；"
-                  f"严重度 / severity: {Severity(t.severity).zh} {t.severity}")  # fmt: skip
+    console.print(
+        f"不合格列 / failing column: {t.column_label or '—'}；维度 / dimension: {t.dimension}；"
+        f"严重度 / severity: {Severity(t.severity).zh} {t.severity}"
+    )
     console.print(
         f"键数 / keys: {t.key_count:,}（未解决 / remaining {t.remaining_count:,}）；截止 / due: {t.due_on}"
     )

@@ -22,8 +22,14 @@ def run_demo_quality(ctx: PlatformContext, console: Console, as_of: date) -> Non
     from sandbox.quality.tickets import list_tickets
 
     operator = principal_for(ctx, "operator-1")
-    runs = table("质量检查 / quality runs", "数据集 / dataset", "版本 / version", "得分 / score",
-                 "不合格规则 / failing rules", "新工单 / tickets")  # fmt: skip
+    runs = table(
+        "质量检查 / quality runs",
+        "数据集 / dataset",
+        "版本 / version",
+        "得分 / score",
+        "不合格规则 / failing rules",
+        "新工单 / tickets",
+    )
     providers = []
     for row, latest in list_datasets(ctx):
         if latest is None:
@@ -31,8 +37,13 @@ def run_demo_quality(ctx: PlatformContext, console: Console, as_of: date) -> Non
         with console.status(f"质量检查 / checking {row.id}…"):
             summary = run_quality(ctx, operator, row.id, as_of=as_of)
         failing = sum(1 for o in summary.outcomes if not o.success)
-        runs.add_row(row.id, f"v{summary.version}", f"{summary.score:.2f}", f"{failing}/{len(summary.outcomes)}",
-                     str(len(summary.raised)))  # fmt: skip
+        runs.add_row(
+            row.id,
+            f"v{summary.version}",
+            f"{summary.score:.2f}",
+            f"{failing}/{len(summary.outcomes)}",
+            str(len(summary.raised)),
+        )
         if row.provider_id not in providers:
             providers.append(row.provider_id)
     console.print(runs)

@@ -78,11 +78,11 @@ def evaluate(
                 count.success,
                 count.element_count,
                 count.unexpected_rows,
-                found.keys,
-                found.excepted_keys,
-                found.excepted_rows,
-                found.new_keys,
-                found.examples,
-            )  # fmt: skip
+                failing_keys=found.keys,
+                excepted_keys=found.excepted_keys,
+                excepted_rows=found.excepted_rows,
+                new_keys=found.new_keys,
+                examples=found.examples,
+            )
         )
     return Evaluation(outcomes, remaining, result, max((o.element_count for o in outcomes), default=0))

@@ -233,8 +233,12 @@ def expectation_for(
         case Check.NOT_NULL:
             return gx.expectations.ExpectColumnValuesToNotBeNull(column=column, **tags)
         case Check.UNIQUE_KEY:
-            return ExpectKeyToBeUnique(column=column, key_columns=list(rule.columns),
-                                       rows_column=checks.group_rows_column(rule), **tags)  # fmt: skip
+            return ExpectKeyToBeUnique(
+                column=column,
+                key_columns=list(rule.columns),
+                rows_column=checks.group_rows_column(rule),
+                **tags,
+            )
         case Check.RESIDENT_ID:
             return ExpectColumnValuesToBeValidCnResidentId(column=column, **tags)
         case Check.USCC:
@@ -257,8 +261,12 @@ def expectation_for(
                 column=column, target=rule.target, found_column=checks.found_column(rule), **tags
             )
         case Check.FRESH:
-            return ExpectColumnValuesToBeFresh(column=column, since=checks.fresh_since(rule, dataset, params.as_of),
-                                               max_age_days=checks.fresh_window(rule, dataset), **tags)  # fmt: skip
+            return ExpectColumnValuesToBeFresh(
+                column=column,
+                since=checks.fresh_since(rule, dataset, params.as_of),
+                max_age_days=checks.fresh_window(rule, dataset),
+                **tags,
+            )
         case Check.FIELD_ORDER:
             return ExpectColumnValuesToNotExceedColumn(column=column, greater_column=rule.columns[1], **tags)
         case Check.ROW_COUNT:

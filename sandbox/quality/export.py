@@ -22,9 +22,20 @@ from sandbox.quality.failing_keys import read_keys
 from sandbox.quality.tickets import get_ticket, list_tickets
 from sandbox.store.models import QualityTicketRow
 
-TICKET_HEADER = ["工单 ticket", "数据集 dataset", "规则 rule", "不合格列 failing column", "维度 dimension",
-                 "严重度 severity", "状态 state", "键数 keys", "未解决 remaining", "截止日 due", "问题 issue",
-                 "建议 suggested fix"]  # fmt: skip
+TICKET_HEADER = [
+    "工单 ticket",
+    "数据集 dataset",
+    "规则 rule",
+    "不合格列 failing column",
+    "维度 dimension",
+    "严重度 severity",
+    "状态 state",
+    "键数 keys",
+    "未解决 remaining",
+    "截止日 due",
+    "问题 issue",
+    "建议 suggested fix",
+]
 KEY_HEADER = [
     "工单 ticket",
     "数据集 dataset",
@@ -38,9 +49,20 @@ FORMATS = ("xlsx", "csv")
 
 def _summary(ticket: QualityTicketRow) -> list:
     state = TicketState(ticket.state)
-    return [ticket_label(ticket.id), ticket.dataset_id, ticket.rule_id, ticket.column_label, ticket.dimension,
-            ticket.severity, f"{state.zh} {state.value}", ticket.key_count, ticket.remaining_count, ticket.due_on,
-            ticket.description, ticket.suggested_fix]  # fmt: skip
+    return [
+        ticket_label(ticket.id),
+        ticket.dataset_id,
+        ticket.rule_id,
+        ticket.column_label,
+        ticket.dimension,
+        ticket.severity,
+        f"{state.zh} {state.value}",
+        ticket.key_count,
+        ticket.remaining_count,
+        ticket.due_on,
+        ticket.description,
+        ticket.suggested_fix,
+    ]
 
 
 def _key_rows(ctx: PlatformContext, ticket: QualityTicketRow) -> list[list]:
@@ -48,10 +70,16 @@ def _key_rows(ctx: PlatformContext, ticket: QualityTicketRow) -> list[list]:
         return []
     keys = list(get_dataset(ctx, ticket.dataset_id).keys)
     return [
-        [ticket_label(ticket.id), ticket.dataset_id, ticket.rule_id, ticket.column_label, "|".join(keys),
-         "|".join("" if row[k] is None else str(row[k]) for k in keys)]
+        [
+            ticket_label(ticket.id),
+            ticket.dataset_id,
+            ticket.rule_id,
+            ticket.column_label,
+            "|".join(keys),
+            "|".join("" if row[k] is None else str(row[k]) for k in keys),
+        ]
         for row in read_keys(zone.absolute(ctx.settings, ticket.keys_path))
-    ]  # fmt: skip
+    ]
 
 
 def export_tickets(
@@ -95,11 +123,20 @@ def export_tickets(
             writer.writerow(KEY_HEADER + TICKET_HEADER[4:])
             for ticket in tickets:
                 extra = _summary(ticket)[4:]
-                rows = keys[ticket.id] or [[ticket_label(ticket.id), ticket.dataset_id, ticket.rule_id,
-                                            ticket.column_label, "", ""]]  # fmt: skip
+                rows = keys[ticket.id] or [
+                    [ticket_label(ticket.id), ticket.dataset_id, ticket.rule_id, ticket.column_label, "", ""]
+                ]
                 for row in rows:
                     writer.writerow(row + extra)
     with ctx.transaction() as session:
-        ctx.audit(session, "quality.tickets_exported", "quality_ticket", "*", actor=actor.username, format=fmt,
-                  tickets=json.dumps([ticket_label(t.id) for t in tickets]), keys=sum(map(len, keys.values())))  # fmt: skip
+        ctx.audit(
+            session,
+            "quality.tickets_exported",
+            "quality_ticket",
+            "*",
+            actor=actor.username,
+            format=fmt,
+            tickets=json.dumps([ticket_label(t.id) for t in tickets]),
+            keys=sum(map(len, keys.values())),
+        )
     return out

@@ -72,10 +72,15 @@ def _mark(frame: DataFrame, known: DataFrame | None, flag: str, keys: list[str])
 
 def failing_schema(frame: DataFrame, keys: list[str]) -> StructType:
     fields = [frame.schema[k] for k in keys]
-    return StructType([
-        *fields, StructField("rows", LongType()), StructField("excepted", BooleanType()),
-        StructField("on_ticket", BooleanType()), StructField("rule", StringType()),
-    ])  # fmt: skip
+    return StructType(
+        [
+            *fields,
+            StructField("rows", LongType()),
+            StructField("excepted", BooleanType()),
+            StructField("on_ticket", BooleanType()),
+            StructField("rule", StringType()),
+        ]
+    )
 
 
 def extract(
@@ -133,7 +138,7 @@ def extract(
             int(row["excepted_rows"]),
             int(row["new_keys"]),
             tuple(row["examples"]),
-        )  # fmt: skip
+        )
         for row in stats.collect()
     }
 
@@ -153,8 +158,10 @@ def still_failing(
     schema = StructType([*(earlier.schema[k] for k in keys), StructField("rule", StringType())])
     current = spark.read.schema(schema).parquet(str(failing_dir)).alias("now")
     joined = earlier.alias("then").join(current, _key_condition(earlier.alias("then"), current, keys))
-    remaining = {(r["run"], r["rule"]): int(r["n"]) for r in joined.groupBy("then.run", "then.rule")
-                 .agg(F.count(F.lit(1)).alias("n")).collect()}  # fmt: skip
+    remaining = {
+        (r["run"], r["rule"]): int(r["n"])
+        for r in joined.groupBy("then.run", "then.rule").agg(F.count(F.lit(1)).alias("n")).collect()
+    }
     return {ticket: remaining.get(ticket, 0) for ticket in ticket_keys}
 
 

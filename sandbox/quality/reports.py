@@ -40,51 +40,110 @@ def _tickets_by_state(session: Session, **where) -> dict[str, int]:
     return {state.value: counts.get(state.value, 0) for state in TicketState}
 
 
-def dataset_report(ctx: PlatformContext, session: Session, dataset_id: str) -> dict[str, Any]:
+def dataset_report(session: Session, dataset_id: str) -> dict[str, Any]:
     """The latest run of a dataset with its rules, dimension scores, trend and tickets."""
     dataset = catalog_repo.get_dataset(session, dataset_id)
-    runs = list(session.scalars(select(QualityRunRow).where(QualityRunRow.dataset_id == dataset_id)
-                                .order_by(QualityRunRow.finished_at)))  # fmt: skip
+    runs = list(
+        session.scalars(
+            select(QualityRunRow)
+            .where(QualityRunRow.dataset_id == dataset_id)
+            .order_by(QualityRunRow.finished_at)
+        )
+    )
     if dataset is None or not runs:
         raise NotFoundError(
             f"数据集 {dataset_id} 尚无质量检查结果", f"dataset {dataset_id} has no quality run yet"
         )
     run = runs[-1]
-    rules = list(session.scalars(select(QualityRuleResultRow).where(QualityRuleResultRow.run_id == run.id)
-                                 .order_by(QualityRuleResultRow.id)))  # fmt: skip
+    rules = list(
+        session.scalars(
+            select(QualityRuleResultRow)
+            .where(QualityRuleResultRow.run_id == run.id)
+            .order_by(QualityRuleResultRow.id)
+        )
+    )
     scores = json.loads(run.dimension_scores_json)
     latest_by_version = {r.version: r for r in runs}
     failing = sorted((r for r in rules if r.unexpected_rows), key=lambda r: -r.unexpected_rows)[:TOP_FAILING]
     return {
-        "dataset": {"id": dataset.id, "title": dataset.title, "provider": dataset.provider_id,
-                    "update_cycle": dataset.update_cycle},
-        "run": {"id": run.id, "version": run.version, "as_of": run.as_of, "finished_at": run.finished_at,
-                "rows": run.row_count, "score": run.score, "gx_success": run.gx_success,
-                "data_docs": run.gx_result_path, "suite": run.suite_source},
+        "dataset": {
+            "id": dataset.id,
+            "title": dataset.title,
+            "provider": dataset.provider_id,
+            "update_cycle": dataset.update_cycle,
+        },
+        "run": {
+            "id": run.id,
+            "version": run.version,
+            "as_of": run.as_of,
+            "finished_at": run.finished_at,
+            "rows": run.row_count,
+            "score": run.score,
+            "gx_success": run.gx_success,
+            "data_docs": run.gx_result_path,
+            "suite": Path(run.suite_source).name,
+        },
         "dimensions": [{"dimension": d.value, "en": d.en, "score": scores.get(d.value)} for d in Dimension],
-        "rules": [{"id": r.rule_id, "check": r.check, "column": r.column_label, "dimension": r.dimension,
-                   "severity": r.severity, "success": r.success, "rows": r.element_count,
-                   "failing_rows": r.unexpected_rows, "failing_keys": r.failing_keys,
-                   "excepted_keys": r.excepted_keys, "score": r.score} for r in rules],
-        "top_failing": [{"id": r.rule_id, "column": r.column_label, "failing_rows": r.unexpected_rows}
-                        for r in failing],
-        "trend": [{"version": v, "score": r.score, "as_of": r.as_of, "run": r.id}
-                  for v, r in sorted(latest_by_version.items())],
+        "rules": [
+            {
+                "id": r.rule_id,
+                "check": r.check,
+                "column": r.column_label,
+                "dimension": r.dimension,
+                "severity": r.severity,
+                "success": r.success,
+                "rows": r.element_count,
+                "failing_rows": r.unexpected_rows,
+                "failing_keys": r.failing_keys,
+                "excepted_keys": r.excepted_keys,
+                "score": r.score,
+            }
+            for r in rules
+        ],
+        "top_failing": [
+            {"id": r.rule_id, "column": r.column_label, "failing_rows": r.unexpected_rows} for r in failing
+        ],
+        "trend": [
+            {"version": v, "score": r.score, "as_of": r.as_of, "run": r.id}
+            for v, r in sorted(latest_by_version.items())
+        ],
         "tickets": _tickets_by_state(session, dataset_id=dataset_id),
-    }  # fmt: skip
+    }
 
 
 def _scorecard_dict(card: Scorecard) -> dict[str, Any]:
     return {
-        "provider": card.provider_id, "name": card.provider_name, "as_of": card.as_of.isoformat(),
-        "quality_score": card.quality_score, "tickets": card.tickets, "open_tickets": card.open_tickets,
-        "answered": card.answered, "median_response_hours": card.median_response_hours,
-        "answered_on_time_share": card.answered_on_time_share, "overdue_share": card.overdue_share,
-        "datasets": [{"id": q.dataset_id, "title": q.title, "score": q.latest, "change": q.change,
-                      "trend": [{"version": v, "score": s} for v, s in q.trend]} for q in card.quality],
-        "usage": [{"dataset": u.dataset_id, "scenarios": u.scenarios, "granted_columns": u.granted_columns,
-                   "products": u.products, "releases": u.releases} for u in card.usage],
-    }  # fmt: skip
+        "provider": card.provider_id,
+        "name": card.provider_name,
+        "as_of": card.as_of.isoformat(),
+        "quality_score": card.quality_score,
+        "tickets": card.tickets,
+        "open_tickets": card.open_tickets,
+        "answered": card.answered,
+        "median_response_hours": card.median_response_hours,
+        "answered_on_time_share": card.answered_on_time_share,
+        "overdue_share": card.overdue_share,
+        "datasets": [
+            {
+                "id": q.dataset_id,
+                "title": q.title,
+                "score": q.latest,
+                "change": q.change,
+                "trend": [{"version": v, "score": s} for v, s in q.trend],
+            }
+            for q in card.quality
+        ],
+        "usage": [
+            {
+                "dataset": u.dataset_id,
+                "scenarios": u.scenarios,
+                "granted_columns": u.granted_columns,
+                "products": u.products,
+                "releases": u.releases,
+            }
+            for u in card.usage
+        ],
+    }
 
 
 def provider_report(ctx: PlatformContext, provider_id: str) -> dict[str, Any]:
@@ -134,8 +193,20 @@ def dataset_html(report: dict[str, Any], docs_link: str) -> str:
     ]
     trend = [(f"v{t['version']}", t["score"]) for t in report["trend"]]
     failing = [(f"{r['id']} ({r['column']})", r["failing_rows"]) for r in report["top_failing"]]
-    rules = [[r["id"], r["column"], r["dimension"], f"{Severity(r['severity']).zh} {r['severity']}", f"{r['rows']:,}", f"{r['failing_rows']:,}",
-              f"{r['failing_keys']:,}", r["excepted_keys"], f"{r['score']:.2f}"] for r in report["rules"]]  # fmt: skip
+    rules = [
+        [
+            r["id"],
+            r["column"],
+            r["dimension"],
+            f"{Severity(r['severity']).zh} {r['severity']}",
+            f"{r['rows']:,}",
+            f"{r['failing_rows']:,}",
+            f"{r['failing_keys']:,}",
+            r["excepted_keys"],
+            f"{r['score']:.2f}",
+        ]
+        for r in report["rules"]
+    ]
     tickets = [[state, TicketState(state).zh, n] for state, n in report["tickets"].items() if n]
     body = (
         f"<h1>{escape(d['title'])}（{escape(d['id'])}）数据质量报告 / data quality report</h1>"
@@ -160,7 +231,7 @@ def dataset_html(report: dict[str, Any], docs_link: str) -> str:
                 "得分 score",
             ],
             rules,
-        )  # fmt: skip
+        )
         + "<h2>整改工单 / tickets</h2>"
         + _table(["状态 state", "状态", "数量 count"], tickets)
     )
@@ -172,12 +243,21 @@ def provider_html(report: dict[str, Any]) -> str:
         return "—" if value is None else f"{value:.0%}"
 
     scores = [(f"{x['title']} {x['id']}", x["score"]) for x in report["datasets"] if x["score"] is not None]
-    datasets = [[x["id"], x["title"], "—" if x["score"] is None else f"{x['score']:.2f}",
-                 "—" if x["change"] is None else f"{x['change']:+.2f}",
-                 " → ".join(f"v{t['version']}:{t['score']:.1f}" for t in x["trend"]),
-                 Markup(f'<a href="{escape(x["id"])}.html">报告 report</a>')] for x in report["datasets"]]  # fmt: skip
-    usage = [[u["dataset"], u["scenarios"], u["granted_columns"], ", ".join(u["products"]) or "—", u["releases"]]
-             for u in report["usage"]]  # fmt: skip
+    datasets = [
+        [
+            x["id"],
+            x["title"],
+            "—" if x["score"] is None else f"{x['score']:.2f}",
+            "—" if x["change"] is None else f"{x['change']:+.2f}",
+            " → ".join(f"v{t['version']}:{t['score']:.1f}" for t in x["trend"]),
+            Markup(f'<a href="{escape(x["id"])}.html">报告 report</a>'),
+        ]
+        for x in report["datasets"]
+    ]
+    usage = [
+        [u["dataset"], u["scenarios"], u["granted_columns"], ", ".join(u["products"]) or "—", u["releases"]]
+        for u in report["usage"]
+    ]
     hours, quality = report["median_response_hours"], report["quality_score"]
     body = (
         f"<h1>{escape(report['name'])}（{escape(report['provider'])}）数据提供单位评价 / provider scorecard</h1>"
@@ -196,7 +276,7 @@ def provider_html(report: dict[str, Any]) -> str:
                 ["按期答复比例 / answered by the deadline", share(report["answered_on_time_share"])],
                 ["逾期比例 / overdue share", share(report["overdue_share"])],
             ],
-        )  # fmt: skip
+        )
         + "<h2>数据应用情况 / use in products</h2>"
         + _table(
             [
@@ -207,7 +287,7 @@ def provider_html(report: dict[str, Any]) -> str:
                 "产品发布次数 releases",
             ],
             usage,
-        )  # fmt: skip
+        )
     )
     return _page(f"{report['name']} 数据提供单位评价", body)
 
@@ -223,7 +303,7 @@ def _write(path: Path, text: str) -> Path:
 def write_dataset_report(ctx: PlatformContext, provider_id: str, dataset_id: str) -> tuple[Path, Path]:
     out = zone.reports_dir(ctx.settings, provider_id)
     with ctx.sessions() as session:
-        report = dataset_report(ctx, session, dataset_id)
+        report = dataset_report(session, dataset_id)
     docs = os.path.relpath(zone.absolute(ctx.settings, report["run"]["data_docs"]), out)
     payload = json.dumps(report, ensure_ascii=False, indent=2)
     return _write(out / f"{dataset_id}.json", payload), _write(

@@ -39,8 +39,28 @@ from sandbox.store import catalog_repo
 from sandbox.store.models import QualityRuleResultRow, QualityRunRow, QualityTicketRow
 
 #: A run re-checks these tickets; disputed ones wait for the operator's decision.
-_RECHECKED = frozenset({TicketState.OPEN, TicketState.ACKNOWLEDGED, TicketState.FIXED, TicketState.REOPENED,
-                        TicketState.REJECTED})  # fmt: skip
+_RECHECKED = frozenset(
+    {
+        TicketState.OPEN,
+        TicketState.ACKNOWLEDGED,
+        TicketState.FIXED,
+        TicketState.REOPENED,
+        TicketState.REJECTED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What identifies a run while it is being recorded."""
+
+    id: str
+    suite: Suite
+    provider_id: str
+    version: int
+    as_of: date
+    actor: str
+    started_at: str
 
 
 @dataclass(frozen=True)
@@ -81,18 +101,18 @@ def run_quality(
         target: version_path(ctx, current_version(ctx, target))
         for target in {r.target.partition(".")[0] for r in suite.rules if r.check == Check.REFERENCES}
     }
-    run_id = uuid.uuid4().hex[:16]
-    out = zone.run_dir(ctx.settings, dataset.provider, dataset_id, run_id)
-    workspace = GxWorkspace(zone.gx_root(ctx.settings, dataset.provider))
-    started = utc_now_iso()
-    evaluation = evaluate(spark_from_settings(ctx.settings), workspace, dataset, suite, params,
-                          version_path(ctx, raw), targets, out, f"v{raw.version:04d}-{run_id}", earlier)  # fmt: skip
+    run = RunInfo(
+        uuid.uuid4().hex[:16], suite, dataset.provider, raw.version, as_of, actor.username, utc_now_iso()
+    )
+    out = zone.run_dir(ctx.settings, run.provider_id, dataset_id, run.id)
+    workspace = GxWorkspace(zone.gx_root(ctx.settings, run.provider_id))
+    evaluation = evaluate(spark_from_settings(ctx.settings), workspace, dataset, suite, params, version_path(ctx, raw),
+                          targets, out, f"v{raw.version:04d}-{run.id}", earlier)  # fmt: skip
     docs = workspace.build_docs(evaluation.result)
-    summary = _record(ctx, actor, dataset.provider, suite, raw.version, as_of, run_id, started, evaluation,
-                      rechecked, out, docs)  # fmt: skip
-    reports.refresh(ctx, dataset.provider, dataset_id)
+    summary = _record(ctx, run, evaluation, rechecked, out, docs)
+    reports.refresh(ctx, run.provider_id, dataset_id)
     if summary.raised:
-        webhooks.notify_tickets(ctx, dataset.provider, summary.raised)
+        webhooks.notify_tickets(ctx, run.provider_id, summary.raised)
     return summary
 
 
@@ -114,76 +134,86 @@ def _earlier(
 
 def _record(
     ctx: PlatformContext,
-    actor: Principal,
-    provider_id: str,
-    suite: Suite,
-    version: int,
-    as_of: date,
-    run_id: str,
-    started: str,
+    run: RunInfo,
     evaluation: Evaluation,
     rechecked: list[QualityTicketRow],
     out: Path,
     docs: Path,
 ) -> RunSummary:
+    """One transaction: the run and its rule results, re-checked tickets, new tickets, the run's audit event."""
     outcomes = evaluation.outcomes
     dimensions = scoring.dimension_scores(outcomes)
     score = scoring.overall_score(outcomes)
-    passed = {o.rule.id for o in outcomes if o.success}
-    raised, verified, reopened = [], [], []
     with ctx.transaction() as session:
         session.add(QualityRunRow(
-            id=run_id, dataset_id=suite.dataset_id, provider_id=provider_id, version=version,
-            as_of=as_of.isoformat(), suite_source=suite.source, suite_sha256=suite.sha256,
+            id=run.id, dataset_id=run.suite.dataset_id, provider_id=run.provider_id, version=run.version,
+            as_of=run.as_of.isoformat(), suite_source=run.suite.source, suite_sha256=run.suite.sha256,
             row_count=evaluation.row_count, score=score, dimension_scores_json=json.dumps(dimensions, ensure_ascii=False),
             gx_success=bool(evaluation.result.success), gx_result_path=zone.relative(ctx.settings, docs),
-            keys_path=zone.relative(ctx.settings, out), started_by=actor.username, started_at=started,
+            keys_path=zone.relative(ctx.settings, out), started_by=run.actor, started_at=run.started_at,
             finished_at=utc_now_iso(),
         ))  # fmt: skip
         session.flush()  # the run row first: rule results and tickets refer to it
         for o in outcomes:
             session.add(QualityRuleResultRow(
-                run_id=run_id, rule_id=o.rule.id, check=o.rule.check.value, column_label=o.rule.column_label,
+                run_id=run.id, rule_id=o.rule.id, check=o.rule.check.value, column_label=o.rule.column_label,
                 dimension=o.rule.dimension.value, severity=o.rule.severity.value, success=o.success,
                 element_count=o.element_count, unexpected_rows=o.unexpected_rows, failing_keys=o.failing_keys,
                 excepted_keys=o.excepted_keys, score=scoring.rule_score(o),
             ))  # fmt: skip
         session.flush()
-        for earlier in rechecked:
-            ticket = session.get(QualityTicketRow, earlier.id)
-            if TicketState(ticket.state) not in _RECHECKED:  # answered while this run was evaluating
-                continue
-            if ticket.keys_path:
-                ticket.remaining_count = evaluation.remaining.get((ticket.run_id, ticket.rule_id), 0)
-                clean = ticket.remaining_count == 0
-            else:
-                clean = ticket.rule_id in passed
-            if clean:
-                transition(ctx, session, ticket, "verify", actor.username, run=run_id, version=version)
-                verified.append(ticket.id)
-            elif TicketState(ticket.state) == TicketState.FIXED:
-                transition(ctx, session, ticket, "reopen", actor.username, run=run_id, version=version,
-                           remaining=ticket.remaining_count)  # fmt: skip
-                reopened.append(ticket.id)
-        still_open = {
-            t.rule_id for t in active_tickets(session, suite.dataset_id) if t.rule_id != MANUAL_RULE
-        }
-        for o in outcomes:
-            if not _needs_ticket(o, still_open):
-                continue
-            ticket = new_ticket(
-                ctx, session, provider_id=provider_id, dataset_id=suite.dataset_id, rule=o.rule, actor=actor.username,
-                description=o.rule.description, suggested_fix=o.rule.fix, severity=o.rule.severity,
-                dimension=o.rule.dimension, column_label=o.rule.column_label, run_id=run_id, version=version,
-                key_count=o.new_keys, examples=o.examples,
-                keys_path=zone.relative(ctx.settings, out / NEW / f"rule={o.rule.id}") if o.new_keys else None,
-            )  # fmt: skip
-            raised.append(ticket.id)
-        ctx.audit(session, "quality.run", "quality_run", run_id, actor=actor.username, dataset=suite.dataset_id,
-                  version=version, as_of=as_of.isoformat(), score=score, rules=len(outcomes),
-                  suite_sha256=suite.sha256, raised=len(raised), verified=len(verified), reopened=len(reopened))  # fmt: skip
-    return RunSummary(run_id, suite.dataset_id, provider_id, version, as_of, evaluation.row_count, score,
-                      dimensions, outcomes, raised, verified, reopened, docs)  # fmt: skip
+        verified, reopened = _recheck(ctx, session, run, evaluation, rechecked)
+        raised = _raise(ctx, session, run, outcomes, out)
+        ctx.audit(session, "quality.run", "quality_run", run.id, actor=run.actor, dataset=run.suite.dataset_id,
+                  version=run.version, as_of=run.as_of.isoformat(), score=score, rules=len(outcomes),
+                  suite_sha256=run.suite.sha256, raised=len(raised), verified=len(verified), reopened=len(reopened))  # fmt: skip
+    return RunSummary(run.id, run.suite.dataset_id, run.provider_id, run.version, run.as_of, evaluation.row_count,
+                      score, dimensions, outcomes, raised, verified, reopened, docs)  # fmt: skip
+
+
+def _recheck(
+    ctx: PlatformContext, session, run: RunInfo, evaluation: Evaluation, rechecked: list[QualityTicketRow]
+) -> tuple[list[int], list[int]]:
+    """Verify the tickets whose keys all pass on this newer version; reopen the fixed ones that still fail."""
+    passed = {o.rule.id for o in evaluation.outcomes if o.success}
+    verified, reopened = [], []
+    for earlier in rechecked:
+        ticket = session.get(QualityTicketRow, earlier.id)
+        if TicketState(ticket.state) not in _RECHECKED:  # answered while this run was evaluating
+            continue
+        if ticket.keys_path:
+            ticket.remaining_count = evaluation.remaining.get((ticket.run_id, ticket.rule_id), 0)
+            clean = ticket.remaining_count == 0
+        else:
+            clean = ticket.rule_id in passed
+        if clean:
+            transition(ctx, session, ticket, "verify", run.actor, run=run.id, version=run.version)
+            verified.append(ticket.id)
+        elif TicketState(ticket.state) == TicketState.FIXED:
+            transition(ctx, session, ticket, "reopen", run.actor, run=run.id, version=run.version,
+                       remaining=ticket.remaining_count)  # fmt: skip
+            reopened.append(ticket.id)
+    return verified, reopened
+
+
+def _raise(ctx: PlatformContext, session, run: RunInfo, outcomes: list[RuleOutcome], out: Path) -> list[int]:
+    """One ticket per failing rule, carrying the keys no open ticket or exception covers yet."""
+    open_rules = {
+        t.rule_id for t in active_tickets(session, run.suite.dataset_id) if t.rule_id != MANUAL_RULE
+    }
+    raised = []
+    for o in outcomes:
+        if not _needs_ticket(o, open_rules):
+            continue
+        keys = zone.relative(ctx.settings, out / NEW / f"rule={o.rule.id}") if o.new_keys else None
+        ticket = new_ticket(
+            ctx, session, provider_id=run.provider_id, dataset_id=run.suite.dataset_id, rule=o.rule, actor=run.actor,
+            description=o.rule.description, suggested_fix=o.rule.fix, severity=o.rule.severity,
+            dimension=o.rule.dimension, column_label=o.rule.column_label, run_id=run.id, version=run.version,
+            key_count=o.new_keys, examples=o.examples, keys_path=keys,
+        )  # fmt: skip
+        raised.append(ticket.id)
+    return raised
 
 
 def _needs_ticket(outcome: RuleOutcome, rules_with_open_tickets: set[str]) -> bool:

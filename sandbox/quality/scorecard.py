@@ -104,9 +104,15 @@ def _usage(session: Session, dataset_ids: list[str]) -> list[DatasetUsage]:
         )
         columns = list(session.scalars(granted))
         fed = sorted(pid for pid, datasets in feeds.items() if dataset_id in datasets)
-        releases = session.scalar(
-            select(func.count()).select_from(ProductVersionRow).where(ProductVersionRow.product_id.in_(fed))
-        ) if fed else 0  # fmt: skip
+        releases = (
+            session.scalar(
+                select(func.count())
+                .select_from(ProductVersionRow)
+                .where(ProductVersionRow.product_id.in_(fed))
+            )
+            if fed
+            else 0
+        )
         usage.append(
             DatasetUsage(dataset_id, len({c.scenario_id for c in columns}), len(columns), fed, releases or 0)
         )
@@ -142,10 +148,19 @@ def build_scorecard(ctx: PlatformContext, provider_id: str, *, today: date) -> S
     judged = [t for t in tickets if t.answered_at or date.fromisoformat(t.due_on) < today]
     overdue = [t for t in judged if t not in on_time]
     return Scorecard(
-        provider_id=provider_id, provider_name=provider.name, as_of=today, quality=quality, tickets=len(tickets),
-        open_tickets=sum(t.closed_at is None for t in tickets), answered=len(answered),
-        median_response_hours=round(statistics.median(_hours(t.created_at, t.answered_at) for t in answered), 1)
-        if answered else None,
+        provider_id=provider_id,
+        provider_name=provider.name,
+        as_of=today,
+        quality=quality,
+        tickets=len(tickets),
+        open_tickets=sum(t.closed_at is None for t in tickets),
+        answered=len(answered),
+        median_response_hours=round(
+            statistics.median(_hours(t.created_at, t.answered_at) for t in answered), 1
+        )
+        if answered
+        else None,
         answered_on_time_share=round(len(on_time) / len(answered), 4) if answered else None,
-        overdue_share=round(len(overdue) / len(judged), 4) if judged else None, usage=usage,
-    )  # fmt: skip
+        overdue_share=round(len(overdue) / len(judged), 4) if judged else None,
+        usage=usage,
+    )

@@ -30,37 +30,74 @@ from sandbox.store import catalog_repo
 
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 _FIELDS = {
-    "id", "check", "dimension", "severity", "column", "columns", "id_column", "lesser", "greater",
-    "code_table", "min", "max", "target", "max_age_days", "min_rows", "description", "fix",
-}  # fmt: skip
+    "id",
+    "check",
+    "dimension",
+    "severity",
+    "column",
+    "columns",
+    "id_column",
+    "lesser",
+    "greater",
+    "code_table",
+    "min",
+    "max",
+    "target",
+    "max_age_days",
+    "min_rows",
+    "description",
+    "fix",
+}
 
 #: The standard wording of each check: (description, suggested fix), each Chinese / English.
 #: ``{x_zh}`` names a column by its catalog title, ``{x}`` by its name.
 WORDING: dict[Check, tuple[str, str]] = {
-    Check.NOT_NULL: ("{column_zh}为必填项，不得为空 / {column} is required and must not be blank",
-                     "补录缺失的{column_zh} / fill in the missing {column}"),
-    Check.UNIQUE_KEY: ("{column_zh}不得重复 / key {column} must be unique",
-                       "删除或合并重复记录 / remove or merge the duplicated records"),
-    Check.RESIDENT_ID: ("{column_zh}须符合 GB 11643（出生日期段、ISO 7064 MOD 11-2 校验码）/ "
-                        "{column} must be a valid resident ID number (GB 11643 birth date part and check digit)",
-                        "核对证件原件，更正{column_zh} / check the identity document and correct {column}"),
-    Check.USCC: ("{column_zh}须符合 GB 32100 统一社会信用代码校验规则 / {column} must be a valid USCC (GB 32100 check character)",
-                 "对照营业执照更正{column_zh} / correct {column} from the business licence"),
-    Check.BIRTH_DATE_MATCHES_ID: ("{column_zh}须与{id_column_zh}第 7-14 位一致 / {column} must equal digits 7-14 of {id_column}",
-                                  "核对出生日期与身份号码，更正错误一方 / check both and correct whichever is wrong"),
-    Check.IN_CODE_TABLE: ("{column_zh}须取自代码表 {code_table} / {column} must come from code table {code_table}",
-                          "按代码表 {code_table} 重新编码{column_zh} / recode {column} using code table {code_table}"),
-    Check.IN_RANGE: ("{column_zh}须在 [{min}, {max}] 之间 / {column} must lie within [{min}, {max}]",
-                     "核对并更正{column_zh} / check and correct {column}"),
-    Check.REFERENCES: ("{column_zh}须能在 {target} 中找到 / {column} must exist in {target}",
-                       "核对{column_zh}，或请 {target} 的提供单位补充该记录 / correct {column}, or have the record added to {target}"),
-    Check.FRESH: ("{column_zh}须在更新周期内 / {column} must fall within the update cycle",
-                  "按更新周期重新核实并更新记录 / re-verify and update the record within its update cycle"),
-    Check.FIELD_ORDER: ("{lesser_zh}不得大于{greater_zh} / {lesser} must not exceed {greater}",
-                        "核对{lesser_zh}与{greater_zh}，更正错误一方 / check both and correct whichever is wrong"),
-    Check.ROW_COUNT: ("数据集须可读取且不少于 {min_rows} 行 / the delivered version must be readable with at least {min_rows} row(s)",
-                      "重新交付完整数据 / deliver the complete data again"),
-}  # fmt: skip
+    Check.NOT_NULL: (
+        "{column_zh}为必填项，不得为空 / {column} is required and must not be blank",
+        "补录缺失的{column_zh} / fill in the missing {column}",
+    ),
+    Check.UNIQUE_KEY: (
+        "{column_zh}不得重复 / key {column} must be unique",
+        "删除或合并重复记录 / remove or merge the duplicated records",
+    ),
+    Check.RESIDENT_ID: (
+        "{column_zh}须符合 GB 11643（出生日期段、ISO 7064 MOD 11-2 校验码）/ "
+        "{column} must be a valid resident ID number (GB 11643 birth date part and check digit)",
+        "核对证件原件，更正{column_zh} / check the identity document and correct {column}",
+    ),
+    Check.USCC: (
+        "{column_zh}须符合 GB 32100 统一社会信用代码校验规则 / {column} must be a valid USCC (GB 32100 check character)",
+        "对照营业执照更正{column_zh} / correct {column} from the business licence",
+    ),
+    Check.BIRTH_DATE_MATCHES_ID: (
+        "{column_zh}须与{id_column_zh}第 7-14 位一致 / {column} must equal digits 7-14 of {id_column}",
+        "核对出生日期与身份号码，更正错误一方 / check both and correct whichever is wrong",
+    ),
+    Check.IN_CODE_TABLE: (
+        "{column_zh}须取自代码表 {code_table} / {column} must come from code table {code_table}",
+        "按代码表 {code_table} 重新编码{column_zh} / recode {column} using code table {code_table}",
+    ),
+    Check.IN_RANGE: (
+        "{column_zh}须在 [{min}, {max}] 之间 / {column} must lie within [{min}, {max}]",
+        "核对并更正{column_zh} / check and correct {column}",
+    ),
+    Check.REFERENCES: (
+        "{column_zh}须能在 {target} 中找到 / {column} must exist in {target}",
+        "核对{column_zh}，或请 {target} 的提供单位补充该记录 / correct {column}, or have the record added to {target}",
+    ),
+    Check.FRESH: (
+        "{column_zh}须在更新周期内 / {column} must fall within the update cycle",
+        "按更新周期重新核实并更新记录 / re-verify and update the record within its update cycle",
+    ),
+    Check.FIELD_ORDER: (
+        "{lesser_zh}不得大于{greater_zh} / {lesser} must not exceed {greater}",
+        "核对{lesser_zh}与{greater_zh}，更正错误一方 / check both and correct whichever is wrong",
+    ),
+    Check.ROW_COUNT: (
+        "数据集须可读取且不少于 {min_rows} 行 / the delivered version must be readable with at least {min_rows} row(s)",
+        "重新交付完整数据 / deliver the complete data again",
+    ),
+}
 
 
 def bundled_suite_dirs() -> list[Path]:
@@ -129,22 +166,33 @@ def _rule(dataset: Dataset, entry: Any, position: int) -> Rule:
         raise SuiteError(f"{where_zh}须为映射", f"{where_en} must be a mapping")
     unknown = set(entry) - _FIELDS
     if unknown:
-        raise SuiteError(f"{where_zh}含未知字段：{', '.join(sorted(unknown))}",
-                         f"{where_en} has unknown fields: {', '.join(sorted(unknown))}")  # fmt: skip
+        raise SuiteError(
+            f"{where_zh}含未知字段：{', '.join(sorted(unknown))}",
+            f"{where_en} has unknown fields: {', '.join(sorted(unknown))}",
+        )
     rule_id = str(entry.get("id", ""))
     if not _RULE_ID.match(rule_id):
-        raise SuiteError(f"{where_zh}的编号 {rule_id!r} 不合法（小写字母、数字、下划线）",
-                         f"{where_en} has an invalid id {rule_id!r} (lowercase letters, digits, underscores)")  # fmt: skip
+        raise SuiteError(
+            f"{where_zh}的编号 {rule_id!r} 不合法（小写字母、数字、下划线）",
+            f"{where_en} has an invalid id {rule_id!r} (lowercase letters, digits, underscores)",
+        )
     check = _enum(Check, entry.get("check"), rule_id, "check")
     dimension = _dimension(entry.get("dimension"), rule_id)
     severity = _enum(Severity, entry.get("severity"), rule_id, "severity")
     columns = _columns(check, entry, rule_id)
     rule = Rule(
-        id=rule_id, check=check, dimension=dimension, severity=severity, columns=columns,
-        code_table=entry.get("code_table"), min_value=_number(entry.get("min"), rule_id),
-        max_value=_number(entry.get("max"), rule_id), target=entry.get("target"),
-        max_age_days=entry.get("max_age_days"), min_rows=int(entry.get("min_rows", 1)),
-    )  # fmt: skip
+        id=rule_id,
+        check=check,
+        dimension=dimension,
+        severity=severity,
+        columns=columns,
+        code_table=entry.get("code_table"),
+        min_value=_number(entry.get("min"), rule_id),
+        max_value=_number(entry.get("max"), rule_id),
+        target=entry.get("target"),
+        max_age_days=entry.get("max_age_days"),
+        min_rows=int(entry.get("min_rows", 1)),
+    )
     description, fix = _wording(rule, dataset)
     return replace(
         rule, description=str(entry.get("description") or description), fix=str(entry.get("fix") or fix)
@@ -156,8 +204,10 @@ def _enum(kind, value, rule_id: str, name: str):
         return kind(value)
     except ValueError:
         allowed = ", ".join(v.value for v in kind)
-        raise SuiteError(f"规则 {rule_id} 的 {name} 须为 {allowed} 之一：{value!r}",
-                         f"rule {rule_id}: {name} must be one of {allowed}: {value!r}") from None  # fmt: skip
+        raise SuiteError(
+            f"规则 {rule_id} 的 {name} 须为 {allowed} 之一：{value!r}",
+            f"rule {rule_id}: {name} must be one of {allowed}: {value!r}",
+        ) from None
 
 
 def _dimension(value, rule_id: str) -> Dimension:
@@ -165,8 +215,10 @@ def _dimension(value, rule_id: str) -> Dimension:
         if value in (dimension.value, dimension.en):
             return dimension
     allowed = "、".join(d.value for d in Dimension)
-    raise SuiteError(f"规则 {rule_id} 的质量维度须为 GB/T 36344 的 {allowed} 之一：{value!r}",
-                     f"rule {rule_id}: dimension must be a GB/T 36344 dimension ({allowed}): {value!r}")  # fmt: skip
+    raise SuiteError(
+        f"规则 {rule_id} 的质量维度须为 GB/T 36344 的 {allowed} 之一：{value!r}",
+        f"rule {rule_id}: dimension must be a GB/T 36344 dimension ({allowed}): {value!r}",
+    )
 
 
 def _number(value, rule_id: str) -> float | None:
@@ -204,11 +256,20 @@ def _wording(rule: Rule, dataset: Dataset) -> tuple[str, str]:
 
     first, last = (rule.columns[0], rule.columns[-1]) if rule.columns else ("", "")
     values = {
-        "column": rule.column_label, "column_zh": zh(*rule.column_label.split("|")),
-        "id_column": last, "id_column_zh": zh(last), "lesser": first, "lesser_zh": zh(first),
-        "greater": last, "greater_zh": zh(last), "code_table": rule.code_table, "target": rule.target,
-        "min_rows": rule.min_rows, "min": _show(rule.min_value), "max": _show(rule.max_value),
-    }  # fmt: skip
+        "column": rule.column_label,
+        "column_zh": zh(*rule.column_label.split("|")),
+        "id_column": last,
+        "id_column_zh": zh(last),
+        "lesser": first,
+        "lesser_zh": zh(first),
+        "greater": last,
+        "greater_zh": zh(last),
+        "code_table": rule.code_table,
+        "target": rule.target,
+        "min_rows": rule.min_rows,
+        "min": _show(rule.min_value),
+        "max": _show(rule.max_value),
+    }
     return description.format(**values), fix.format(**values)
 
 
@@ -255,38 +316,103 @@ def draft_entries(dataset: Dataset) -> list[dict[str, Any]]:
     """The rules a catalog entry implies, as suite entries a provider can then edit."""
     entries: list[dict[str, Any]] = [
         {"id": "readable", "check": "row_count", "dimension": "可访问性", "severity": "high", "min_rows": 1},
-        {"id": "key_unique", "check": "unique_key", "dimension": "准确性", "severity": "high",
-         "columns": list(dataset.keys)},
-    ]  # fmt: skip
+        {
+            "id": "key_unique",
+            "check": "unique_key",
+            "dimension": "准确性",
+            "severity": "high",
+            "columns": list(dataset.keys),
+        },
+    ]
     resident_ids = [c for c in dataset.columns if c.pii == PiiKind.CN_RESIDENT_ID]
     for column in dataset.columns:
         severity = "high" if column.name in dataset.keys else "medium"
         if column.required:
-            entries.append({"id": f"{column.name}_required", "check": "not_null", "dimension": "完整性",
-                            "severity": severity, "column": column.name})  # fmt: skip
+            entries.append(
+                {
+                    "id": f"{column.name}_required",
+                    "check": "not_null",
+                    "dimension": "完整性",
+                    "severity": severity,
+                    "column": column.name,
+                }
+            )
         if column.pii == PiiKind.CN_RESIDENT_ID:
-            entries.append({"id": f"{column.name}_valid_id", "check": "resident_id", "dimension": "规范性",
-                            "severity": severity, "column": column.name})  # fmt: skip
+            entries.append(
+                {
+                    "id": f"{column.name}_valid_id",
+                    "check": "resident_id",
+                    "dimension": "规范性",
+                    "severity": severity,
+                    "column": column.name,
+                }
+            )
         if column.pii == PiiKind.CN_USCC:
-            entries.append({"id": f"{column.name}_valid_uscc", "check": "uscc", "dimension": "规范性",
-                            "severity": severity, "column": column.name})  # fmt: skip
+            entries.append(
+                {
+                    "id": f"{column.name}_valid_uscc",
+                    "check": "uscc",
+                    "dimension": "规范性",
+                    "severity": severity,
+                    "column": column.name,
+                }
+            )
         if column.pii == PiiKind.BIRTH_DATE and len(resident_ids) == 1:
-            entries.append({"id": f"{column.name}_matches_id", "check": "birth_date_matches_id",
-                            "dimension": "一致性", "severity": "medium", "column": column.name,
-                            "id_column": resident_ids[0].name})  # fmt: skip
+            entries.append(
+                {
+                    "id": f"{column.name}_matches_id",
+                    "check": "birth_date_matches_id",
+                    "dimension": "一致性",
+                    "severity": "medium",
+                    "column": column.name,
+                    "id_column": resident_ids[0].name,
+                }
+            )
         if column.code_table:
-            entries.append({"id": f"{column.name}_in_code_table", "check": "in_code_table", "dimension": "规范性",
-                            "severity": "medium", "column": column.name, "code_table": column.code_table})  # fmt: skip
+            entries.append(
+                {
+                    "id": f"{column.name}_in_code_table",
+                    "check": "in_code_table",
+                    "dimension": "规范性",
+                    "severity": "medium",
+                    "column": column.name,
+                    "code_table": column.code_table,
+                }
+            )
         if column.value_range is not None:
             low, high = column.value_range
-            entries.append({"id": f"{column.name}_in_range", "check": "in_range", "dimension": "准确性",
-                            "severity": "medium", "column": column.name, "min": low, "max": high})  # fmt: skip
+            entries.append(
+                {
+                    "id": f"{column.name}_in_range",
+                    "check": "in_range",
+                    "dimension": "准确性",
+                    "severity": "medium",
+                    "column": column.name,
+                    "min": low,
+                    "max": high,
+                }
+            )
         if column.references:
-            entries.append({"id": f"{column.name}_references", "check": "references", "dimension": "一致性",
-                            "severity": "high", "column": column.name, "target": column.references})  # fmt: skip
+            entries.append(
+                {
+                    "id": f"{column.name}_references",
+                    "check": "references",
+                    "dimension": "一致性",
+                    "severity": "high",
+                    "column": column.name,
+                    "target": column.references,
+                }
+            )
     if dataset.timestamp_column:
-        entries.append({"id": f"{dataset.timestamp_column}_fresh", "check": "fresh", "dimension": "时效性",
-                        "severity": "medium", "column": dataset.timestamp_column})  # fmt: skip
+        entries.append(
+            {
+                "id": f"{dataset.timestamp_column}_fresh",
+                "check": "fresh",
+                "dimension": "时效性",
+                "severity": "medium",
+                "column": dataset.timestamp_column,
+            }
+        )
     return entries
 
 
@@ -294,8 +420,12 @@ def suite_yaml(dataset: Dataset, suite: Suite) -> str:
     """A suite as the YAML a provider reads: every rule with its wording spelled out."""
     entries = []
     for rule in suite.rules:
-        entry: dict[str, Any] = {"id": rule.id, "check": rule.check.value, "dimension": rule.dimension.value,
-                                 "severity": rule.severity.value}  # fmt: skip
+        entry: dict[str, Any] = {
+            "id": rule.id,
+            "check": rule.check.value,
+            "dimension": rule.dimension.value,
+            "severity": rule.severity.value,
+        }
         if rule.check == Check.UNIQUE_KEY:
             entry["columns"] = list(rule.columns)
         elif rule.check == Check.FIELD_ORDER:
@@ -304,8 +434,13 @@ def suite_yaml(dataset: Dataset, suite: Suite) -> str:
             entry["column"], entry["id_column"] = rule.columns
         elif rule.columns:
             entry["column"] = rule.columns[0]
-        for name, value in (("code_table", rule.code_table), ("min", rule.min_value), ("max", rule.max_value),
-                            ("target", rule.target), ("max_age_days", rule.max_age_days)):  # fmt: skip
+        for name, value in (
+            ("code_table", rule.code_table),
+            ("min", rule.min_value),
+            ("max", rule.max_value),
+            ("target", rule.target),
+            ("max_age_days", rule.max_age_days),
+        ):
             if value is not None:
                 entry[name] = int(value) if isinstance(value, float) and value.is_integer() else value
         if rule.check == Check.ROW_COUNT:
@@ -313,8 +448,11 @@ def suite_yaml(dataset: Dataset, suite: Suite) -> str:
         entry["description"] = rule.description
         entry["fix"] = rule.fix
         entries.append(entry)
-    document = {"dataset": dataset.id, "title": suite.title or f"{dataset.title} 数据质量规则 / quality rules",
-                "rules": entries}  # fmt: skip
+    document = {
+        "dataset": dataset.id,
+        "title": suite.title or f"{dataset.title} 数据质量规则 / quality rules",
+        "rules": entries,
+    }
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
 
 

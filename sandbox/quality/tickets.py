@@ -60,8 +60,18 @@ def transition(
         ticket.closed_at = now
     if details.get("note"):
         ticket.note = details["note"]
-    ctx.audit(session, f"quality_ticket.{action}", "quality_ticket", ticket_label(ticket.id), actor=actor,
-              dataset=ticket.dataset_id, rule=ticket.rule_id, before=before.value, after=ticket.state, **details)  # fmt: skip
+    ctx.audit(
+        session,
+        f"quality_ticket.{action}",
+        "quality_ticket",
+        ticket_label(ticket.id),
+        actor=actor,
+        dataset=ticket.dataset_id,
+        rule=ticket.rule_id,
+        before=before.value,
+        after=ticket.state,
+        **details,
+    )
 
 
 def new_ticket(
@@ -87,17 +97,41 @@ def new_ticket(
     due = add_working_days(shanghai_today(), TICKET_DUE_WORKING_DAYS)
     now = utc_now_iso()
     ticket = QualityTicketRow(
-        provider_id=provider_id, dataset_id=dataset_id, rule_id=rule.id if rule else MANUAL_RULE, run_id=run_id,
-        version=version, column_label=column_label, dimension=dimension.value, severity=severity.value,
-        state=TICKET_LIFECYCLE.check(None, "raise").value, description=description, suggested_fix=suggested_fix,
-        key_count=key_count, remaining_count=key_count, examples_json=json.dumps(list(examples), ensure_ascii=False),
-        keys_path=keys_path, due_on=due.due_on.isoformat(), due_exact=due.exact, raised_by=actor,
-        created_at=now, updated_at=now,
-    )  # fmt: skip
+        provider_id=provider_id,
+        dataset_id=dataset_id,
+        rule_id=rule.id if rule else MANUAL_RULE,
+        run_id=run_id,
+        version=version,
+        column_label=column_label,
+        dimension=dimension.value,
+        severity=severity.value,
+        state=TICKET_LIFECYCLE.check(None, "raise").value,
+        description=description,
+        suggested_fix=suggested_fix,
+        key_count=key_count,
+        remaining_count=key_count,
+        examples_json=json.dumps(list(examples), ensure_ascii=False),
+        keys_path=keys_path,
+        due_on=due.due_on.isoformat(),
+        due_exact=due.exact,
+        raised_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(ticket)
     session.flush()
-    ctx.audit(session, "quality_ticket.raise", "quality_ticket", ticket_label(ticket.id), actor=actor,
-              dataset=dataset_id, rule=ticket.rule_id, run=run_id, keys=key_count, due_on=ticket.due_on)  # fmt: skip
+    ctx.audit(
+        session,
+        "quality_ticket.raise",
+        "quality_ticket",
+        ticket_label(ticket.id),
+        actor=actor,
+        dataset=dataset_id,
+        rule=ticket.rule_id,
+        run=run_id,
+        keys=key_count,
+        due_on=ticket.due_on,
+    )
     return ticket
 
 
@@ -146,8 +180,9 @@ def get_ticket(ctx: PlatformContext, actor: Principal, ref: str) -> QualityTicke
 # -- the provider's answers --------------------------------------------------------------------
 
 
-def _answer(ctx: PlatformContext, actor: Principal, ref: str, action: str, note: str | None,
-            what: tuple[str, str]) -> QualityTicketRow:  # fmt: skip
+def _answer(
+    ctx: PlatformContext, actor: Principal, ref: str, action: str, note: str | None, what: tuple[str, str]
+) -> QualityTicketRow:
     ticket_id = parse_ticket_ref(ref)
     with (
         audited_refusals(ctx, actor, f"quality_ticket.{action}", "quality_ticket", ticket_label(ticket_id)),
@@ -193,12 +228,27 @@ def decide(
         if not comment.strip():
             raise TicketError("裁决须说明理由", "a decision needs a reason")
         ticket = _visible(session, actor, ticket_id)
-        transition(ctx, session, ticket, action, actor.username, note=comment,
-                   exception_keys=ticket.key_count if uphold else 0)  # fmt: skip
+        transition(
+            ctx,
+            session,
+            ticket,
+            action,
+            actor.username,
+            note=comment,
+            exception_keys=ticket.key_count if uphold else 0,
+        )
         if uphold and ticket.keys_path:
-            session.add(QualityExceptionRow(dataset_id=ticket.dataset_id, rule_id=ticket.rule_id, ticket_id=ticket.id,
-                                            key_count=ticket.key_count, keys_path=ticket.keys_path,
-                                            decided_by=actor.username, created_at=utc_now_iso()))  # fmt: skip
+            session.add(
+                QualityExceptionRow(
+                    dataset_id=ticket.dataset_id,
+                    rule_id=ticket.rule_id,
+                    ticket_id=ticket.id,
+                    key_count=ticket.key_count,
+                    keys_path=ticket.keys_path,
+                    decided_by=actor.username,
+                    created_at=utc_now_iso(),
+                )
+            )
         return ticket
 
 
@@ -252,10 +302,18 @@ def raise_request(
         if column and column not in {c.name for c in dataset.columns}:
             raise TicketError(f"列 {column} 不存在", f"column {column} does not exist")
         return new_ticket(
-            ctx, session, provider_id=dataset.provider_id, dataset_id=dataset_id, rule=None, actor=actor.username,
-            description=description, suggested_fix="请核实并更正后重新交付 / check, correct and deliver a new version",
-            severity=severity, dimension=dimension, column_label=column,
-        )  # fmt: skip
+            ctx,
+            session,
+            provider_id=dataset.provider_id,
+            dataset_id=dataset_id,
+            rule=None,
+            actor=actor.username,
+            description=description,
+            suggested_fix="请核实并更正后重新交付 / check, correct and deliver a new version",
+            severity=severity,
+            dimension=dimension,
+            column_label=column,
+        )
 
 
 def exceptions_for(session: Session, dataset_id: str) -> list[QualityExceptionRow]:

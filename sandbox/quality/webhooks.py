@@ -92,8 +92,12 @@ def deliver(ctx: PlatformContext, provider_id: str, event: str, payload: dict) -
     while attempts < MAX_ATTEMPTS:
         attempts += 1
         timestamp = str(int(time.time()))
-        headers = {"Content-Type": "application/json; charset=utf-8", "X-Shuyu-Event": event,
-                   "X-Shuyu-Timestamp": timestamp, "X-Shuyu-Signature": sign(key, timestamp, body)}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Shuyu-Event": event,
+            "X-Shuyu-Timestamp": timestamp,
+            "X-Shuyu-Signature": sign(key, timestamp, body),
+        }
         try:
             status, error = _post(hook.url, body, headers), None
             break
@@ -106,12 +110,27 @@ def deliver(ctx: PlatformContext, provider_id: str, event: str, payload: dict) -
         time.sleep(BACKOFF_SECONDS * 2 ** (attempts - 1))
     state = "delivered" if error is None else "failed"
     with ctx.transaction() as session:
-        row = QualityDeliveryRow(provider_id=provider_id, event=event, payload_sha256=hashlib.sha256(body).hexdigest(),
-                                 state=state, attempts=attempts, status_code=status, last_error=error,
-                                 created_at=utc_now_iso())  # fmt: skip
+        row = QualityDeliveryRow(
+            provider_id=provider_id,
+            event=event,
+            payload_sha256=hashlib.sha256(body).hexdigest(),
+            state=state,
+            attempts=attempts,
+            status_code=status,
+            last_error=error,
+            created_at=utc_now_iso(),
+        )
         session.add(row)
-        ctx.audit(session, f"quality.webhook_{state}", "provider", provider_id, event=event,
-                  attempts=attempts, status=status, error=error)  # fmt: skip
+        ctx.audit(
+            session,
+            f"quality.webhook_{state}",
+            "provider",
+            provider_id,
+            event=event,
+            attempts=attempts,
+            status=status,
+            error=error,
+        )
     return row
 
 
@@ -137,6 +156,6 @@ def notify_tickets(
                 "state": t.state,
             }
             for t in tickets
-        ],  # fmt: skip
+        ],
     }
     return deliver(ctx, provider_id, EVENT_TICKETS_RAISED, payload)

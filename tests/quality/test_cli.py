@@ -36,8 +36,16 @@ def home(sqlite_ctx, county, spark, monkeypatch):
     catalog = read_catalog_file(county / "catalog.yaml").catalog
     authorize_operator(ctx, catalog)
     take_to_active(ctx, catalog, ENTERPRISE_CREDIT)
-    checked = run("--as", "operator-1", "quality", "run", "enterprises", "admin_penalties",
-                  "--as-of", county_as_of(county).isoformat())  # fmt: skip
+    checked = run(
+        "--as",
+        "operator-1",
+        "quality",
+        "run",
+        "enterprises",
+        "admin_penalties",
+        "--as-of",
+        county_as_of(county).isoformat(),
+    )
     assert checked.exit_code == 0, checked.output
     return ctx
 
@@ -51,8 +59,13 @@ def test_provider_a_cannot_reach_provider_b_through_any_command(home, tmp_path):
     theirs = list_tickets(ctx, principal_for(ctx, B))
     mine = list_tickets(ctx, principal_for(ctx, A))
     assert theirs and mine and {t.provider_id for t in theirs} == {"fagai"}
-    their_keys = {str(v) for t in theirs if t.keys_path for row in read_keys(ctx.settings.home_dir / t.keys_path)
-                  for v in row.values()}  # fmt: skip
+    their_keys = {
+        str(v)
+        for t in theirs
+        if t.keys_path
+        for row in read_keys(ctx.settings.home_dir / t.keys_path)
+        for v in row.values()
+    }
     target = ticket_label(theirs[0].id)
     outputs = []
 
@@ -107,8 +120,17 @@ def test_provider_a_cannot_reach_provider_b_through_any_command(home, tmp_path):
 def test_operators_see_all_and_developers_raise_requests():
     listing = run("--as", "operator-1", "ticket", "list")
     assert "enterprises" in listing.output and "admin_penalties" in listing.output
-    raised = run("--as", "developer-1", "ticket", "raise", "enterprises", "--description", "行业门类与经营范围不符",
-                 "--column", "industry_code")  # fmt: skip
+    raised = run(
+        "--as",
+        "developer-1",
+        "ticket",
+        "raise",
+        "enterprises",
+        "--description",
+        "行业门类与经营范围不符",
+        "--column",
+        "industry_code",
+    )
     assert raised.exit_code == 0, raised.output
     own = run("--as", "developer-1", "ticket", "list")
     assert "manual" in own.output and "key_unique" not in own.output  # developers see their own requests only

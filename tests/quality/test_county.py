@@ -27,11 +27,17 @@ pytestmark = pytest.mark.slow
 
 #: The ground truth's defect kind each check finds.
 KIND = {
-    Check.RESIDENT_ID: "invalid_check_digit", Check.USCC: "invalid_check_digit", Check.NOT_NULL: "missing_required",
-    Check.BIRTH_DATE_MATCHES_ID: "birth_date_mismatch", Check.UNIQUE_KEY: "duplicate_key",
-    Check.REFERENCES: "orphan_reference", Check.IN_RANGE: "out_of_range", Check.FRESH: "stale_record",
-    Check.IN_CODE_TABLE: "code_not_in_table", Check.FIELD_ORDER: "field_order",
-}  # fmt: skip
+    Check.RESIDENT_ID: "invalid_check_digit",
+    Check.USCC: "invalid_check_digit",
+    Check.NOT_NULL: "missing_required",
+    Check.BIRTH_DATE_MATCHES_ID: "birth_date_mismatch",
+    Check.UNIQUE_KEY: "duplicate_key",
+    Check.REFERENCES: "orphan_reference",
+    Check.IN_RANGE: "out_of_range",
+    Check.FRESH: "stale_record",
+    Check.IN_CODE_TABLE: "code_not_in_table",
+    Check.FIELD_ORDER: "field_order",
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +73,11 @@ def _ticketed(ctx) -> set[tuple[str, str, str, str]]:
 def test_every_defect_is_found_and_no_clean_record_is_named(checked, county):
     ctx, _ = checked
     with (county / "ground_truth.csv").open(encoding="utf-8") as handle:
-        truth = {(r["dataset"], r["key"], r["column"], r["kind"]) for r in csv.DictReader(handle)
-                 if r["kind"] != "planted_pii"}  # fmt: skip
+        truth = {
+            (r["dataset"], r["key"], r["column"], r["kind"])
+            for r in csv.DictReader(handle)
+            if r["kind"] != "planted_pii"
+        }
     found = _ticketed(ctx)
     assert {kind for *_, kind in truth} == set(KIND.values())  # every kind was injected
     missed, wrong = truth - found, found - truth
@@ -114,8 +123,11 @@ def test_reports_carry_counts_not_keys(checked):
 def test_scorecard_and_audit(checked):
     ctx, _ = checked
     card = scorecard(ctx, principal_for(ctx, "provider-minzheng"), "minzheng")
-    assert {q.dataset_id for q in card.quality} == {"marriage_registration", "elderly_care_institutions",
-                                                    "elderly_people"}  # fmt: skip
+    assert {q.dataset_id for q in card.quality} == {
+        "marriage_registration",
+        "elderly_care_institutions",
+        "elderly_people",
+    }
     assert card.tickets > 0 and card.answered == 0 and card.median_response_hours is None
     assert all(q.latest is not None for q in card.quality)
     assert ctx.verify_audit().ok

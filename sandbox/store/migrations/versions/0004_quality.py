@@ -25,9 +25,13 @@ INDEXES = (
     ("quality_exceptions", "dataset_id"),
 )
 TABLES = (
-    "quality_deliveries", "quality_webhooks", "quality_runs", "quality_rule_results", "quality_tickets",
+    "quality_deliveries",
+    "quality_webhooks",
+    "quality_runs",
+    "quality_rule_results",
+    "quality_tickets",
     "quality_exceptions",
-)  # fmt: skip
+)
 
 
 def _text(name: str, length: int, nullable: bool = False) -> sa.Column:
