@@ -4,6 +4,11 @@ Started by the production runner (and the dev runner) in a process of its own. T
 database URL and the policy file come from the ``SANDBOX_*`` settings; ``SANDBOX_DB_SCHEMA`` pins a
 PostgreSQL schema. Writes the released tables, ``gate_report.json``/``.md`` and ``gate_summary.json``
 to ``--out``; exits 0 when the gate ran (whatever it released), 2 on a refused start.
+
+With ``--await-go`` the production runner starts the gate alongside the job process, so the gate's
+Spark and recognizer start-up overlap the job run; the gate then reads staging only after ``go`` on
+stdin, which the runner sends once the job process has exited successfully. Anything else (the job
+failed, the runner died: end of input) ends the gate with exit code 3, staging unread.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from sandbox.context import PlatformContext
 from sandbox.domain.errors import ShuyuError
 from sandbox.engines.spark import spark_session
 from sandbox.gate.errors import GateInputError
+from sandbox.gate.identifiers import samples_scanner
 from sandbox.gate.ledger import BudgetLedger
 from sandbox.gate.pipeline import gate_job
 from sandbox.gate.policy import load_policy
 from sandbox.runtime.manifest import load_manifest
 from sandbox.settings import get_settings
 from sandbox.store import catalog_repo
+
+NOT_TOLD_TO_GO = 3
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -40,6 +48,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--run-id", default=None, help="the production run, recorded with budget spends")
     parser.add_argument("--actor", default="system:gate", help="who the audit trail names for budget spends")
+    parser.add_argument(
+        "--await-go", action="store_true", help="start up, then read staging only after 'go' on stdin"
+    )
     return parser.parse_args(argv)
 
 
@@ -60,9 +71,13 @@ def run(argv: list[str] | None = None) -> int:
                           driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark")  # fmt: skip
     spark.sparkContext.setLogLevel("ERROR")
     try:
+        scanner = samples_scanner()
+        scanner(["0"])  # loads the recognizers now, while a job may still be running
+        if args.await_go and sys.stdin.readline().strip() != "go":
+            return NOT_TOLD_TO_GO
         gate_job(spark, manifest, args.staging, args.out, policy=policy, code_tables=code_tables,
                  ledger=BudgetLedger(ctx, policy.differential_privacy, actor=args.actor),
-                 input_datasets=args.dataset, run_id=args.run_id)  # fmt: skip
+                 input_datasets=args.dataset, scanner=scanner, run_id=args.run_id)  # fmt: skip
     finally:
         spark.stop()
         ctx.engine.dispose()

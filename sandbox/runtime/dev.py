@@ -64,6 +64,10 @@ def run(spec_path: Path, *, watch: bool = False) -> Iterator[dict]:
         argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
     ) as process:
         assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("{"):
-                yield json.loads(line)
+        try:
+            for line in process.stdout:
+                if line.startswith("{"):
+                    yield json.loads(line)
+        finally:  # a caller that stops listening ends the worker, which would otherwise watch forever
+            if process.poll() is None:
+                process.terminate()

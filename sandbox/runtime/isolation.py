@@ -38,47 +38,54 @@ def netns_available() -> bool:
     return probe.returncode == 0
 
 
-def _memory_cgroup(limit: int) -> tuple[Path | None, str]:
-    """Create a memory cgroup with ``limit`` bytes; returns (dir to join, description)."""
+def _memory_cgroup(limit: int | None) -> tuple[Path | None, str]:
+    """Create a memory cgroup with ``limit`` bytes (``None``: no limit); returns (dir to join, description)."""
     name = f"shuyu-{uuid.uuid4().hex[:12]}"
     v2 = CGROUP_ROOT / "cgroup.controllers"
     try:
         if v2.exists() and "memory" in v2.read_text():
             path = CGROUP_ROOT / name
             path.mkdir()
-            (path / "memory.max").write_text(str(limit))
-            (path / "memory.swap.max").write_text("0")
+            if limit is not None:
+                (path / "memory.max").write_text(str(limit))
+                (path / "memory.swap.max").write_text("0")
             return path, "cgroup v2"
         v1 = CGROUP_ROOT / "memory"
         if v1.is_dir():
             path = v1 / name
             path.mkdir()
-            (path / "memory.limit_in_bytes").write_text(str(limit))
+            if limit is not None:
+                (path / "memory.limit_in_bytes").write_text(str(limit))
             return path, "cgroup v1"
     except OSError as exc:
         return None, f"memory cgroup unavailable: {type(exc).__name__}"
     return None, "memory cgroup unavailable"
 
 
-def run_isolated(
+def start_isolated(
     argv: list[str],
     *,
-    timeout_s: int,
-    memory_limit_bytes: int,
+    memory_limit_bytes: int | None,
     stdout: Path,
     stderr: Path,
     env: dict[str, str],
+    network_isolation: bool = True,
     require_network_isolation: bool = True,
-) -> tuple[int, Isolation]:
-    """Run ``argv`` isolated; returns (exit code, what isolation was applied). Exit −9 means killed."""
-    isolation = Isolation(timeout_s=timeout_s)
+    stdin: int | None = None,
+) -> IsolatedProcess:
+    """Start ``argv`` in its own process group and memory cgroup, optionally in a loopback-only netns.
+
+    ``memory_limit_bytes=None`` keeps the cgroup for accounting only (peak memory, no limit): the gate
+    process is trusted, but its high-water mark is still worth recording.
+    """
+    isolation = Isolation()
     command = list(argv)
-    if netns_available():
+    if network_isolation and netns_available():
         command = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "job", *argv]
         isolation.network = "netns-loopback-only"
-    elif require_network_isolation:
+    elif network_isolation and require_network_isolation:
         raise RuntimeError("network isolation (unshare --net, as root) is not available on this machine")
-    else:
+    elif network_isolation:
         isolation.notes.append("network NOT isolated (dev fallback)")
     cgroup, how = _memory_cgroup(memory_limit_bytes)
     if cgroup is not None:
@@ -92,17 +99,42 @@ def run_isolated(
             (cgroup / "cgroup.procs").write_text(str(os.getpid()))
 
     with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, preexec_fn=join_cgroup)  # noqa: PLW1509
+        process = subprocess.Popen(  # noqa: PLW1509
+            command, stdin=stdin, stdout=out, stderr=err, env=env, preexec_fn=join_cgroup
+        )
+    return IsolatedProcess(process, isolation, cgroup)
+
+
+@dataclass
+class IsolatedProcess:
+    """A started isolated process; :meth:`wait` reaps it and reports the isolation applied."""
+
+    process: subprocess.Popen
+    isolation: Isolation
+    cgroup: Path | None
+
+    def wait(self, timeout_s: float | None) -> tuple[int, Isolation]:
+        """Wait up to ``timeout_s`` (from now), then kill the whole process group; −9 means killed."""
         try:
-            code = process.wait(timeout=timeout_s)
+            code = self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
             code = -9
-            isolation.notes.append(f"killed after {timeout_s}s")
-    if cgroup is not None:
-        _remove_cgroup(cgroup, isolation)
-    return code, isolation
+            self.isolation.notes.append(f"killed after {timeout_s}s")
+        if self.cgroup is not None:
+            _remove_cgroup(self.cgroup, self.isolation)
+            self.cgroup = None
+        return code, self.isolation
+
+
+def run_isolated(argv: list[str], *, timeout_s: int, memory_limit_bytes: int, stdout: Path, stderr: Path,
+                 env: dict[str, str], require_network_isolation: bool = True) -> tuple[int, Isolation]:  # fmt: skip
+    """Run ``argv`` isolated to the end; returns (exit code, what isolation was applied). −9 means killed."""
+    started = start_isolated(argv, memory_limit_bytes=memory_limit_bytes, stdout=stdout, stderr=stderr, env=env,
+                             require_network_isolation=require_network_isolation)  # fmt: skip
+    started.isolation.timeout_s = timeout_s
+    return started.wait(timeout_s)
 
 
 def _remove_cgroup(cgroup: Path, isolation: Isolation) -> None:

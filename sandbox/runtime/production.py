@@ -1,10 +1,12 @@
 """Promotion: run an approved job on the current raw versions, isolated, then gate and release.
 
 The job runs in its own process with no network but loopback and with memory and time limits;
-it can only write contribution frames to its staging directory. The trusted gate then runs in
-another process, and only what it releases becomes a product version. Staging is cleared after
-every run, whatever happened. The developer sees status, timings and — on failure — the
-exception type and the job file's line; stdout and stderr stay with operators.
+it can only write contribution frames to its staging directory. The trusted gate runs in another
+process, started alongside the job so its Spark start-up overlaps the job run; it reads staging only
+once told ``go``, after the job process has exited successfully. Only what the gate releases
+becomes a product version. Staging is cleared after every run, whatever happened. The developer
+sees status, timings and — on failure — the exception type and the job file's line; stdout and
+stderr stay with operators.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +32,7 @@ from sandbox.domain.scenario import ScenarioState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.authorizations import covering_authorization
 from sandbox.governance.scenarios import get as get_scenario
-from sandbox.runtime.isolation import run_isolated
+from sandbox.runtime.isolation import IsolatedProcess, run_isolated, start_isolated
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.snapshot import code_sha256
 from sandbox.runtime.submissions import JobRefused, checks
@@ -39,6 +42,10 @@ DEFAULT_TIMEOUT_S = 3600
 DEFAULT_MEMORY_BYTES = 6 * 1024**3
 #: Environment the job process inherits: nothing of the platform's (no database URL, no home, no keys).
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "JAVA_HOME", "PYSPARK_PYTHON", "TZ")
+
+
+#: How long a gate that was not told to go gets to stop its Spark session before it is killed.
+_GATE_STOP_S = 30
 
 
 class PromotionRefused(ShuyuError):
@@ -123,6 +130,8 @@ def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits
         session.add(run)
         ctx.audit(session, "job.promote", "job_run", run_id, actor=actor.username, submission=submission.id,
                   code_sha256=submission.code_sha256, dataset_versions=dataset_versions)  # fmt: skip
+    gate_dir = ctx.settings.work_dir / f"gate-{run_id}"
+    gate = None
     try:
         spec = {
             "job_dir": str(snapshot),
@@ -132,56 +141,85 @@ def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits
             "driver_memory": limits.driver_memory,
         }  # fmt: skip
         (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        gate = GateProcess.start(ctx, snapshot, staging, gate_dir, sorted(dataset_versions), run_dir, run_id,
+                                 actor.username)  # fmt: skip
+        started = time.perf_counter()
         code, isolation = run_isolated(
             [sys.executable, "-m", "sandbox.runtime.worker", str(run_dir / "spec.json")],
             timeout_s=limits.timeout_s, memory_limit_bytes=limits.memory_bytes,
             stdout=run_dir / "job.stdout", stderr=run_dir / "job.stderr", env=_job_env(scratch),
         )  # fmt: skip
         result = _read_result(run_dir / "result.json", code)
+        timings = {**result.get("timings", {}), "job_process_s": round(time.perf_counter() - started, 3)}
         if not result["ok"]:
-            return _finish(ctx, run_id, "fail", actor, isolation=isolation.as_dict(), timings=result.get("timings", {}),
+            return _finish(ctx, run_id, "fail", actor, isolation=isolation.as_dict(), timings=timings,
                            error_type=result.get("error_type"), error_line=result.get("error_line"))  # fmt: skip
-        gate_dir = ctx.settings.work_dir / f"gate-{run_id}"
-        summary = run_gate_process(
-            ctx, snapshot, staging, gate_dir, sorted(dataset_versions), run_dir, run_id, actor.username
-        )
+        started = time.perf_counter()
+        summary = gate.go()
+        timings["gate_s"] = round(time.perf_counter() - started, 3)
+        recorded = {**isolation.as_dict(), "gate_peak_memory_bytes": gate.peak_memory_bytes}
         return _release_or_withhold(ctx, actor, run_id, submission, manifest, gate_dir, summary, dataset_versions,
-                                    isolation.as_dict(), result.get("timings", {}))  # fmt: skip
+                                    recorded, timings)  # fmt: skip
     finally:
+        if gate is not None:
+            gate.cancel()
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _read_result(path: Path, code: int) -> dict:
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+    """The job's own result, trusted as a success only if its process also exited 0."""
+    result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if result is not None and (code == 0 or not result["ok"]):
+        return result
     reason = "TimeoutKilled" if code == -9 else "ProcessDied"
     return {"ok": False, "error_type": reason, "error_line": None, "timings": {}}
 
 
-def run_gate_process(
-    ctx: PlatformContext,
-    snapshot: Path,
-    staging: Path,
-    out_dir: Path,
-    datasets: list[str],
-    run_dir: Path,
-    run_id: str,
-    actor: str,
-) -> dict:
-    """The trusted gate, in its own process; returns its summary (what was released and suppressed)."""
-    env = {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SPARK_LOCAL_IP": "127.0.0.1"}
-    argv = [sys.executable, "-m", "sandbox.gate", "--job-dir", str(snapshot), "--staging", str(staging),
-            "--out", str(out_dir), "--run-id", run_id, "--actor", actor,
-            *[arg for d in datasets for arg in ("--dataset", d)]]  # fmt: skip
-    if ctx.schema:
-        env["SANDBOX_DB_SCHEMA"] = ctx.schema
-    with (run_dir / "gate.stdout").open("wb") as out, (run_dir / "gate.stderr").open("wb") as err:
-        code = subprocess.run(argv, stdout=out, stderr=err, env=env, check=False).returncode
-    summary_path = out_dir / "gate_summary.json"
-    if code != 0 or not summary_path.exists():
-        return {"ok": False, "released_cells": 0}
-    return json.loads(summary_path.read_text(encoding="utf-8"))
+class GateProcess:
+    """The trusted gate in its own process, started before the job and waiting for ``go``.
+
+    It holds the platform's settings (database, home, policy) and runs outside the job's network
+    namespace and memory cgroup; the job process cannot reach it (no shared pipe, its own loopback).
+    """
+
+    def __init__(self, process: IsolatedProcess, out_dir: Path) -> None:
+        self._process, self._out_dir = process, out_dir
+        self.peak_memory_bytes: int | None = None
+
+    @classmethod
+    def start(cls, ctx: PlatformContext, snapshot: Path, staging: Path, out_dir: Path, datasets: list[str],
+              run_dir: Path, run_id: str, actor: str) -> GateProcess:  # fmt: skip
+        env = {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SPARK_LOCAL_IP": "127.0.0.1"}
+        if ctx.schema:
+            env["SANDBOX_DB_SCHEMA"] = ctx.schema
+        argv = [sys.executable, "-m", "sandbox.gate", "--await-go", "--job-dir", str(snapshot),
+                "--staging", str(staging), "--out", str(out_dir), "--run-id", run_id, "--actor", actor,
+                *[arg for d in datasets for arg in ("--dataset", d)]]  # fmt: skip
+        process = start_isolated(argv, memory_limit_bytes=None, stdout=run_dir / "gate.stdout",
+                                 stderr=run_dir / "gate.stderr", env=env, network_isolation=False,
+                                 stdin=subprocess.PIPE)  # fmt: skip
+        return cls(process, out_dir)
+
+    def go(self) -> dict:
+        """Let the gate read staging (the job process has exited successfully); its summary when done."""
+        self._process.process.communicate(b"go\n")  # a gate that refused to start just exits non-zero
+        code = self._wait(None)
+        summary_path = self._out_dir / "gate_summary.json"
+        if code != 0 or not summary_path.exists():
+            return {"ok": False, "released_cells": 0}
+        return json.loads(summary_path.read_text(encoding="utf-8"))
+
+    def cancel(self) -> None:
+        """End a gate that was not told to go (end of input); a no-op once it has finished."""
+        if self._process.process.returncode is None:
+            self._process.process.stdin.close()
+            self._wait(_GATE_STOP_S)
+
+    def _wait(self, timeout_s: float | None) -> int:
+        code, isolation = self._process.wait(timeout_s)
+        self.peak_memory_bytes = isolation.peak_memory_bytes
+        return code
 
 
 def _release_or_withhold(

@@ -43,13 +43,17 @@ d = {{ code_table = "districts" }}
 """
 
 
-def _gate_process(ctx, job_dir, staging, out, *extra: str) -> subprocess.CompletedProcess:
+def _gate_process(
+    ctx, job_dir, staging, out, *extra: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SANDBOX_SPARK_MASTER": "local[2]",
            "SANDBOX_SPARK_DRIVER_MEMORY": "1g", "SANDBOX_POLICY_FILE": str(job_dir.parent / "policy.yaml"),
            "SPARK_LOCAL_IP": "127.0.0.1"}  # fmt: skip
     argv = [sys.executable, "-m", "sandbox.gate", "--job-dir", str(job_dir), "--staging", str(staging),
             "--out", str(out), "--dataset", "ds_people", "--run-id", "run1", *extra]  # fmt: skip
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        argv, env=env, input=stdin, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 @pytest.mark.slow
@@ -75,7 +79,9 @@ def test_gate_process_releases_and_the_budget_survives_the_process(sqlite_ctx, s
     assert {p.name for p in (tmp_path / "out1").iterdir()} >= {"exact.parquet", "exact.csv", "noisy.parquet",
                                                                "gate_report.json", "gate_report.md"}  # fmt: skip
 
-    second = _gate_process(sqlite_ctx, job_dir, tmp_path / "staging", tmp_path / "out2")
+    second = _gate_process(
+        sqlite_ctx, job_dir, tmp_path / "staging", tmp_path / "out2", "--await-go", stdin="go\n"
+    )
     assert second.returncode == 0, second.stderr[-2000:]
     summary = json.loads((tmp_path / "out2" / "gate_summary.json").read_text(encoding="utf-8"))
     assert summary["outputs"]["noisy"]["refusal"] == "budget_exhausted"
@@ -92,3 +98,20 @@ def test_gate_process_refuses_a_bad_start_with_a_coded_error(sqlite_ctx, tmp_pat
     for result, code in ((missing, "E1103"), (looser, "E1100")):
         assert result.returncode == 2
         assert json.loads(result.stderr.strip().splitlines()[-1])["code"] == code
+
+
+@pytest.mark.slow
+def test_a_gate_not_told_to_go_ends_without_gating(sqlite_ctx, spark, tmp_path):
+    """The production runner starts the gate alongside the job; if the job fails, the gate gets end of input."""
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    (job_dir / "job.toml").write_text(JOB_TOML, encoding="utf-8")
+    (job_dir / "job.py").write_text("def build(ctx):\n    return {}\n", encoding="utf-8")
+    (tmp_path / "policy.yaml").write_text("threshold: 10\n")
+    write_frame(spark, tmp_path / "staging", "exact", [(f"p{i}", DISTRICTS[i % 5]) for i in range(100)],
+                "pid string, d string")  # fmt: skip
+    result = _gate_process(
+        sqlite_ctx, job_dir, tmp_path / "staging", tmp_path / "out", "--await-go", stdin=""
+    )
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert not (tmp_path / "out").exists()

@@ -47,6 +47,7 @@ def test_submit_review_promote_releases_a_product_version(platform):
     assert run.state == "released", run.gate_summary_json
     isolation = json.loads(run.isolation_json)
     assert isolation["network"] == "netns-loopback-only" and isolation["memory_limit_bytes"]
+    assert isolation["gate_peak_memory_bytes"] > 0  # the gate process, measured by its own cgroup
     assert not any((ctx.settings.staging_dir / "elderly-care").iterdir())  # staging cleared
     row, directory = versions.version_dir(ctx, "elderly_care_hotspots")
     assert json.loads(row.dataset_versions_json) == {"disability_records": 1, "hukou_population": 1}
@@ -85,6 +86,8 @@ def test_a_failing_job_reports_type_and_line_only(platform, tmp_path):
         == source.replace("    return {", "    x = 1 / 0\n    return {").splitlines().index("    x = 1 / 0")
         + 1
     )
+    assert not (ctx.settings.work_dir / f"gate-{run.id}").exists()  # the waiting gate was never told to go
+    assert json.loads(run.timings_json)["job_process_s"] > 0
 
 
 def test_tampered_snapshot_is_refused(platform):
