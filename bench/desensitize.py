@@ -114,12 +114,11 @@ DECLARED = {"id_number": "CN_RESIDENT_ID", "name": "CN_PERSON_NAME", "gender": "
 
 
 def baseline_structured(table: pa.Table) -> dict[str, float]:
+    import pyarrow.compute as pc
     from presidio_structured import PandasAnalysisBuilder, StructuredEngine
     from presidio_structured.config import StructuredAnalysis
 
     from sandbox.samples.recognizers import LANGUAGE, analyzer
-
-    import pyarrow.compute as pc
 
     frame = pa.table(
         {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "") for c in STRUCTURED}

@@ -44,8 +44,13 @@ def _division(values: pa.Array, level: int, h: Hierarchy) -> pa.Array:
     return pc.utf8_rpad(pc.utf8_slice_codeunits(values, 0, keep), full, "0")
 
 
+#: Date levels: day, month, then year bands of growing width (floored from year 0, so 40 years
+#: is 1920-1959, 1960-1999, …): a tiny sample keeps some age information rather than none.
+_DATE_STEPS = (("day", 1), ("month", 1), ("year", 1), ("year", 5), ("year", 10), ("year", 20), ("year", 40))
+
+
 def _date(values: pa.Array, level: int, h: Hierarchy) -> pa.Array:
-    unit, multiple = [("day", 1), ("month", 1), ("year", 1), ("year", 5), ("year", 10)][level]
+    unit, multiple = _DATE_STEPS[level]
     as_date = values if pa.types.is_date(values.type) else pc.cast(values, pa.date32())
     floored = pc.floor_temporal(as_date, multiple=multiple, unit=unit)
     return pc.cast(floored, values.type)
@@ -79,7 +84,7 @@ def hierarchy_for(column: Column) -> Hierarchy:
     if column.pii == PiiKind.ADDRESS:
         return Hierarchy("address", ("community", "town", "district"))
     if column.type in (ColumnType.DATE, ColumnType.TIMESTAMP):
-        return Hierarchy("date", ("day", "month", "year", "5 years", "10 years"))
+        return Hierarchy("date", ("day", "month", "year", "5 years", "10 years", "20 years", "40 years"))
     if column.type in (ColumnType.INTEGER, ColumnType.DOUBLE):
         return Hierarchy("band", ("exact", "band of 5", "band of 10", "band of 20"))
     return Hierarchy("category", ("exact",))

@@ -16,7 +16,7 @@ import pytest
 from sandbox.catalog.service import ingest, load_catalog, read_catalog_file
 from sandbox.context import PlatformContext
 from sandbox.demo.cast import create_cast
-from sandbox.demo.scenarios import authorize_operator, take_to_active
+from sandbox.demo.scenarios import ELDERLY_CARE, authorize_operator, take_to_active
 from sandbox.domain.catalog import Catalog
 from sandbox.domain.scenario import ScenarioCategory
 from sandbox.governance.access import principal_for
@@ -136,3 +136,13 @@ def built(county, spark):
         county.ctx, principal_for(county.ctx, "operator-1"), SCENARIO, seed=20261124, spark=spark
     )
     return row
+
+
+@pytest.fixture(scope="session")
+def elderly_care(county, spark):
+    """The demo's elderly-care scenario, active, with samples built once (as the demo builds them)."""
+    from sandbox.samples import build_samples
+
+    take_to_active(county.ctx, county.catalog, ELDERLY_CARE)
+    return build_samples(county.ctx, principal_for(county.ctx, "operator-1"), ELDERLY_CARE["scenario_id"],
+                         seed=7, spark=spark)  # fmt: skip

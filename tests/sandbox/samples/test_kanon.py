@@ -11,7 +11,7 @@ from sandbox.samples.hierarchies import Hierarchy
 from sandbox.samples.kanon import k_anonymize, l_diversity, measure_k
 
 COMMUNITY = Hierarchy("division12", ("community", "town", "district", "city"))
-DATE = Hierarchy("date", ("day", "month", "year", "5 years", "10 years"))
+DATE = Hierarchy("date", ("day", "month", "year", "5 years", "10 years", "20 years", "40 years"))
 GENDER = Hierarchy("category", ("exact",))
 
 
@@ -57,3 +57,23 @@ def test_hierarchies_keep_types_and_formats():
     assert COMMUNITY.apply(pa.array(["429902005003"]), 2).to_pylist() == ["429902000000"]
     assert DATE.apply(pa.array([date(1956, 7, 18)]), 3).to_pylist() == [date(1955, 1, 1)]
     assert COMMUNITY.apply(pa.array(["429902005003"]), COMMUNITY.top).null_count == 1
+
+
+def test_a_tiny_sample_keeps_birth_dates_in_coarse_bands_rather_than_none():
+    """60 people, k=5, a budget under k: no local suppression possible, so generalize; the date survives."""
+    rng = np.random.default_rng(3)
+    years, months = rng.integers(1941, 2025, 60), rng.integers(1, 13, 60)
+    births = [date(int(y), int(m), 1) for y, m in zip(years, months, strict=True)]
+    table = pa.table({
+        "__entity": [f"p{i}" for i in range(60)],
+        "gender": ["1" if i % 2 else "2" for i in range(60)],
+        "birth_date": pa.array(births, pa.date32()),
+    })  # fmt: skip
+    hierarchies = {"gender": GENDER, "birth_date": DATE}
+    out, result = k_anonymize(
+        table, hierarchies, k=5, entity="__entity", max_suppression=0.05, start={"birth_date": 1}
+    )
+    assert measure_k(out, list(hierarchies), "__entity") >= 5 and result.suppressed_entities == 0
+    kept = out.column("birth_date")
+    assert kept.type == pa.date32() and kept.null_count == 0 and len(kept.unique()) > 1
+    assert all(d.month == 1 and d.day == 1 for d in kept.to_pylist())

@@ -65,7 +65,7 @@ def test_cli_show_prints_the_card(county, built, monkeypatch):
     assert card.exit_code == 0 and "剩余风险" in card.output
 
 
-def test_demo_builds_the_elderly_care_samples(county, spark, monkeypatch):
+def test_demo_builds_the_elderly_care_samples(county, spark, elderly_care, monkeypatch):
     import io
 
     from rich.console import Console
@@ -75,7 +75,6 @@ def test_demo_builds_the_elderly_care_samples(county, spark, monkeypatch):
     from sandbox.engines import spark as spark_factory
 
     monkeypatch.setattr(spark_factory, "spark_from_settings", lambda settings: spark)
-    take_to_active(county.ctx, county.catalog, ELDERLY_CARE)
     out = io.StringIO()
     build_demo_samples(county.ctx, Console(file=out, width=200))
     printed = out.getvalue()

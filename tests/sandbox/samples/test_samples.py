@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,6 +32,7 @@ from sandbox.store.models import AuditEventRow
 from .conftest import DATASETS, SCENARIO
 
 pytestmark = pytest.mark.slow
+JOBS = Path(__file__).parents[3] / "jobs"
 _TOKEN = re.compile(r"[0-9A-Za-z]{11,19}")
 #: kinds whose raw values must never appear in a sample; bank cards would be here too, the county has none
 LEAKABLE = (PiiKind.CN_RESIDENT_ID, PiiKind.CN_MOBILE, PiiKind.CN_LANDLINE, PiiKind.PERSON_NAME, PiiKind.CN_USCC,
@@ -195,3 +197,23 @@ def test_card_is_written_as_json_and_markdown(county, built):
     assert "剩余风险" in markdown and "Residual risk" in markdown and "k achieved" in markdown
     assert (cards / f"v{built.version:04d}.json").exists()
     assert pc.sum(pa.array([d["rows"] for d in card_of(built)["datasets"].values()])).as_py() > 100
+
+
+def test_elderly_job_dev_run_on_its_samples_has_rows(county, elderly_care, spark, tmp_path):
+    """k-anonymity keeps birth dates as typed dates (generalized, not blanked), so age bands work on samples."""
+    from sandbox.demo.scenarios import ELDERLY_CARE
+    from sandbox.runtime.execute import execute
+    from sandbox.runtime.manifest import load_manifest
+
+    scenario = ELDERLY_CARE["scenario_id"]
+    people = pq.read_table(sample_dir(county.ctx, scenario, "hukou_population"))
+    births = people.column("birth_date")
+    assert births.type == pa.date32() and births.null_count < people.num_rows / 2
+    assert len(pc.unique(births.drop_null())) > 1
+    job = JOBS / "elderly_care_hotspots"
+    manifest = load_manifest(job)
+    inputs = {i.alias: sample_dir(county.ctx, scenario, i.dataset) for i in manifest.inputs}
+    result = execute(spark, job, manifest, inputs, tmp_path, date.today())
+    assert result.ok, result.as_dict()
+    frame = spark.read.parquet(str(tmp_path / "elderly_by_district"))
+    assert frame.count() > 0 and frame.select("age_band").distinct().count() > 1
