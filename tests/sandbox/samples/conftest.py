@@ -46,22 +46,73 @@ datasets:
       - {name: visit_id, title: 走访编号, type: string, role: attribute, pii: record_id, required: true}
       - {name: id_number, title: 公民身份号码, type: string, role: direct_id, pii: cn_resident_id}
       - {name: contact, title: 联系方式, type: string, role: attribute}
+      - {name: bank_card, title: 补贴发放卡号, type: string, role: direct_id, pii: bank_card}
       - {name: note, title: 走访情况, type: string, role: free_text}
 """
+#: What clerks write around each kind of identifier in a visit note (the county plants the others).
+NOTES = {
+    "cn_mobile": ("走访时拨打", "无人接听"),
+    "bank_card": ("补贴发放银行卡号", "已核对"),
+    "cn_landline": ("家中座机", "无人接听"),
+    "email": ("子女邮箱", "已发送通知"),
+    "license_plate": ("车牌", "停放于楼下"),
+    "passport": ("护照号码", "已核验"),
+    "address": ("现住", "，已上门"),
+}
+
+
+def _bank_card(rng) -> str:
+    """A 16- or 19-digit card number with a valid Luhn digit."""
+    body = "".join(str(d) for d in rng.integers(0, 10, int(rng.choice([9, 12]))))
+    body = ("622202" if len(body) == 9 else "621700") + body
+    total = sum(d - 9 if d > 9 else d for d in (int(c) * (2 - i % 2) for i, c in enumerate(reversed(body))))
+    return body + str(total * 9 % 10)
+
+
+def _planted(kind: str, i: int, rng, person) -> str:
+    if kind == "cn_mobile":
+        return person["mobile"]
+    if kind == "bank_card":
+        return person["bank_card"]
+    if kind == "cn_landline":
+        return f"0714-{rng.integers(2, 9)}{rng.integers(0, 10**6):06d}"
+    if kind == "email":
+        return f"visit{i}@163.com"
+    if kind == "license_plate":
+        return "鄂B" + "".join(rng.choice(list("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"), 5))
+    if kind == "passport":
+        return f"E{rng.integers(0, 10**8):08d}"
+    return person["address"]
 
 
 def write_misdeclared(synth: Path) -> Path:
-    """A provider's dataset whose ``contact`` column is declared harmless but holds mobile numbers."""
+    """A provider's visit records: ``contact`` is declared harmless but holds mobile numbers, and each
+    note names one identifier of a kind the county's own remarks do not plant (its ground truth beside)."""
+    import numpy as np
     import pandas as pd
 
-    people = pd.read_csv(synth / "hukou_population.csv", dtype=str).dropna(subset=["mobile"]).head(600)
+    rng = np.random.default_rng(4)
+    people = (
+        pd.read_csv(synth / "hukou_population.csv", dtype=str).dropna(subset=["mobile", "address"]).head(700)
+    )
+    people["bank_card"] = [_bank_card(rng) for _ in range(len(people))]
+    kinds = list(NOTES)
+    values = [_planted(kinds[i % len(kinds)], i, rng, p) for i, p in enumerate(people.to_dict("records"))]
+    notes = [
+        NOTES[kinds[i % len(kinds)]][0] + v + NOTES[kinds[i % len(kinds)]][1] for i, v in enumerate(values)
+    ]
     visits = pd.DataFrame({
         "visit_id": [f"ZF{i:05d}" for i in range(len(people))],
         "id_number": people["id_number"].to_numpy(),
         "contact": people["mobile"].to_numpy(),
-        "note": [f"走访时拨打{m}无人接听" if i % 3 == 0 else "已上门核实" for i, m in enumerate(people["mobile"])],
+        "bank_card": people["bank_card"].to_numpy(),
+        "note": notes,
     })  # fmt: skip
     visits.to_csv(synth / "home_visits.csv", index=False)
+    pd.DataFrame({
+        "dataset": "home_visits", "key": visits["visit_id"], "column": "note", "kind": "planted_pii",
+        "detail": [kinds[i % len(kinds)] for i in range(len(visits))], "value": values,
+    }).to_csv(synth / "home_visits_truth.csv", index=False)  # fmt: skip
     (synth / "home_visits.yaml").write_text(MISDECLARED, encoding="utf-8")
     return synth / "home_visits.yaml"
 
