@@ -85,13 +85,11 @@ def county(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def raw_county(county, tmp_path_factory) -> dict[str, Path]:
-    """Every dataset of the county ingested to Parquet (Arrow path), keyed by dataset id."""
+def ingest_county(county: Path, root: Path) -> dict[str, Path]:
+    """Every dataset of a synthetic county ingested to Parquet (Arrow path) under ``root``, keyed by dataset id."""
     from sandbox.catalog.ingest import ingest_files
     from sandbox.catalog.service import read_catalog_file
 
-    root = tmp_path_factory.mktemp("raw")
     catalog_file = read_catalog_file(county / "catalog.yaml")
     paths = {}
     for dataset in catalog_file.catalog.datasets:
@@ -100,3 +98,9 @@ def raw_county(county, tmp_path_factory) -> dict[str, Path]:
                      quarantine_root=root / "quarantine", work_dir=root / "work")  # fmt: skip
         paths[dataset.id] = target
     return paths
+
+
+@pytest.fixture(scope="session")
+def raw_county(county, tmp_path_factory) -> dict[str, Path]:
+    """Every dataset of the shared county ingested to Parquet, keyed by dataset id."""
+    return ingest_county(county, tmp_path_factory.mktemp("raw"))

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sandbox.catalog.ingest import ingest_files
 from sandbox.catalog.service import read_catalog_file
 from sandbox.domain.gate import CellDecision, GateOutcome
 from sandbox.gate import gate_job, load_policy
@@ -21,6 +20,7 @@ from sandbox.gate.rules import FLOAT_DIGITS
 from sandbox.runtime.execute import execute
 from sandbox.runtime.manifest import load_manifest
 from sandbox.synth import generate
+from tests.conftest import ingest_county
 
 JOBS = Path(__file__).parents[2] / "jobs"
 AS_OF = date(2026, 6, 30)
@@ -59,15 +59,7 @@ def jobs_county(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def jobs_raw(jobs_county, tmp_path_factory) -> dict[str, Path]:
-    """Every dataset of the county ingested to Parquet, keyed by dataset id."""
-    root = tmp_path_factory.mktemp("jobs_raw")
-    catalog_file = read_catalog_file(jobs_county / "catalog.yaml")
-    paths = {}
-    for dataset in catalog_file.catalog.datasets:
-        paths[dataset.id] = root / "raw" / dataset.id
-        ingest_files(dataset, [catalog_file.files[dataset.id]], target_dir=paths[dataset.id],
-                     quarantine_root=root / "quarantine", work_dir=root / "work")  # fmt: skip
-    return paths
+    return ingest_county(jobs_county, tmp_path_factory.mktemp("jobs_raw"))
 
 
 @pytest.fixture(scope="session")
