@@ -17,6 +17,10 @@ from sandbox.domain.job import JobManifest
 from sandbox.runtime.guard import PolicyViolation, actions_refused, restricted_builtins
 from sandbox.runtime.sdk import JobContext
 
+#: Staging is written once, read once by the gate, then deleted: LZ4 makes both passes cheaper than
+#: the session's zstd (5M contribution rows: 2.9 s + 12.0 s vs 3.5 s + 13.9 s) for 1.6× the bytes.
+STAGING_CODEC = "lz4_raw"
+
 
 class FrameContractError(RuntimeError):
     """A job returned something other than one DataFrame per declared output with the declared columns."""
@@ -76,7 +80,9 @@ def execute(
             columns = required_columns(manifest, name)
             if not hasattr(frame, "select") or not set(columns) <= set(frame.columns):
                 raise FrameContractError(name)
-            frame.select(*columns).write.mode("error").parquet(str(staging_dir / name))
+            frame.select(*columns).write.mode("error").option("compression", STAGING_CODEC).parquet(
+                str(staging_dir / name)
+            )
             written[name] = columns
         timings["total_s"] = round(time.perf_counter() - started, 3)
         return JobResult(True, written, timings=timings)
