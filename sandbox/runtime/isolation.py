@@ -7,15 +7,19 @@ What was actually applied is returned and recorded with the run — never assume
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: How long processes may outlive the main one in its cgroup before they are killed.
+_STRAGGLER_GRACE_S = 5
 
 
 @dataclass
@@ -137,7 +141,21 @@ def run_isolated(argv: list[str], *, timeout_s: int, memory_limit_bytes: int, st
     return started.wait(timeout_s)
 
 
+def _empty_cgroup(cgroup: Path) -> None:
+    """Give what the main process left behind (Spark's JVM exits just after it) a moment, then kill it."""
+    procs = cgroup / "cgroup.procs"
+    deadline = time.monotonic() + _STRAGGLER_GRACE_S
+    while procs.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in procs.read_text().split():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+    while procs.read_text().split() and time.monotonic() < deadline + _STRAGGLER_GRACE_S:
+        time.sleep(0.05)
+
+
 def _remove_cgroup(cgroup: Path, isolation: Isolation) -> None:
+    _empty_cgroup(cgroup)
     for name in ("memory.peak", "memory.max_usage_in_bytes"):
         if (cgroup / name).exists():
             isolation.peak_memory_bytes = int((cgroup / name).read_text().split()[0])
