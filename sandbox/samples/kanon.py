@@ -23,8 +23,6 @@ import pyarrow.compute as pc
 
 from sandbox.samples.hierarchies import Hierarchy
 
-_NULL = "\x00"
-
 
 @dataclass
 class KResult:
@@ -39,11 +37,16 @@ class KResult:
 
 def _codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Integer codes of a column's values; null is a value of its own."""
-    return pd.factorize(pc.fill_null(pc.cast(values, pa.string()), _NULL).to_numpy(zero_copy_only=False))[0]
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pc.dictionary_encode(values, null_encoding="encode").indices.to_numpy().astype(np.int64)
 
 
 def _combine(columns: list[np.ndarray], n: int) -> np.ndarray:
-    """One class id per row from several code columns: a mixed-radix number, then one factorization."""
+    """One class id per row from several code columns: a mixed-radix number, factorized when sparse.
+
+    Ids index count arrays, so some may go unused (count 0) but they stay below 4n.
+    """
     ids = np.zeros(n, dtype=np.int64)
     span = 1
     for codes in columns:
@@ -53,11 +56,12 @@ def _combine(columns: list[np.ndarray], n: int) -> np.ndarray:
             span = int(ids.max(initial=0)) + 1
         ids = ids * radix + codes
         span *= radix
-    return pd.factorize(ids)[0]
+    return ids if span <= 4 * n + 1024 else pd.factorize(ids)[0]
 
 
 def _class_ids(table: pa.Table, qis: list[str]) -> np.ndarray:
-    return _combine([_codes(table.column(q)) for q in qis], table.num_rows)
+    """Dense class ids (0 … classes − 1), for measuring."""
+    return pd.factorize(_combine([_codes(table.column(q)) for q in qis], table.num_rows))[0]
 
 
 def distinct_per_class(class_ids: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -77,12 +81,13 @@ def generalized(table: pa.Table, hierarchies: dict[str, Hierarchy], levels: dict
 
 
 class _Search:
-    """Class sizes for any combination of levels, with each generalized column coded once."""
+    """Classes for any combination of levels, with each generalized column coded once."""
 
     def __init__(
         self, table: pa.Table, hierarchies: dict[str, Hierarchy], entities: np.ndarray, k: int
     ) -> None:
         self.table, self.hierarchies, self.entities, self.k = table, hierarchies, entities, k
+        self.one_row_each = len(pd.unique(entities)) == len(entities)  # then class sizes are row counts
         self._codes: dict[tuple[str, int], np.ndarray] = {}
 
     def codes(self, column: str, level: int) -> np.ndarray:
@@ -91,47 +96,47 @@ class _Search:
             self._codes[(column, level)] = _codes(self.hierarchies[column].apply(values, level))
         return self._codes[(column, level)]
 
-    def classes(self, levels: dict[str, int]) -> np.ndarray:
-        return _combine([self.codes(q, lv) for q, lv in levels.items()], self.table.num_rows)
+    def measure(self, levels: dict[str, int]) -> tuple[float, np.ndarray, int]:
+        """Information kept (entropy of the partition into classes, in bits), rows in classes with
+        fewer than k entities, and how many entities those rows hold."""
+        ids = _combine([self.codes(q, lv) for q, lv in levels.items()], self.table.num_rows)
+        shares = np.bincount(ids) / self.table.num_rows
+        shares = shares[shares > 0]
+        if self.one_row_each:
+            rows = np.bincount(ids)[ids] < self.k
+            entities = int(rows.sum())
+        else:
+            rows = distinct_per_class(ids, self.entities)[ids] < self.k
+            entities = len(pd.unique(self.entities[rows]))
+        return round(float(-(shares * np.log2(shares)).sum()), 9), rows, entities
 
-    def bits(self, levels: dict[str, int]) -> float:
-        """Entropy of the partition into classes: what the quasi-identifiers still tell, together."""
-        shares = np.bincount(self.classes(levels)) / self.table.num_rows
-        return round(float(-(shares * np.log2(shares)).sum()), 9)
-
-    def small(self, levels: dict[str, int]) -> tuple[np.ndarray, int]:
-        """Rows in classes with fewer than k entities, and how many entities those rows hold."""
-        ids = self.classes(levels)
-        sizes = distinct_per_class(ids, self.entities)
-        rows = sizes[ids] < self.k if len(ids) else np.zeros(0, dtype=bool)
-        return rows, len(pd.unique(self.entities[rows]))
-
-    def best(self, floor: dict[str, int], budget: int) -> tuple[dict[str, int], np.ndarray]:
+    def best(self, floor: dict[str, int], budget: int) -> dict[str, int]:
         """The most informative levels that are k-anonymous after suppressing at most ``budget`` entities.
 
         Best first over the lattice: a node's successors raise one column one level, which never
-        adds information, so nodes leave the heap in order of information kept (ties: fewer steps).
-        The top node (everything suppressed) is one class of every entity, so the walk ends.
+        adds information, so the parent's bits bound a child's until the child is measured, and
+        measured nodes leave the heap in order of information kept (ties: fewer steps). The top
+        node (everything suppressed) is one class of every entity, so the walk ends.
         """
         qis = list(floor)
         tops = [self.hierarchies[q].top for q in qis]
-
-        def entry(node: tuple[int, ...]) -> tuple[float, int, tuple[int, ...]]:
-            return -self.bits(dict(zip(qis, node, strict=True))), sum(node), node
-
         start = tuple(floor[q] for q in qis)
-        heap, seen = [entry(start)], {start}
+        heap, seen = [(-np.inf, sum(start), start)], {start}
+        small: dict[tuple[int, ...], int] = {}  # measured nodes: entities in small classes
         while True:
-            node = heapq.heappop(heap)[2]
+            key, steps, node = heapq.heappop(heap)
             levels = dict(zip(qis, node, strict=True))
-            rows, entities = self.small(levels)
-            if entities == 0 or self.k <= entities <= budget:
-                return levels, rows
+            if node not in small:
+                bits, _, small[node] = self.measure(levels)
+                heapq.heappush(heap, (-bits, steps, node))
+                continue
+            if small[node] == 0 or self.k <= small[node] <= budget:
+                return levels
             for i, top in enumerate(tops):
                 step = node[:i] + (node[i] + 1,) + node[i + 1 :]
                 if node[i] < top and step not in seen:
                     seen.add(step)
-                    heapq.heappush(heap, entry(step))
+                    heapq.heappush(heap, (key, steps + 1, step))
 
 
 def k_anonymize(
@@ -152,7 +157,12 @@ def k_anonymize(
             0, {q: hierarchies[q].top for q in qis}, dropped_rows=table.num_rows
         )
     floor = {q: min((start or {}).get(q, 0), hierarchies[q].top) for q in qis}
-    levels, suppress = _Search(table, hierarchies, entities, k).best(floor, int(max_suppression * total))
+    # Rows repeating an entity's quasi-identifiers (duplicate records) change no class: search without them.
+    floor_codes = [_codes(hierarchies[q].apply(table.column(q).combine_chunks(), floor[q])) for q in qis]
+    distinct = ~pd.Series(_combine([entities, *floor_codes], table.num_rows)).duplicated().to_numpy()
+    search = _Search(table.filter(pa.array(distinct)), hierarchies, entities[distinct], k)
+    levels = search.best(floor, int(max_suppression * total))
+    suppress = _Search(table, hierarchies, entities, k).measure(levels)[1]
     result = generalized(table, hierarchies, levels)
     if suppress.any():
         mask = pa.array(suppress)
