@@ -2,8 +2,9 @@
 
 Counting is per privacy unit: a class holds k *entities* (people, enterprises), not k rows,
 so a person with five insurance rows is not a class of five. The search walks the lattice of
-generalization levels best first, by the information the quasi-identifiers keep (the sum of
-their entropies, in bits), and stops at the first node where every class has k entities or
+generalization levels best first, by the information the quasi-identifiers keep together (the
+entropy of the partition into classes, in bits, so a community cut to its district adds nothing
+beyond the district code), and stops at the first node where every class has k entities or
 the entities of the small classes are few enough to suppress locally (their quasi-identifier
 cells, within budget, and at least k of them so the suppressed class is k-anonymous too). A
 column is thus suppressed whole only when that keeps more information than coarsening the
@@ -100,10 +101,10 @@ class _Search:
         """Information kept (entropy of the partition into classes, in bits), rows in classes with
         fewer than k entities, and how many entities those rows hold."""
         ids = _combine([self.codes(q, lv) for q, lv in levels.items()], self.table.num_rows)
-        shares = np.bincount(ids) / self.table.num_rows
-        shares = shares[shares > 0]
+        counts = np.bincount(ids)
+        shares = counts[counts > 0] / self.table.num_rows
         if self.one_row_each:
-            rows = np.bincount(ids)[ids] < self.k
+            rows = counts[ids] < self.k
             entities = int(rows.sum())
         else:
             rows = distinct_per_class(ids, self.entities)[ids] < self.k
