@@ -94,13 +94,20 @@ def read(raw: dict[str, Path], dataset: str) -> pd.DataFrame:
     return pd.read_parquet(raw[dataset])
 
 
-def clipped(values: pd.Series, low: float, high: float) -> pd.Series:
-    return values.clip(lower=low, upper=high)
-
-
 def released_as(expected: float):
     """A released non-count value: the true one, shown to the gate's fixed number of decimals."""
     return pytest.approx(expected, rel=1e-9, abs=10**-FLOAT_DIGITS)
+
+
+def contributions(
+    frame: pd.DataFrame, entity: str, dims: list[str], bounds: dict[str, tuple]
+) -> pd.DataFrame:
+    """Contribution bounding as the gate does it: per entity and cell, each column's rows summed, then
+    clipped to its ``(low, high)``."""
+    per_entity = frame.groupby([entity, *dims], dropna=False)[list(bounds)].sum(min_count=1).reset_index()
+    for column, (low, high) in bounds.items():
+        per_entity[column] = per_entity[column].clip(low, high)
+    return per_entity
 
 
 def expected_cells(
@@ -113,9 +120,7 @@ def expected_cells(
     ``measures`` maps a measure name to ``("count",)`` or ``(agg, column, low, high)``.
     """
     bounds = {spec[1]: spec[2:] for spec in measures.values() if spec[0] != "count"}
-    per_entity = frame.groupby([entity, *dims], dropna=False)[list(bounds)].sum(min_count=1).reset_index()
-    for column, (low, high) in bounds.items():
-        per_entity[column] = per_entity[column].clip(low, high)
+    per_entity = contributions(frame, entity, dims, bounds)
     margins = [[d for d in dims if d != left_out] for left_out in dims] + [[]] if totals else []
     cells: dict[tuple, dict[str, float]] = {}
     for subset in [dims, *margins]:

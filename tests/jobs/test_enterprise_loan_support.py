@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from tests.jobs.conftest import POLICY, clipped, read, released_as
+from tests.jobs.conftest import POLICY, contributions, read, released_as
 
 OUTPUT = "credit_by_industry_district"
 DIMS = ["industry_code", "district_code"]
@@ -24,13 +24,10 @@ def truth(jobs_raw) -> pd.DataFrame:
     enterprises = read(jobs_raw, "enterprises")
     operating = enterprises[enterprises["status"].isin(["存续", "在业"])]
     penalised = set(read(jobs_raw, "admin_penalties")["uscc"])
-    frame = operating.assign(has_penalty=operating["uscc"].isin(penalised).astype(float))
-    per_entity = frame.groupby(["uscc", *DIMS], dropna=False).agg(
-        has_penalty=("has_penalty", "sum"), capital=("registered_capital", lambda s: s.sum(min_count=1))
+    frame = operating.assign(
+        has_penalty=operating["uscc"].isin(penalised).astype(float), capital=operating["registered_capital"]
     )
-    per_entity["has_penalty"] = clipped(per_entity["has_penalty"], 0, 1)
-    per_entity["capital"] = clipped(per_entity["capital"], 0, 1_000_000)
-    return per_entity.reset_index()
+    return contributions(frame, "uscc", DIMS, {"has_penalty": (0, 1), "capital": (0, 1_000_000)})
 
 
 def test_released_cells_equal_an_independent_computation(gated, truth):
