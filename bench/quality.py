@@ -5,8 +5,9 @@ key uniqueness, GB 11643 resident IDs, birth date against the ID, eight code tab
 row count) on the synthetic county's 1M-row household register, in one Spark session, and all
 three produce the failing keys:
 
-- Shuyu: ``sandbox.quality.evaluation.evaluate`` — GX validation (counts, stored results) plus
-  the failing keys written to Parquet by Spark, exactly as ``sandbox quality run`` does;
+- Shuyu: ``sandbox.quality.evaluation.evaluate`` — one Spark pass writing the failing keys to
+  Parquet and counting what GX needs, GX's verdict and stored result from those counts, exactly
+  as ``sandbox quality run`` does;
 - (a) one hand-written Spark SQL pass writing (rule, key) pairs to Parquet — no GX, no counts
   per rule, no exceptions or ticket bookkeeping: the floor;
 - (b) plain GX with ``result_format=COMPLETE`` and ``unexpected_index_column_names`` — the keys
@@ -175,7 +176,7 @@ def main() -> None:
         failing = spark.read.parquet(str(root / f"sql-{args.rounds}")).count()
         print(f"failing (rule, key) pairs: {failing:,}")
         for name, label in (
-            ("shuyu", "Shuyu (GX + keys to Parquet)"),
+            ("shuyu", "Shuyu (one pass + GX verdict)"),
             ("sql", "(a) hand-written Spark SQL"),
             ("gx", "(b) plain GX, COMPLETE"),
         ):

@@ -47,6 +47,14 @@ def run(
     as_of: Annotated[
         str | None, typer.Option(help="评估基准日 YYYY-MM-DD，默认今天 / reference date")
     ] = None,
+    cross_check: Annotated[
+        bool,
+        typer.Option(
+            "--cross-check",
+            help="另由 GX 的 Spark 引擎独立校验并核对计数（多一次全量扫描）/ also let GX's Spark engine "
+            "validate the version and compare its counts (one more full scan)",
+        ),
+    ] = False,
 ) -> None:
     """在生产侧对原始数据运行质量规则 / run the quality suite on raw data (production side)."""
     from sandbox.quality.runner import run_quality
@@ -65,7 +73,7 @@ def run(
         "重新打开 / reopened",
     )
     for dataset in datasets:
-        summary = run_quality(ctx, actor, dataset, version=version, as_of=day)
+        summary = run_quality(ctx, actor, dataset, version=version, as_of=day, cross_check=cross_check)
         results.add_row(
             dataset,
             f"v{summary.version}",

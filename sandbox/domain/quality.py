@@ -135,6 +135,19 @@ class RuleOutcome:
         return max(self.unexpected_rows - self.excepted_rows, 0)
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What one pass over a version counted: its rows, the failing rows per rule, missing values per column.
+
+    These are the numbers Great Expectations would compute for a suite's expectations; the pass
+    counts them while it writes the failing keys, so a run reads the version once.
+    """
+
+    rows: int
+    failing_rows: dict[str, int]  # rule id -> rows its check fails
+    nulls: dict[str, int]  # inspected column -> rows where it is missing
+
+
 class TicketState(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"

@@ -1,7 +1,10 @@
-"""One suite on one raw version, in Spark: GX validation, failing keys, re-checks of earlier tickets.
+"""One suite on one raw version, in Spark: one pass for keys and counts, GX's verdict, re-checks of earlier tickets.
 
-No database here: the runner hands in what earlier runs left (exceptions, keys on open tickets)
-and records what comes out. The benchmark times exactly this.
+The pass (``failing_keys.extract``) writes the failing keys and tallies what GX needs; GX judges
+every expectation from that tally (``GxWorkspace.record``). With ``cross_check`` GX's Spark engine
+validates the version itself as well, and the run is void unless GX's counts equal the keys
+extracted. No database here: the runner hands in what earlier runs left (exceptions, keys on
+open tickets) and records what comes out. The benchmark times exactly this.
 """
 
 from __future__ import annotations
@@ -49,28 +52,37 @@ def evaluate(
     out: Path,
     run_name: str,
     earlier: EarlierKeys = EarlierKeys(),
+    *,
+    cross_check: bool = False,
 ) -> Evaluation:
     frame, kept = prepared_frame(spark, suite, raw_path, targets)
     try:
+        tally, keys = extract(
+            spark, frame, dataset, suite.rules, params, out, earlier.exceptions, earlier.on_tickets
+        )
         expectations = [expectation_for(rule, dataset, params) for rule in suite.rules]
-        result = workspace.validate(dataset.id, expectations, frame, run_name)
-        counts = counts_by_rule(result)
-        # keys only for the rules GX found failing: on real data most rules pass, and each costs a condition per row
-        failed = [rule for rule in suite.rules if counts[rule.id].unexpected_rows]
-        keys = extract(spark, frame, dataset, failed, params, out, earlier.exceptions, earlier.on_tickets)
+        if cross_check:
+            result = workspace.validate(dataset.id, expectations, frame, run_name)
+        else:
+            result = workspace.record(dataset.id, expectations, tally, run_name, {"path": str(raw_path)})
         remaining = still_failing(spark, dataset, out / FAILING, earlier.recheck or {})
     finally:
         for reduced in kept:
             reduced.unpersist()
+    counts = counts_by_rule(result)
     outcomes = []
     for rule in suite.rules:
         count = counts[rule.id]
         found = keys.get(rule.id, RuleKeys(0, 0, 0, 0, 0, ()))
-        if rule.check in KEYED_CHECKS and found.rows != count.unexpected_rows:
+        if (
+            rule.check in KEYED_CHECKS
+            and not count.unexpected_rows == found.rows == tally.failing_rows[rule.id]
+        ):
             raise QualityIntegrityError(
-                f"规则 {rule.id}：GX 统计 {count.unexpected_rows} 行不合格，提取到 {found.rows} 行，本次结果作废",
-                f"rule {rule.id}: GX counted {count.unexpected_rows} failing rows but {found.rows} were extracted; "
-                "the run is void",
+                f"规则 {rule.id}：GX 统计 {count.unexpected_rows} 行不合格，扫描计数 {tally.failing_rows[rule.id]} 行，"
+                f"提取到 {found.rows} 行，本次结果作废",
+                f"rule {rule.id}: GX counted {count.unexpected_rows} failing rows, the pass "
+                f"{tally.failing_rows[rule.id]}, and {found.rows} were extracted; the run is void",
             )
         outcomes.append(
             RuleOutcome(

@@ -1,9 +1,12 @@
-"""Failing keys, extracted in Spark and written to the tickets zone; only counts and a few examples reach the driver.
+"""The run's pass over a version: failing keys to the tickets zone, and every count the suite needs.
 
 One pass over the prepared frame tags each row with the rules it breaks, keeps the key columns
 only (never the other values) and writes, per rule, the distinct failing keys with how many rows
-carry each. Keys recorded as exceptions (an upheld dispute) and keys already on an open ticket
-are marked, so a new ticket carries only keys nobody has been told about yet.
+carry each. While it writes, a Spark observation counts the rows, each rule's failing rows and
+each inspected column's missing values (a ``Tally``): the metrics Great Expectations needs to
+judge the suite, so the version is read once. Keys recorded as exceptions (an upheld dispute)
+and keys already on an open ticket are marked, so a new ticket carries only keys nobody has been
+told about yet. Only counts and a few examples reach the driver.
 
 Layout under a run directory::
 
@@ -14,16 +17,16 @@ Layout under a run directory::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow.dataset as pads
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
 
 from sandbox.domain.catalog import Dataset
-from sandbox.domain.quality import KEYED_CHECKS, Rule
+from sandbox.domain.quality import KEYED_CHECKS, Rule, Tally
 from sandbox.quality.checks import RunParameters, failing
 
 EXAMPLES = 3
@@ -92,55 +95,91 @@ def extract(
     out: Path,
     exceptions: Iterable[Path],
     on_tickets: Iterable[Path],
-) -> dict[str, RuleKeys]:
-    """Write the failing keys of every keyed rule under ``out``; return per-rule counts and examples."""
+) -> tuple[Tally, dict[str, RuleKeys]]:
+    """Write the failing keys of every keyed rule under ``out``; return the pass's tally and per-rule keys."""
     keyed = [r for r in rules if r.check in KEYED_CHECKS]
     keys = list(dataset.keys)
-    if not keyed:
-        (out / FAILING).mkdir(parents=True, exist_ok=True)  # nothing fails: an empty set, still readable
-        return {}
-    hits = F.filter(
-        F.array(*[F.when(failing(r, dataset, params), F.lit(r.id)) for r in keyed]),
-        lambda rule: rule.isNotNull(),
+    inspected = sorted({r.columns[0] for r in keyed if r.columns})
+    fails = [f"__shuyu_fails_{i}" for i in range(len(keyed))]
+    missing = [f"__shuyu_missing_{i}" for i in range(len(inspected))]
+    # plain boolean columns: every condition stays in generated code and is evaluated once per row
+    # (a higher-order function such as ``filter`` over them would make Spark interpret them all)
+    tagged = frame.select(
+        *keys,
+        *[failing(r, dataset, params).alias(flag) for r, flag in zip(keyed, fails, strict=True)],
+        *[F.col(c).isNull().alias(flag) for c, flag in zip(inspected, missing, strict=True)],
     )
-    # explode yields nothing for a clean row; a filter on the array would make Spark evaluate it twice
+    observation = Observation()
+    # the observation is a barrier: the filter below cannot be pushed under it to re-evaluate the conditions
+    tagged = tagged.observe(
+        observation,
+        F.count(F.lit(1)).alias("rows"),
+        *[F.count_if(F.col(flag)).alias(flag) for flag in fails + missing],
+    )
+    failing_rows = tagged.where(F.greatest(*map(F.col, fails)) if fails else F.lit(False))
+    rule = F.explode(
+        F.array(*[F.when(F.col(flag), F.lit(r.id)) for r, flag in zip(keyed, fails, strict=True)])
+    )
     grouped = (
-        frame.select(F.explode(hits).alias("rule"), *keys)
+        failing_rows.select(rule.alias("rule"), *keys)
+        .where(F.col("rule").isNotNull())
         .groupBy("rule", *keys)
         .agg(F.count(F.lit(1)).alias("rows"))
     )
     grouped = _mark(grouped, _key_sets(spark, exceptions, keys), "excepted", keys)
     grouped = _mark(grouped, _key_sets(spark, on_tickets, keys), "on_ticket", keys)
+    new = ~F.col("excepted") & ~F.col("on_ticket")
+    found = Observation()
+    grouped = grouped.observe(found, *_per_rule_stats(keyed, new))
     # one task per rule writes one file per rule directory: failing keys are few, small files many
     grouped.select(*keys, "rows", "excepted", "on_ticket", "rule").repartition("rule").write.partitionBy(
         "rule"
     ).parquet(str(out / FAILING))
-
-    written = spark.read.schema(failing_schema(frame, keys)).parquet(str(out / FAILING))
-    new = ~F.col("excepted") & ~F.col("on_ticket")
-    written.where(new).select("rule", *keys).repartition("rule").write.partitionBy("rule").parquet(
-        str(out / NEW)
+    counted = observation.get
+    tally = Tally(
+        rows=int(counted["rows"]),
+        failing_rows={r.id: int(counted[flag]) for r, flag in zip(keyed, fails, strict=True)},
+        nulls={c: int(counted[flag]) for c, flag in zip(inspected, missing, strict=True)},
     )
-    key_text = F.concat_ws("|", *[F.col(k).cast("string") for k in keys])
-    stats = written.groupBy("rule").agg(
-        F.sum("rows").alias("rows"),
-        F.count(F.lit(1)).alias("keys"),
-        F.count(F.when(F.col("excepted"), 1)).alias("excepted_keys"),
-        F.sum(F.when(F.col("excepted"), F.col("rows")).otherwise(0)).alias("excepted_rows"),
-        F.count(F.when(new, 1)).alias("new_keys"),
-        F.slice(F.array_sort(F.collect_list(F.when(new, key_text))), 1, EXAMPLES).alias("examples"),
-    )
-    return {
-        row["rule"]: RuleKeys(
-            int(row["rows"]),
-            int(row["keys"]),
-            int(row["excepted_keys"]),
-            int(row["excepted_rows"]),
-            int(row["new_keys"]),
-            tuple(row["examples"]),
-        )
-        for row in stats.collect()
+    stats = found.get
+    per_rule = {
+        r.id: RuleKeys(*(int(stats[f"{name}_{i}"] or 0) for name in _STATS), examples=())
+        for i, r in enumerate(keyed)
+        if stats[f"keys_{i}"]
     }
+    if any(k.new_keys for k in per_rule.values()):
+        written = spark.read.schema(failing_schema(frame, keys)).parquet(str(out / FAILING))
+        written.where(new).select("rule", *keys).repartition("rule").write.partitionBy("rule").parquet(
+            str(out / NEW)
+        )
+    return tally, {
+        rule: replace(k, examples=_examples(out / NEW / f"rule={rule}", keys) if k.new_keys else ())
+        for rule, k in per_rule.items()
+    }
+
+
+_STATS = ("rows", "keys", "excepted_keys", "excepted_rows", "new_keys")  # RuleKeys' fields, in order
+
+
+def _per_rule_stats(rules: list[Rule], new: Column) -> list[Column]:
+    """Aggregates over the grouped keys, per rule: the numbers of ``RuleKeys`` (``<field>_<rule index>``)."""
+    stats = [F.count(F.lit(1)).alias("pairs")]  # an observation needs one aggregate even with no rule
+    for i, r in enumerate(rules):
+        mine, excepted = F.col("rule") == r.id, F.col("excepted")
+        stats += [
+            F.sum(F.when(mine, F.col("rows"))).alias(f"rows_{i}"),
+            F.count_if(mine).alias(f"keys_{i}"),
+            F.count_if(mine & excepted).alias(f"excepted_keys_{i}"),
+            F.sum(F.when(mine & excepted, F.col("rows"))).alias(f"excepted_rows_{i}"),
+            F.count_if(mine & new).alias(f"new_keys_{i}"),
+        ]
+    return stats
+
+
+def _examples(rule_dir: Path, keys: list[str]) -> tuple[str, ...]:
+    """The first few new keys of a rule, read from its written files (only as many rows as needed)."""
+    head = pads.dataset(str(rule_dir), format="parquet").head(EXAMPLES, columns=keys)
+    return tuple("|".join("" if v is None else str(v) for v in row.values()) for row in head.to_pylist())
 
 
 def still_failing(

@@ -2,8 +2,13 @@
 
 Suites, validation results and the Data Docs site of a provider's datasets live together under
 ``<home>/tickets/<provider>/gx``, so a provider's docs never show another provider's data.
-Validation asks for counts only (``BASIC`` with no partial unexpected list): values stay in the
-cluster, and failing keys are extracted separately (see ``failing_keys``).
+
+A run's results come from GX in one of two ways. ``record`` (every run): GX plans the metrics
+each expectation needs and judges it with its own ``metrics_validate``, but the metric values come
+from the tally of Shuyu's single pass (``failing_keys``), so the version is read once.
+``validate`` (``--cross-check``, and the tests): GX's Spark engine computes the metrics itself, an
+independent count that the run compares with the extracted keys. Both ask for counts only
+(``BASIC`` with no partial unexpected list): values stay in the cluster.
 """
 
 from __future__ import annotations
@@ -16,16 +21,20 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import great_expectations as gx
-from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+from great_expectations.core.expectation_validation_result import (
+    ExpectationSuiteValidationResult,
+    ExpectationValidationResult,
+)
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
+from great_expectations.validator.validator import calc_validation_statistics
 from pyspark.sql import DataFrame
 
-from sandbox.domain.quality import QualityError
+from sandbox.domain.quality import QualityError, Tally
 
 DATASOURCE = "shuyu_raw"
 BATCH = "whole_version"
@@ -42,7 +51,7 @@ class ExpectationCounts:
 
 
 class GxWorkspace:
-    """A provider's GX file context: validate a frame against a suite, then render Data Docs."""
+    """A provider's GX file context: judge a suite (from a tally, or by validating a frame), render Data Docs."""
 
     def __init__(self, root: Path) -> None:
         self.context = gx.get_context(mode="file", project_root_dir=str(root))
@@ -64,6 +73,53 @@ class GxWorkspace:
             batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT, run_id=run_id
         )
 
+    def record(
+        self, suite_name: str, expectations: list, tally: Tally, run_name: str, batch_spec: dict
+    ) -> ExpectationSuiteValidationResult:
+        """Judge the suite on the pass's tally with GX's own logic, and store the result as a run would."""
+        suite = self.context.suites.add_or_update(
+            gx.ExpectationSuite(name=suite_name, expectations=expectations)
+        )
+        results = [_judged(expectation, tally) for expectation in suite.expectations]
+        statistics = calc_validation_statistics(results)
+        run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+        batch_id = f"{DATASOURCE}-{suite_name}"
+        result = ExpectationSuiteValidationResult(
+            results=results,
+            success=statistics.success,
+            suite_name=suite_name,
+            statistics={
+                "evaluated_expectations": statistics.evaluated_expectations,
+                "successful_expectations": statistics.successful_expectations,
+                "unsuccessful_expectations": statistics.unsuccessful_expectations,
+                "success_percent": statistics.success_percent,
+            },
+            meta={
+                "great_expectations_version": gx.__version__,
+                "batch_spec": batch_spec,
+                "active_batch_definition": {
+                    "datasource_name": DATASOURCE,
+                    "data_connector_name": "fluent",
+                    "data_asset_name": suite_name,
+                    "batch_identifiers": {},
+                },
+                "run_id": run_id,
+                "validation_time": run_id.run_time,
+                "metrics_from": "shuyu single pass",
+            },
+            batch_id=batch_id,
+        )
+        self.context.validation_results_store.store_validation_results(
+            suite_validation_result=result,
+            suite_validation_result_identifier=ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+                run_id=run_id,
+                batch_identifier=batch_id,
+            ),
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+        )
+        return result
+
     def build_docs(self, result: ExpectationSuiteValidationResult) -> Path:
         """Render the result's Data Docs page (and the site index); return the page's path."""
         identifier = ValidationResultIdentifier(
@@ -74,6 +130,37 @@ class GxWorkspace:
         self.context.build_data_docs(resource_identifiers=[identifier])
         urls = self.context.get_docs_sites_urls(resource_identifier=identifier)
         return Path(unquote(urlparse(urls[0]["site_url"]).path))
+
+
+def _judged(expectation, tally: Tally) -> ExpectationValidationResult:
+    """GX's verdict on one expectation, from the metrics GX itself says it needs, answered by the tally."""
+    runtime = {"result_format": dict(RESULT_FORMAT)}
+    needed = expectation.get_validation_dependencies(runtime_configuration=runtime)
+    metrics = {
+        config.id: _metric(expectation, config, tally) for config in needed.get_metric_configurations()
+    }
+    return expectation.metrics_validate(metrics, runtime_configuration=runtime)
+
+
+def _metric(expectation, config, tally: Tally):
+    """One GX metric value: the table's rows, a column's missing values, or the rule's failing rows."""
+    name, column = config.metric_name, config.metric_domain_kwargs.get("column")
+    rule_id = expectation.meta["rule_id"]
+    if name == "table.row_count":
+        return tally.rows
+    if name == "column_values.nonnull.unexpected_count" and column in tally.nulls:
+        return tally.nulls[column]
+    if (
+        name == f"{getattr(expectation, 'map_metric', None)}.unexpected_count"
+        and rule_id in tally.failing_rows
+    ):
+        return tally.failing_rows[rule_id]
+    if name.endswith(".unexpected_values"):
+        return []  # no partial unexpected list is asked for: values never leave the cluster
+    raise QualityError(
+        f"规则 {rule_id}：单次扫描未计算 GX 指标 {name}",
+        f"rule {rule_id}: the single pass does not compute GX metric {name}",
+    )
 
 
 def _error_class(info: dict | None) -> str | None:

@@ -3,8 +3,8 @@
 A key's multiplicity needs the whole version and a reference needs the target dataset's values.
 Both are reduced once to the few rows that matter — the duplicated keys, the values missing from
 the target — which are kept in memory and joined back as helper columns. The raw version itself
-is not cached: GX's aggregation and the key extraction each scan its Parquet files, which is as
-fast as reading a cache and needs no memory for the whole version.
+is not cached: the run's pass scans its Parquet files once (GX's own validation once more, with
+``--cross-check``), and a cache would need memory for the whole version.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """``sandbox quality run``: a dataset's suite on a raw version, on the production side, start to finish.
 
-Evaluate in Spark (GX validation, failing keys written to the tickets zone), render the Data
-Docs page, then record everything in one transaction — the run, each rule's result, new
-tickets, tickets verified or reopened by this version — and finally refresh the provider's
-reports and notify its webhook. Nothing but counts and a few example keys reaches the driver.
+Evaluate in Spark (one pass writes the failing keys to the tickets zone and tallies the counts GX
+judges the suite by; with ``cross_check`` GX's own validation runs too), render the Data Docs
+page, then record everything in one transaction — the run, each rule's result, new tickets,
+tickets verified or reopened by this version — and finally refresh the provider's reports and
+notify its webhook. Nothing but counts and a few example keys reaches the driver.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def run_quality(
     *,
     version: int | None = None,
     as_of: date | None = None,
+    cross_check: bool = False,
 ) -> RunSummary:
     with audited_refusals(ctx, actor, "quality.run", "dataset", dataset_id):
         check_may_run(actor)
@@ -107,7 +109,7 @@ def run_quality(
     out = zone.run_dir(ctx.settings, run.provider_id, dataset_id, run.id)
     workspace = GxWorkspace(zone.gx_root(ctx.settings, run.provider_id))
     evaluation = evaluate(spark_from_settings(ctx.settings), workspace, dataset, suite, params, version_path(ctx, raw),
-                          targets, out, f"v{raw.version:04d}-{run.id}", earlier)  # fmt: skip
+                          targets, out, f"v{raw.version:04d}-{run.id}", earlier, cross_check=cross_check)  # fmt: skip
     docs = workspace.build_docs(evaluation.result)
     summary = _record(ctx, run, evaluation, rechecked, out, docs)
     reports.refresh(ctx, run.provider_id, dataset_id)

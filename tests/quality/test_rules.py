@@ -106,10 +106,15 @@ def test_a_dataset_without_a_suite_gets_the_rules_its_catalog_entry_implies(cata
     assert "公民身份号码（id_number）" in suite.rule("id_number_required").description
 
 
-def _resident_id(rng: random.Random) -> str:
-    body = f"110101{rng.randint(1930, 2020)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+def _with_check(body: str) -> str:
     total = sum(int(d) * w for d, w in zip(body, checks.RESIDENT_ID_WEIGHTS, strict=True))
     return body + checks.RESIDENT_ID_CHECK[total % 11]
+
+
+def _resident_id(rng: random.Random) -> str:
+    return _with_check(
+        f"110101{rng.randint(1930, 2020)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    )
 
 
 def _uscc(rng: random.Random) -> str:
@@ -131,6 +136,12 @@ def test_identifier_checks_agree_with_stdnum(spark):
         "1101011990030700111",
         "11010A199003070011",
     ]
+    # right check character, so only the birth date decides: leap years, month and day ranges
+    ids += [
+        _with_check(f"110101{day}001")
+        for day in ("20000229", "19000229", "20010229", "20240229", "19990431", "19990430", "19991301",
+                    "19990001", "19990100", "19991231", "18500101")
+    ]  # fmt: skip
     codes = [_uscc(rng) for _ in range(300)]
     codes += [c[:17] + rng.choice(checks.USCC_ALPHABET.replace(c[17], "")) for c in codes[:100]]
     codes += ["91110101MA00000I0X", "9111010", ""]
@@ -139,6 +150,12 @@ def test_identifier_checks_agree_with_stdnum(spark):
     frame = spark.createDataFrame([(i,) for i in ids], "value string")
     got = dict(frame.select("value", checks.resident_id_valid(F.col("value")).alias("ok")).collect())
     assert got == {i: ric.is_valid(i) for i in ids}
+    assert sum(got.values()) > 300 and not got[_with_check("11010119000229001")]
+    assert not dict(
+        spark.createDataFrame([(_with_check("11010118491231001"),)], "value string")
+        .select("value", checks.resident_id_valid(F.col("value")).alias("ok"))
+        .collect()
+    ).popitem()[1]  # before 1850: not a living person's ID, though stdnum accepts it
     frame = spark.createDataFrame([(c,) for c in codes], "value string")
     got = dict(frame.select("value", checks.uscc_valid(F.col("value")).alias("ok")).collect())
     assert got == {c: uscc.is_valid(c) for c in codes}
