@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 
 import great_expectations as gx
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from sandbox.catalog.ingest import ingest_files
 from sandbox.catalog.service import read_catalog_file
@@ -106,6 +107,9 @@ def plain_gx_expectations(suite, dataset, params) -> list:
 
 def run_plain_gx(spark, suite, dataset, params, raw: Path) -> int:
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(
+        globally=False
+    )  # as Shuyu's context: no terminal output
     source = context.data_sources.add_spark(name="plain")
     batch = source.add_dataframe_asset(name=DATASET).add_batch_definition_whole_dataframe("all")
     rules = context.suites.add(

@@ -6,12 +6,12 @@ carry each. While it writes, a Spark observation counts the rows, each rule's fa
 each inspected column's missing values (a ``Tally``): the metrics Great Expectations needs to
 judge the suite, so the version is read once. Keys recorded as exceptions (an upheld dispute)
 and keys already on an open ticket are marked, so a new ticket carries only keys nobody has been
-told about yet. Only counts and a few examples reach the driver.
+told about yet: its keys are the unmarked rows of its rule's directory. Only counts and a few
+examples reach the driver.
 
 Layout under a run directory::
 
     failing/rule=<rule id>/   every failing key: key columns, rows, excepted, on_ticket
-    new/rule=<rule id>/       the keys of this run's new ticket for that rule
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
+from pyspark.sql.types import StringType, StructField, StructType
 
 from sandbox.domain.catalog import Dataset
 from sandbox.domain.quality import KEYED_CHECKS, Rule, Tally
@@ -31,7 +32,7 @@ from sandbox.quality.checks import RunParameters, failing
 
 EXAMPLES = 3
 FAILING = "failing"
-NEW = "new"
+_FLAGS = ("rows", "excepted", "on_ticket")  # written beside the key columns
 _RULE_FROM_PATH = r"/rule=([a-z0-9_]+)/"
 _RUN_FROM_PATH = r"/runs/([0-9a-f]+)/"
 
@@ -53,14 +54,26 @@ def _key_condition(left: DataFrame, right: DataFrame, keys: list[str]) -> Column
     return condition
 
 
+def _new(frame: DataFrame) -> Column:
+    return ~frame["excepted"] & ~frame["on_ticket"]
+
+
+def _ticket_keys(spark: SparkSession, paths: Iterable[Path]) -> DataFrame:
+    """The keys of tickets (their rule directories, rows new in their run), with their run and rule."""
+    frame = spark.read.parquet(*[str(p) for p in paths])
+    return frame.where(_new(frame)).select(
+        F.regexp_extract(F.col("_metadata.file_path"), _RUN_FROM_PATH, 1).alias("run"),
+        F.regexp_extract(F.col("_metadata.file_path"), _RULE_FROM_PATH, 1).alias("rule"),
+        *[c for c in frame.columns if c not in _FLAGS],
+    )
+
+
 def _key_sets(spark: SparkSession, paths: Iterable[Path], keys: list[str]) -> DataFrame | None:
-    """Keys written earlier under ``.../rule=<id>/`` directories, with their rule, distinct."""
-    paths = [str(p) for p in paths]
+    """The keys of earlier tickets, with their rule, distinct."""
+    paths = list(paths)
     if not paths:
         return None
-    frame = spark.read.parquet(*paths)
-    rule = F.regexp_extract(F.col("_metadata.file_path"), _RULE_FROM_PATH, 1)
-    return frame.select(rule.alias("rule"), *keys).distinct()
+    return _ticket_keys(spark, paths).select("rule", *keys).distinct()
 
 
 def _mark(frame: DataFrame, known: DataFrame | None, flag: str, keys: list[str]) -> DataFrame:
@@ -71,19 +84,6 @@ def _mark(frame: DataFrame, known: DataFrame | None, flag: str, keys: list[str])
         F.broadcast(known), _key_condition(frame.alias("run"), known, keys), "left"
     )
     return joined.select("run.*", F.coalesce(F.col(f"known.{flag}"), F.lit(False)).alias(flag))
-
-
-def failing_schema(frame: DataFrame, keys: list[str]) -> StructType:
-    fields = [frame.schema[k] for k in keys]
-    return StructType(
-        [
-            *fields,
-            StructField("rows", LongType()),
-            StructField("excepted", BooleanType()),
-            StructField("on_ticket", BooleanType()),
-            StructField("rule", StringType()),
-        ]
-    )
 
 
 def extract(
@@ -128,9 +128,8 @@ def extract(
     )
     grouped = _mark(grouped, _key_sets(spark, exceptions, keys), "excepted", keys)
     grouped = _mark(grouped, _key_sets(spark, on_tickets, keys), "on_ticket", keys)
-    new = ~F.col("excepted") & ~F.col("on_ticket")
     found = Observation()
-    grouped = grouped.observe(found, *_per_rule_stats(keyed, new))
+    grouped = grouped.observe(found, *_per_rule_stats(keyed, _new(grouped)))
     # one task per rule writes one file per rule directory: failing keys are few, small files many
     grouped.select(*keys, "rows", "excepted", "on_ticket", "rule").repartition("rule").write.partitionBy(
         "rule"
@@ -147,13 +146,8 @@ def extract(
         for i, r in enumerate(keyed)
         if stats[f"keys_{i}"]
     }
-    if any(k.new_keys for k in per_rule.values()):
-        written = spark.read.schema(failing_schema(frame, keys)).parquet(str(out / FAILING))
-        written.where(new).select("rule", *keys).repartition("rule").write.partitionBy("rule").parquet(
-            str(out / NEW)
-        )
     return tally, {
-        rule: replace(k, examples=_examples(out / NEW / f"rule={rule}", keys) if k.new_keys else ())
+        rule: replace(k, examples=_examples(out / FAILING / f"rule={rule}", keys) if k.new_keys else ())
         for rule, k in per_rule.items()
     }
 
@@ -178,8 +172,15 @@ def _per_rule_stats(rules: list[Rule], new: Column) -> list[Column]:
 
 def _examples(rule_dir: Path, keys: list[str]) -> tuple[str, ...]:
     """The first few new keys of a rule, read from its written files (only as many rows as needed)."""
-    head = pads.dataset(str(rule_dir), format="parquet").head(EXAMPLES, columns=keys)
-    return tuple("|".join("" if v is None else str(v) for v in row.values()) for row in head.to_pylist())
+    head = _new_keys(rule_dir).head(EXAMPLES).to_pylist()
+    return tuple("|".join("" if row[k] is None else str(row[k]) for k in keys) for row in head)
+
+
+def _new_keys(rule_dir: Path) -> pads.Scanner:
+    """A rule directory's keys that were new in its run, i.e. a ticket's keys (Arrow, no cluster)."""
+    dataset = pads.dataset(str(rule_dir), format="parquet")
+    keys = [name for name in dataset.schema.names if name not in _FLAGS]
+    return dataset.scanner(columns=keys, filter=~pc.field("excepted") & ~pc.field("on_ticket"))
 
 
 def still_failing(
@@ -189,11 +190,7 @@ def still_failing(
     if not ticket_keys:
         return {}
     keys = list(dataset.keys)
-    earlier = spark.read.parquet(*[str(p) for p in ticket_keys.values()]).select(
-        F.regexp_extract(F.col("_metadata.file_path"), _RUN_FROM_PATH, 1).alias("run"),
-        F.regexp_extract(F.col("_metadata.file_path"), _RULE_FROM_PATH, 1).alias("rule"),
-        *keys,
-    )
+    earlier = _ticket_keys(spark, ticket_keys.values())
     schema = StructType([*(earlier.schema[k] for k in keys), StructField("rule", StringType())])
     current = spark.read.schema(schema).parquet(str(failing_dir)).alias("now")
     joined = earlier.alias("then").join(current, _key_condition(earlier.alias("then"), current, keys))
@@ -205,5 +202,5 @@ def still_failing(
 
 
 def read_keys(path: Path) -> list[dict]:
-    """A ticket's keys as rows, for the provider's export (read with Arrow; no cluster needed)."""
-    return pads.dataset(str(path), format="parquet").to_table().to_pylist()
+    """A ticket's keys as rows, for the provider's export."""
+    return _new_keys(path).to_table().to_pylist()

@@ -32,7 +32,7 @@ from sandbox.quality import reports, scoring, webhooks, zone
 from sandbox.quality.access import check_may_run
 from sandbox.quality.checks import RunParameters
 from sandbox.quality.evaluation import EarlierKeys, Evaluation, evaluate
-from sandbox.quality.failing_keys import NEW
+from sandbox.quality.failing_keys import FAILING
 from sandbox.quality.gx_validation import GxWorkspace
 from sandbox.quality.suites import suite_for
 from sandbox.quality.tickets import active_tickets, exceptions_for, new_ticket, shanghai_today, transition
@@ -207,7 +207,7 @@ def _raise(ctx: PlatformContext, session, run: RunInfo, outcomes: list[RuleOutco
     for o in outcomes:
         if not _needs_ticket(o, open_rules):
             continue
-        keys = zone.relative(ctx.settings, out / NEW / f"rule={o.rule.id}") if o.new_keys else None
+        keys = zone.relative(ctx.settings, out / FAILING / f"rule={o.rule.id}") if o.new_keys else None
         ticket = new_ticket(
             ctx, session, provider_id=run.provider_id, dataset_id=run.suite.dataset_id, rule=o.rule, actor=run.actor,
             description=o.rule.description, suggested_fix=o.rule.fix, severity=o.rule.severity,
