@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite under home")
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
+    gate_warmup_rows: int = Field(
+        default=200_000,
+        description="synthetic rows the production gate warms up on while the job runs; 0: none",
+    )
     ray_address: str | None = Field(default=None, description="Ray cluster address; default: start locally")
     policy_file: Path | None = None
     user: str | None = Field(default=None, description="local user the CLI acts as")

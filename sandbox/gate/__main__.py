@@ -8,7 +8,10 @@ to ``--out``; exits 0 when the gate ran (whatever it released), 2 on a refused s
 With ``--await-go`` the production runner starts the gate alongside the job process, so the gate's
 Spark and recognizer start-up overlap the job run; the gate then reads staging only after ``go`` on
 stdin, which the runner sends once the job process has exited successfully. Anything else (the job
-failed, the runner died: end of input) ends the gate with exit code 3, staging unread.
+failed, the runner died: end of input) ends the gate with exit code 3, staging unread. While it waits,
+it warms its JVM up on synthetic data (``sandbox.gate.warmup``; ``SANDBOX_GATE_WARMUP_ROWS``, 0 for
+none): never staging, never ``--out``, no budget, no audit; stopped as soon as ``go`` or end of input
+arrives, and a failure is only logged.
 """
 
 from __future__ import annotations
@@ -19,17 +22,21 @@ import os
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import ShuyuError
-from sandbox.engines.spark import spark_session
+from sandbox.engines.spark import BATCH_DRIVER_JAVA_OPTIONS, spark_session
 from sandbox.gate.errors import GateInputError
 from sandbox.gate.identifiers import samples_scanner
 from sandbox.gate.ledger import BudgetLedger
 from sandbox.gate.pipeline import gate_job
 from sandbox.gate.policy import load_policy
+from sandbox.gate.warmup import BackgroundWarmup
 from sandbox.runtime.manifest import load_manifest
 from sandbox.settings import get_settings
 from sandbox.store import catalog_repo
+from sandbox.store.models import DatasetColumnRow
 
 NOT_TOLD_TO_GO = 3
 
@@ -67,14 +74,25 @@ def run(argv: list[str] | None = None) -> int:
     manifest = load_manifest(args.job_dir)
     with ctx.sessions() as session:
         code_tables = catalog_repo.code_tables(session)
+        column_types = _input_column_types(session, manifest)
     spark = spark_session(settings.spark_master, app_name=f"shuyu-gate-{manifest.id}",
-                          driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark")  # fmt: skip
+                          driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark",
+                          extra_conf={"spark.driver.extraJavaOptions": BATCH_DRIVER_JAVA_OPTIONS})  # fmt: skip
     spark.sparkContext.setLogLevel("ERROR")
     try:
         scanner = samples_scanner()
         scanner(["0"])  # loads the recognizers now, while a job may still be running
-        if args.await_go and sys.stdin.readline().strip() != "go":
-            return NOT_TOLD_TO_GO
+        if args.await_go:
+            warmup = None
+            if settings.gate_warmup_rows > 0:  # the real code path on synthetic data, while the job runs
+                warmup = BackgroundWarmup.start(spark, manifest, settings.work_dir, policy=policy,
+                                                code_tables=code_tables, scanner=scanner,
+                                                rows=settings.gate_warmup_rows, column_types=column_types)  # fmt: skip
+            told = sys.stdin.readline().strip()
+            if warmup is not None:
+                warmup.stop()
+            if told != "go":
+                return NOT_TOLD_TO_GO
         gate_job(spark, manifest, args.staging, args.out, policy=policy, code_tables=code_tables,
                  ledger=BudgetLedger(ctx, policy.differential_privacy, actor=args.actor),
                  input_datasets=args.dataset, scanner=scanner, run_id=args.run_id)  # fmt: skip
@@ -82,6 +100,15 @@ def run(argv: list[str] | None = None) -> int:
         spark.stop()
         ctx.engine.dispose()
     return 0
+
+
+def _input_column_types(session, manifest) -> dict[str, str]:
+    """The catalog's type of each input column the job may read (the warm-up's entity ids take it)."""
+    wanted = {(i.dataset, c) for i in manifest.inputs for c in i.columns}
+    rows = session.scalars(
+        select(DatasetColumnRow).where(DatasetColumnRow.dataset_id.in_({d for d, _ in wanted}))
+    )
+    return {row.name: row.type for row in rows if (row.dataset_id, row.name) in wanted}
 
 
 def main(argv: list[str] | None = None) -> int:

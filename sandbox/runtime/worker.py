@@ -15,7 +15,7 @@ from pathlib import Path
 
 def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    from sandbox.engines.spark import spark_session
+    from sandbox.engines.spark import BATCH_DRIVER_JAVA_OPTIONS, spark_session
     from sandbox.runtime.execute import execute
     from sandbox.runtime.manifest import load_manifest
 
@@ -26,6 +26,7 @@ def main(spec_path: str) -> int:
         app_name=f"shuyu-job-{manifest.id}",
         driver_memory=spec.get("driver_memory", "2g"),
         local_dir=Path(spec["scratch_dir"]),
+        extra_conf={"spark.driver.extraJavaOptions": BATCH_DRIVER_JAVA_OPTIONS},
     )
     spark.sparkContext.setLogLevel("ERROR")
     result = execute(
