@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 STRUCTURED = ("id_number", "name", "gender", "birth_date", "ethnicity", "district_code", "community_code",
               "address", "mobile", "household_id")  # fmt: skip
@@ -194,6 +193,7 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true", help="only time Shuyu")
     args = parser.parse_args()
 
+    from sandbox.catalog.ingest.writer import write_parts
     from sandbox.engines.ray import ray_runtime
     from sandbox.engines.spark import spark_session
     from sandbox.settings import Settings
@@ -203,7 +203,7 @@ def main() -> None:
         work = Path(tmp)
         table = county_table(args.rows, work)
         (work / "raw").mkdir()
-        pq.write_table(table, work / "raw" / "part-0.parquet")
+        write_parts(table, work / "raw")  # as ingest writes the raw zone (row groups Spark can split)
         print(f"table: {table.num_rows:,} rows, {len(STRUCTURED)} structured columns + 1 free-text column")
 
         spark = spark_session("local[2]", app_name="shuyu-bench", local_dir=work / "spark")

@@ -62,10 +62,26 @@ def _band(values: pa.Array, level: int, h: Hierarchy) -> pa.Array:
     return pc.cast(floored, values.type)
 
 
-def _address(values: pa.Array, level: int, h: Hierarchy) -> pa.Array:
-    pattern = (None, r"^(?P<kept>.*?(?:街道|镇|乡))", r"^(?P<kept>.*?(?:区|县|旗))")[level]
-    kept = pc.extract_regex(values, pattern).field("kept") if len(values) else values
+_TOWN = r"^(?P<kept>.*?(?:街道|镇|乡))"
+#: a district, county or banner; 区 right after 社 is a community (社区), not a district
+_DISTRICT = r"^(?P<kept>.*?(?:[^社]区|县|旗))"
+
+
+def _cut(values: pa.Array, pattern: str) -> pa.Array:
+    """The value up to the pattern's first match; null where it does not match."""
+    if not len(values):
+        return values
+    kept = pc.extract_regex(values, pattern).field("kept")
     return pc.if_else(pc.match_substring_regex(values, pattern), kept, pa.scalar(None, pa.string()))
+
+
+def _address(values: pa.Array, level: int, h: Hierarchy) -> pa.Array:
+    """Town level: the address up to its town, or up to its district when it names no town; district
+    level: the town level's value up to its district. Each level is cut from the one below, so the
+    levels are nested (no address is null at town level yet has a value at district level), which
+    the k-anonymity search's pruning relies on."""
+    town = pc.coalesce(_cut(values, _TOWN), _cut(values, _DISTRICT))
+    return town if level == 1 else _cut(town, _DISTRICT)
 
 
 _APPLY = {"division12": _division, "division9": _division, "division6": _division, "date": _date,

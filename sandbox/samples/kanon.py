@@ -8,13 +8,18 @@ beyond the district code), and stops at the first node where every class has k e
 the entities of the small classes are few enough to suppress locally (their quasi-identifier
 cells, within budget, and at least k of them so the suppressed class is k-anonymous too). A
 column is thus suppressed whole only when that keeps more information than coarsening the
-others: two genders weigh less than a birth date in 5-year bands. Everything is vectorized
-(Arrow keys, numpy counting); the sample is small enough to stay in memory.
+others: two genders weigh less than a birth date in 5-year bands. The hierarchies are nested,
+so raising a level never adds information nor entities to small classes: the walk bounds a node
+by the nodes it coarsens and by its columns' own bits, skips nodes finer than one already over
+the budget, and stops once nothing left can beat the best node found; the result is the one an
+exhaustive search picks. Everything is vectorized (each column's codes at every level computed
+once from its distinct values, numpy counting); the sample is small enough to stay in memory.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +39,7 @@ class KResult:
     dropped_rows: int = 0  # rows removed because the whole table had fewer than k entities
     classes: int = 0
     l_diversity: dict[str, int] = field(default_factory=dict)  # sensitive column -> smallest distinct count
+    measured_nodes: int = 0  # lattice nodes whose classes the search counted
 
 
 def _codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -43,15 +49,16 @@ def _codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return pc.dictionary_encode(values, null_encoding="encode").indices.to_numpy().astype(np.int64)
 
 
-def _combine(columns: list[np.ndarray], n: int) -> np.ndarray:
+def _combine(columns: list[np.ndarray], n: int, radices: list[int] | None = None) -> np.ndarray:
     """One class id per row from several code columns: a mixed-radix number, factorized when sparse.
 
-    Ids index count arrays, so some may go unused (count 0) but they stay below 4n.
+    Ids index count arrays, so some may go unused (count 0) but they stay below 4n. ``radices``
+    (each column's largest code + 1), when known, save a pass over each column.
     """
     ids = np.zeros(n, dtype=np.int64)
     span = 1
-    for codes in columns:
-        radix = int(codes.max(initial=0)) + 1
+    for i, codes in enumerate(columns):
+        radix = radices[i] if radices is not None else int(codes.max(initial=0)) + 1
         if span * radix >= 2**62:  # too many combinations for one int64: renumber what we have so far
             ids = pd.factorize(ids)[0].astype(np.int64)
             span = int(ids.max(initial=0)) + 1
@@ -74,70 +81,155 @@ def distinct_per_class(class_ids: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def generalized(table: pa.Table, hierarchies: dict[str, Hierarchy], levels: dict[str, int]) -> pa.Table:
+    """Each column at its level; the hierarchy runs on the column's distinct values, rows take theirs."""
     for column, hierarchy in hierarchies.items():
         index = table.schema.get_field_index(column)
-        values = table.column(column).combine_chunks()
-        table = table.set_column(index, column, hierarchy.apply(values, levels[column]))
+        encoded = pc.dictionary_encode(table.column(column).combine_chunks(), null_encoding="encode")
+        mapped = hierarchy.apply(encoded.dictionary, levels[column])
+        table = table.set_column(index, column, mapped.take(encoded.indices))
     return table
 
 
+class _Levels:
+    """Every quasi-identifier's integer codes at every level from its floor to suppression, computed once.
+
+    Each hierarchy is applied to the column's dictionary of distinct values (not to every row) and the
+    row codes are looked up, so a level costs one ``take``. ``nested`` says whether each level's
+    classes are unions of the level below's, which the search's pruning relies on.
+    """
+
+    def __init__(self, table: pa.Table, hierarchies: dict[str, Hierarchy], floor: dict[str, int]) -> None:
+        self.n = table.num_rows
+        self.codes: dict[str, dict[int, np.ndarray]] = {}
+        self.radix: dict[str, dict[int, int]] = {}
+        self.nested = True
+        for q, hierarchy in hierarchies.items():
+            values = table.column(q).combine_chunks()
+            encoded = pc.dictionary_encode(values, null_encoding="encode")
+            rows = encoded.indices.to_numpy(zero_copy_only=False)
+            self.codes[q], self.radix[q], below = {}, {}, None
+            for level in range(floor[q], hierarchy.top + 1):
+                mapping = _codes(hierarchy.apply(encoded.dictionary, level)).astype(np.int32)
+                radix = int(mapping.max(initial=0)) + 1
+                self.codes[q][level], self.radix[q][level] = mapping[rows], radix
+                if below is not None and len(mapping):  # one coarser code per finer code, or not nested
+                    self.nested &= (
+                        len(np.unique(below.astype(np.int64) * radix + mapping)) == int(below.max()) + 1
+                    )
+                below = mapping
+
+    def ids(self, node: dict[str, int]) -> np.ndarray:
+        """Class ids (not dense) of every row at the levels ``node``."""
+        live = [(q, lv) for q, lv in node.items() if self.radix[q][lv] > 1]  # one code adds nothing
+        return _combine([self.codes[q][lv] for q, lv in live], self.n, [self.radix[q][lv] for q, lv in live])
+
+    def subset(self, rows: np.ndarray) -> _Levels:
+        """The same levels for the rows ``rows`` only."""
+        out = object.__new__(_Levels)
+        out.n, out.radix, out.nested = len(rows), self.radix, self.nested
+        out.codes = {q: {lv: codes[rows] for lv, codes in levels.items()} for q, levels in self.codes.items()}
+        return out
+
+
 class _Search:
-    """Classes for any combination of levels, with each generalized column coded once."""
+    """The lattice of generalization levels over the rows of ``levels``, whose entities are ``entities``."""
 
-    def __init__(
-        self, table: pa.Table, hierarchies: dict[str, Hierarchy], entities: np.ndarray, k: int
-    ) -> None:
-        self.table, self.hierarchies, self.entities, self.k = table, hierarchies, entities, k
+    def __init__(self, levels: _Levels, entities: np.ndarray, k: int) -> None:
+        self.levels, self.entities, self.k = levels, entities, k
+        self.n = levels.n
         self.one_row_each = len(pd.unique(entities)) == len(entities)  # then class sizes are row counts
-        self._codes: dict[tuple[str, int], np.ndarray] = {}
+        self.measured = 0
 
-    def codes(self, column: str, level: int) -> np.ndarray:
-        if (column, level) not in self._codes:
-            values = self.table.column(column).combine_chunks()
-            self._codes[(column, level)] = _codes(self.hierarchies[column].apply(values, level))
-        return self._codes[(column, level)]
-
-    def measure(self, levels: dict[str, int]) -> tuple[float, np.ndarray, int]:
-        """Information kept (entropy of the partition into classes, in bits), rows in classes with
-        fewer than k entities, and how many entities those rows hold."""
-        ids = _combine([self.codes(q, lv) for q, lv in levels.items()], self.table.num_rows)
+    def measure(self, node: dict[str, int]) -> tuple[float, int]:
+        """Information kept (entropy of the partition into classes, in bits) and how many entities
+        are in classes of fewer than k entities."""
+        self.measured += 1
+        ids = self.levels.ids(node)
         counts = np.bincount(ids)
-        shares = counts[counts > 0] / self.table.num_rows
+        counts = counts[counts > 0]
+        shares = counts / self.n
+        bits = round(float(-(shares * np.log2(shares)).sum()), 9)
         if self.one_row_each:
-            rows = counts[ids] < self.k
-            entities = int(rows.sum())
-        else:
-            rows = distinct_per_class(ids, self.entities)[ids] < self.k
-            entities = len(pd.unique(self.entities[rows]))
-        return round(float(-(shares * np.log2(shares)).sum()), 9), rows, entities
+            return bits, int(counts[counts < self.k].sum())
+        small = distinct_per_class(ids, self.entities)[ids] < self.k
+        return bits, len(pd.unique(self.entities[small]))
+
+    def column_bits(self, q: str, level: int) -> float:
+        counts = np.bincount(self.levels.codes[q][level])
+        shares = counts[counts > 0] / self.n
+        return float(-(shares * np.log2(shares)).sum())
 
     def best(self, floor: dict[str, int], budget: int) -> dict[str, int]:
-        """The most informative levels that are k-anonymous after suppressing at most ``budget`` entities.
+        """The most informative levels that are k-anonymous after suppressing at most ``budget`` entities
+        (ties: fewer steps, then the smaller levels in column order).
 
-        Best first over the lattice: a node's successors raise one column one level, which never
-        adds information, so the parent's bits bound a child's until the child is measured, and
-        measured nodes leave the heap in order of information kept (ties: fewer steps). The top
-        node (everything suppressed) is one class of every entity, so the walk ends.
+        Best first over the lattice by an upper bound of each node's bits. Raising a column never
+        adds information (the hierarchies are nested), so a node's bits are bounded by those of every
+        measured node it coarsens, and by the sum of its columns' own bits and log2 of the rows
+        (subadditivity of entropy); measured nodes leave the heap in order of information kept. Nor
+        does raising a column ever add entities to small classes, so a node finer than a measured node
+        that needs more than ``budget`` is rejected without counting, and the walk stops once nothing
+        left can beat the best acceptable node found. The top node (everything suppressed) is one
+        class of every entity, so the walk ends.
         """
+        if not self.levels.nested:
+            return self.exhaustive(floor, budget)
         qis = list(floor)
-        tops = [self.hierarchies[q].top for q in qis]
+        tops = [max(self.levels.codes[q]) for q in qis]
         start = tuple(floor[q] for q in qis)
+        cap = float(np.log2(max(self.n, 1))) + 1e-6
+        single = [{lv: self.column_bits(q, lv) for lv in self.levels.codes[q]} for q in qis]
+        measured: dict[tuple[int, ...], tuple[float, int]] = {}
+        too_small: list[tuple[int, ...]] = []  # measured nodes needing more than the budget
+        incumbent: tuple | None = None  # (-bits, steps, node) of the best acceptable node measured
         heap, seen = [(-np.inf, sum(start), start)], {start}
-        small: dict[tuple[int, ...], int] = {}  # measured nodes: entities in small classes
-        while True:
-            key, steps, node = heapq.heappop(heap)
-            levels = dict(zip(qis, node, strict=True))
-            if node not in small:
-                bits, _, small[node] = self.measure(levels)
-                heapq.heappush(heap, (-bits, steps, node))
-                continue
-            if small[node] == 0 or self.k <= small[node] <= budget:
-                return levels
+
+        def expand(key: float, steps: int, node: tuple[int, ...]) -> None:
             for i, top in enumerate(tops):
-                step = node[:i] + (node[i] + 1,) + node[i + 1 :]
-                if node[i] < top and step not in seen:
-                    seen.add(step)
-                    heapq.heappush(heap, (key, steps + 1, step))
+                if node[i] < top:
+                    step = node[:i] + (node[i] + 1,) + node[i + 1 :]
+                    if step not in seen:
+                        seen.add(step)
+                        heapq.heappush(heap, (key, steps + 1, step))
+
+        while heap:
+            entry = heapq.heappop(heap)
+            if incumbent is not None and entry >= incumbent:
+                break
+            key, steps, node = entry
+            if node in measured:  # rejected (an acceptable node is the incumbent or worse than it)
+                expand(key, steps, node)
+                continue
+            bound = min(cap, sum(single[i][lv] for i, lv in enumerate(node)) + 1e-6)
+            for i in range(len(node)):
+                if node[i] > start[i]:
+                    finer = node[:i] + (node[i] - 1,) + node[i + 1 :]
+                    if finer in measured:  # (rounding slack: equal partitions may round apart)
+                        bound = min(bound, measured[finer][0] + 1e-9)
+            if -bound > key:  # a tighter bound than it was queued with: queue it again
+                heapq.heappush(heap, (-bound, steps, node))
+                continue
+            if any(all(w >= x for w, x in zip(witness, node, strict=True)) for witness in too_small):
+                expand(key, steps, node)
+                continue
+            bits, small = measured[node] = self.measure(dict(zip(qis, node, strict=True)))
+            if small > budget:
+                too_small.append(node)
+            elif small == 0 or small >= self.k:
+                incumbent = min(incumbent or (np.inf,), (-bits, steps, node))
+            heapq.heappush(heap, (-bits, steps, node))
+        return dict(zip(qis, incumbent[2], strict=True))
+
+    def exhaustive(self, floor: dict[str, int], budget: int) -> dict[str, int]:
+        """Every node measured: the reference the pruned walk must agree with."""
+        qis = list(floor)
+        ranges = [range(floor[q], max(self.levels.codes[q]) + 1) for q in qis]
+        best = None
+        for node in itertools.product(*ranges):
+            bits, small = self.measure(dict(zip(qis, node, strict=True)))
+            if small == 0 or self.k <= small <= budget:
+                best = min(best or (np.inf,), (-bits, sum(node), node))
+        return dict(zip(qis, best[2], strict=True))
 
 
 def k_anonymize(
@@ -148,6 +240,7 @@ def k_anonymize(
     entity: str | None,
     max_suppression: float,
     start: dict[str, int] | None = None,
+    exhaustive: bool = False,
 ) -> tuple[pa.Table, KResult]:
     """Generalize and suppress the quasi-identifiers in ``hierarchies`` until every class has ≥ k entities."""
     qis = list(hierarchies)
@@ -158,12 +251,15 @@ def k_anonymize(
             0, {q: hierarchies[q].top for q in qis}, dropped_rows=table.num_rows
         )
     floor = {q: min((start or {}).get(q, 0), hierarchies[q].top) for q in qis}
+    codes = _Levels(table, hierarchies, floor)
     # Rows repeating an entity's quasi-identifiers (duplicate records) change no class: search without them.
-    floor_codes = [_codes(hierarchies[q].apply(table.column(q).combine_chunks(), floor[q])) for q in qis]
-    distinct = ~pd.Series(_combine([entities, *floor_codes], table.num_rows)).duplicated().to_numpy()
-    search = _Search(table.filter(pa.array(distinct)), hierarchies, entities[distinct], k)
-    levels = search.best(floor, int(max_suppression * total))
-    suppress = _Search(table, hierarchies, entities, k).measure(levels)[1]
+    keys = _combine([entities, *(codes.codes[q][floor[q]] for q in qis)], table.num_rows)
+    distinct = np.flatnonzero(~pd.Series(keys).duplicated().to_numpy())
+    search = _Search(codes.subset(distinct), entities[distinct], k)
+    budget = int(max_suppression * total)
+    levels = search.exhaustive(floor, budget) if exhaustive else search.best(floor, budget)
+    ids = codes.ids(levels)
+    suppress = distinct_per_class(ids, entities)[ids] < k
     result = generalized(table, hierarchies, levels)
     if suppress.any():
         mask = pa.array(suppress)
@@ -179,6 +275,7 @@ def k_anonymize(
         suppressed_entities=int(len(pd.unique(entities[suppress]))),
         suppressed_rows=int(suppress.sum()),
         classes=int(len(sizes)),
+        measured_nodes=search.measured,
     )
 
 
