@@ -22,8 +22,6 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
-
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import ShuyuError
 from sandbox.engines.spark import BATCH_DRIVER_JAVA_OPTIONS, spark_session
@@ -36,7 +34,6 @@ from sandbox.gate.warmup import BackgroundWarmup
 from sandbox.runtime.manifest import load_manifest
 from sandbox.settings import get_settings
 from sandbox.store import catalog_repo
-from sandbox.store.models import DatasetColumnRow
 
 NOT_TOLD_TO_GO = 3
 
@@ -104,11 +101,13 @@ def run(argv: list[str] | None = None) -> int:
 
 def _input_column_types(session, manifest) -> dict[str, str]:
     """The catalog's type of each input column the job may read (the warm-up's entity ids take it)."""
-    wanted = {(i.dataset, c) for i in manifest.inputs for c in i.columns}
-    rows = session.scalars(
-        select(DatasetColumnRow).where(DatasetColumnRow.dataset_id.in_({d for d, _ in wanted}))
-    )
-    return {row.name: row.type for row in rows if (row.dataset_id, row.name) in wanted}
+    registered = catalog_repo.column_types(session, {i.dataset for i in manifest.inputs})
+    return {
+        c: registered[(i.dataset, c)]
+        for i in manifest.inputs
+        for c in i.columns
+        if (i.dataset, c) in registered
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

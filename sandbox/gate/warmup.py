@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
+from sandbox.domain.catalog import ColumnType
 from sandbox.domain.gate import GatePolicy
 from sandbox.domain.job import JobManifest, OutputSpec
 from sandbox.gate.domains import resolve_domains
@@ -41,7 +42,6 @@ DEFAULT_ROWS = 200_000
 #: Same codec as the job's staging (``sandbox.runtime.execute.STAGING_CODEC``): same reader path.
 _CODEC = "lz4"  # pyarrow's "lz4" is Parquet LZ4_RAW
 _JOB_GROUP = "shuyu-gate-warmup"
-_INTEGER_TYPES = {"integer", "int", "long", "bigint"}
 
 
 def synthetic_frame(
@@ -52,7 +52,7 @@ def synthetic_frame(
     rng = np.random.default_rng(seed)
     entities = np.arange(rows, dtype=np.int64) % max(1, int(rows * 0.9))
     columns: dict[str, pa.Array] = {}
-    if entity_type in _INTEGER_TYPES:
+    if entity_type == ColumnType.INTEGER:
         columns[output.entity] = pa.array(entities)
     else:
         columns[output.entity] = pa.array(np.char.add("w", entities.astype(str)).astype(object))
