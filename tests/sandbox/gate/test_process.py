@@ -43,12 +43,34 @@ d = {{ code_table = "districts" }}
 """
 
 
+def gate_env(ctx, policy_file, **extra: str) -> dict[str, str]:
+    """The environment the production runner gives the gate process (loopback Spark, 1 GB driver)."""
+    return {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SANDBOX_SPARK_MASTER": "local[2]",
+            "SANDBOX_SPARK_DRIVER_MEMORY": "1g", "SANDBOX_POLICY_FILE": str(policy_file),
+            "SPARK_LOCAL_IP": "127.0.0.1", **extra}  # fmt: skip
+
+
+def gate_job(ctx, spark, tmp_path, policy: str):
+    """The districts code table, a job directory, ``policy`` and both outputs staged (100 people)."""
+    with ctx.transaction() as session:
+        session.add(
+            CodeTableRow(name="districts", values_json=json.dumps(DISTRICTS), created_at=utc_now_iso())
+        )
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    (job_dir / "job.toml").write_text(JOB_TOML, encoding="utf-8")
+    (job_dir / "job.py").write_text("def build(ctx):\n    return {}\n", encoding="utf-8")
+    (tmp_path / "policy.yaml").write_text(policy)
+    rows = [(f"p{i}", DISTRICTS[i % 5]) for i in range(100)]
+    for name in ("noisy", "exact"):
+        write_frame(spark, tmp_path / "staging", name, rows, "pid string, d string")
+    return job_dir
+
+
 def _gate_process(
     ctx, job_dir, staging, out, *extra: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SANDBOX_SPARK_MASTER": "local[2]",
-           "SANDBOX_SPARK_DRIVER_MEMORY": "1g", "SANDBOX_POLICY_FILE": str(job_dir.parent / "policy.yaml"),
-           "SPARK_LOCAL_IP": "127.0.0.1"}  # fmt: skip
+    env = gate_env(ctx, job_dir.parent / "policy.yaml")
     argv = [sys.executable, "-m", "sandbox.gate", "--job-dir", str(job_dir), "--staging", str(staging),
             "--out", str(out), "--dataset", "ds_people", "--run-id", "run1", *extra]  # fmt: skip
     return subprocess.run(
@@ -58,18 +80,9 @@ def _gate_process(
 
 @pytest.mark.slow
 def test_gate_process_releases_and_the_budget_survives_the_process(sqlite_ctx, spark, tmp_path):
-    with sqlite_ctx.transaction() as session:
-        session.add(
-            CodeTableRow(name="districts", values_json=json.dumps(DISTRICTS), created_at=utc_now_iso())
-        )
-    job_dir = tmp_path / "job"
-    job_dir.mkdir()
-    (job_dir / "job.toml").write_text(JOB_TOML, encoding="utf-8")
-    (job_dir / "job.py").write_text("def build(ctx):\n    return {}\n", encoding="utf-8")
-    (tmp_path / "policy.yaml").write_text("differential_privacy: {budget_epsilon_per_dataset: 1.0}\n")
-    rows = [(f"p{i}", DISTRICTS[i % 5]) for i in range(100)]
-    for name in ("noisy", "exact"):
-        write_frame(spark, tmp_path / "staging", name, rows, "pid string, d string")
+    job_dir = gate_job(
+        sqlite_ctx, spark, tmp_path, "differential_privacy: {budget_epsilon_per_dataset: 1.0}\n"
+    )
 
     first = _gate_process(sqlite_ctx, job_dir, tmp_path / "staging", tmp_path / "out1")
     assert first.returncode == 0, first.stderr[-2000:]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -13,7 +12,6 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from sandbox.audit.chain import utc_now_iso
 from sandbox.domain.job import DPSpec
 from sandbox.gate import load_policy
 from sandbox.gate import warmup as warmup_module
@@ -21,13 +19,12 @@ from sandbox.gate.identifiers import samples_scanner
 from sandbox.gate.warmup import BackgroundWarmup, synthetic_frame, warm_up
 from sandbox.store.models import (
     AuditEventRow,
-    CodeTableRow,
     PrivacyBudgetRow,
     PrivacySpendRow,
     ProductRow,
 )
-from tests.sandbox.gate.conftest import count, manifest, measure, output, write_frame
-from tests.sandbox.gate.test_process import DISTRICTS, JOB_TOML
+from tests.sandbox.gate.conftest import count, manifest, measure, output
+from tests.sandbox.gate.test_process import DISTRICTS, gate_env, gate_job
 
 BANDS = ("0-17", "18-59", "60+")
 
@@ -81,25 +78,11 @@ def _counts(ctx) -> dict[str, int]:
 
 
 def _gate_env(ctx, tmp_path, rows: int) -> dict[str, str]:
-    return {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SANDBOX_SPARK_MASTER": "local[2]",
-            "SANDBOX_SPARK_DRIVER_MEMORY": "1g", "SANDBOX_POLICY_FILE": str(tmp_path / "policy.yaml"),
-            "SANDBOX_GATE_WARMUP_ROWS": str(rows), "SPARK_LOCAL_IP": "127.0.0.1"}  # fmt: skip
+    return gate_env(ctx, tmp_path / "policy.yaml", SANDBOX_GATE_WARMUP_ROWS=str(rows))
 
 
 def _setup_job(ctx, spark, tmp_path):
-    with ctx.transaction() as session:
-        session.add(
-            CodeTableRow(name="districts", values_json=json.dumps(DISTRICTS), created_at=utc_now_iso())
-        )
-    job_dir = tmp_path / "job"
-    job_dir.mkdir()
-    (job_dir / "job.toml").write_text(JOB_TOML, encoding="utf-8")
-    (job_dir / "job.py").write_text("def build(ctx):\n    return {}\n", encoding="utf-8")
-    (tmp_path / "policy.yaml").write_text("differential_privacy: {budget_epsilon_per_dataset: 5.0}\n")
-    for name in ("noisy", "exact"):
-        write_frame(spark, tmp_path / "staging", name, [(f"p{i}", DISTRICTS[i % 5]) for i in range(100)],
-                    "pid string, d string")  # fmt: skip
-    return job_dir
+    return gate_job(ctx, spark, tmp_path, "differential_privacy: {budget_epsilon_per_dataset: 5.0}\n")
 
 
 def _start_gate(ctx, tmp_path, job_dir, rows: int) -> subprocess.Popen:
@@ -211,7 +194,9 @@ def test_a_failing_warm_up_does_not_fail_the_run(sqlite_ctx, spark, tmp_path, mo
 @pytest.mark.slow
 def test_go_cuts_a_long_warm_up_short(sqlite_ctx, spark, tmp_path):
     job_dir = _setup_job(sqlite_ctx, spark, tmp_path)
-    process = _start_gate(sqlite_ctx, tmp_path, job_dir, rows=3_000_000)  # far longer than the few seconds it gets
+    process = _start_gate(
+        sqlite_ctx, tmp_path, job_dir, rows=3_000_000
+    )  # far longer than the few seconds it gets
     deadline = time.monotonic() + 240
     while "gate warm-up: started" not in (tmp_path / "gate.stderr").read_text(errors="replace"):
         assert time.monotonic() < deadline and process.poll() is None
