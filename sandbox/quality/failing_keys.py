@@ -17,7 +17,7 @@ Layout under a run directory::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -140,19 +140,16 @@ def extract(
         failing_rows={r.id: int(counted[flag]) for r, flag in zip(keyed, fails, strict=True)},
         nulls={c: int(counted[flag]) for c, flag in zip(inspected, missing, strict=True)},
     )
-    stats = found.get
-    per_rule = {
-        r.id: RuleKeys(*(int(stats[f"{name}_{i}"] or 0) for name in _STATS), examples=())
-        for i, r in enumerate(keyed)
-        if stats[f"keys_{i}"]
-    }
-    return tally, {
-        rule: replace(k, examples=_examples(out / FAILING / f"rule={rule}", keys) if k.new_keys else ())
-        for rule, k in per_rule.items()
-    }
+    stats, per_rule = found.get, {}
+    for i, r in enumerate(keyed):
+        if stats[f"keys_{i}"]:
+            counts = {name: int(stats[f"{name}_{i}"] or 0) for name in _STATS}
+            examples = _examples(out / FAILING / f"rule={r.id}", keys) if counts["new_keys"] else ()
+            per_rule[r.id] = RuleKeys(**counts, examples=examples)
+    return tally, per_rule
 
 
-_STATS = ("rows", "keys", "excepted_keys", "excepted_rows", "new_keys")  # RuleKeys' fields, in order
+_STATS = tuple(f.name for f in fields(RuleKeys) if f.name != "examples")  # observed per rule
 
 
 def _per_rule_stats(rules: list[Rule], new: Column) -> list[Column]:
