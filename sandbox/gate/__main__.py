@@ -74,7 +74,7 @@ def run(argv: list[str] | None = None) -> int:
         column_types = _input_column_types(session, manifest)
     spark = spark_session(settings.spark_master, app_name=f"shuyu-gate-{manifest.id}",
                           driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark",
-                          extra_conf={"spark.driver.extraJavaOptions": BATCH_DRIVER_JAVA_OPTIONS})  # fmt: skip
+                          java_options=BATCH_DRIVER_JAVA_OPTIONS)  # fmt: skip
     spark.sparkContext.setLogLevel("ERROR")
     try:
         scanner = samples_scanner()

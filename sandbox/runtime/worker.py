@@ -26,7 +26,7 @@ def main(spec_path: str) -> int:
         app_name=f"shuyu-job-{manifest.id}",
         driver_memory=spec.get("driver_memory", "2g"),
         local_dir=Path(spec["scratch_dir"]),
-        extra_conf={"spark.driver.extraJavaOptions": BATCH_DRIVER_JAVA_OPTIONS},
+        java_options=BATCH_DRIVER_JAVA_OPTIONS,
     )
     spark.sparkContext.setLogLevel("ERROR")
     result = execute(
