@@ -48,9 +48,12 @@ def value_kind(value: str) -> tuple[PiiKind | None, bool]:
 
 def profile_column(dataset: Dataset, column: str, values: list[str], flag_share: float) -> ColumnProfile:
     spec = dataset.column(column)
-    seen = [value_kind(v) for v in values]
-    kinds = Counter(kind for kind, _ in seen)
-    embedded = sum(1 for _, any_found in seen if any_found) / len(values) if values else 0.0
+    repeats = Counter(values)  # codes and categories repeat: each distinct value is analysed once
+    seen = [(value_kind(v), n) for v, n in repeats.items()]
+    kinds = Counter()
+    for (kind, _), n in seen:
+        kinds[kind] += n
+    embedded = sum(n for (_, any_found), n in seen if any_found) / len(values) if values else 0.0
     counted = [(n, k) for k, n in kinds.items() if k is not None]
     count, detected = max(counted, key=lambda c: c[0]) if counted else (0, PiiKind.NONE)
     share = count / len(values) if values else 0.0

@@ -32,6 +32,7 @@ _MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139
                     "153", "155", "156", "157", "158", "159", "176", "177", "180", "181", "182", "183",
                     "185", "186", "187", "188", "189", "199")  # fmt: skip
 _DAYS_1930_2019 = 32872
+_SEPARATOR = "\x1f"  # the ASCII unit separator: in no pool value
 
 
 def subkey(key: bytes, purpose: str) -> bytes:
@@ -60,11 +61,14 @@ def _digits(value: Column, width: int) -> Column:
     return F.lpad(value.cast("string"), width, "0")
 
 
-def _pick(pool: str | tuple, index: Column) -> Column:
+def _pick(pool: str | tuple[str, ...] | tuple[int, ...], index: Column) -> Column:
+    # the pool as one string literal split into an array, which the optimizer folds into an array
+    # literal: two gateway calls to build instead of one per value (a name pool holds hundreds)
+    values = F.split(F.lit(_SEPARATOR.join(map(str, pool))), _SEPARATOR)
+    if all(isinstance(v, int) for v in pool):
+        values = values.cast("array<int>")
     # element_at on a literal array does not return null for a null index in Spark 4: guard it
-    return F.when(index.isNull(), None).otherwise(
-        F.element_at(F.array(*[F.lit(c) for c in pool]), (index + 1).cast("int"))
-    )
+    return F.when(index.isNull(), None).otherwise(F.element_at(values, (index + 1).cast("int")))
 
 
 def normalized(value: Column) -> Column:
