@@ -55,20 +55,18 @@ def evaluate(
     *,
     cross_check: bool = False,
 ) -> Evaluation:
-    frame, kept = prepared_frame(spark, suite, raw_path, targets)
+    prepared = prepared_frame(spark, suite, dataset.keys, raw_path, targets, row_by_row=cross_check)
     try:
-        tally, keys = extract(
-            spark, frame, dataset, suite.rules, params, out, earlier.exceptions, earlier.on_tickets
-        )
+        tally, keys = extract(spark, prepared, dataset, suite.rules, params, out, earlier.exceptions,
+                              earlier.on_tickets)  # fmt: skip
         expectations = [expectation_for(rule, dataset, params) for rule in suite.rules]
         if cross_check:
-            result = workspace.validate(dataset.id, expectations, frame, run_name)
+            result = workspace.validate(dataset.id, expectations, prepared.frame, run_name)
         else:
             result = workspace.record(dataset.id, expectations, tally, run_name, {"path": str(raw_path)})
         remaining = still_failing(spark, dataset, out / FAILING, earlier.recheck or {})
     finally:
-        for reduced in kept:
-            reduced.unpersist()
+        prepared.release()
     counts = counts_by_rule(result)
     outcomes = []
     for rule in suite.rules:

@@ -4,7 +4,10 @@ One pass over the prepared frame tags each row with the rules it breaks, keeps t
 only (never the other values) and writes, per rule, the distinct failing keys with how many rows
 carry each. While it writes, a Spark observation counts the rows, each rule's failing rows and
 each inspected column's missing values (a ``Tally``): the metrics Great Expectations needs to
-judge the suite, so the version is read once. Keys recorded as exceptions (an upheld dispute)
+judge the suite, so the version is read once. A uniqueness rule on the dataset's keys is not
+judged row by row: its failing keys are the duplicated keys ``prepare`` found, with their rows,
+written beside the others and counted from them (GX's own validation, with ``--cross-check``,
+counts them row by row and must agree). Keys recorded as exceptions (an upheld dispute)
 and keys already on an open ticket are marked, so a new ticket carries only keys nobody has been
 told about yet: its keys are the unmarked rows of its rule's directory. Only counts and a few
 examples reach the driver.
@@ -29,6 +32,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 from sandbox.domain.catalog import Dataset
 from sandbox.domain.quality import KEYED_CHECKS, Rule, Tally
 from sandbox.quality.checks import RunParameters, failing
+from sandbox.quality.prepare import Prepared
 
 EXAMPLES = 3
 FAILING = "failing"
@@ -86,9 +90,17 @@ def _mark(frame: DataFrame, known: DataFrame | None, flag: str, keys: list[str])
     return joined.select("run.*", F.coalesce(F.col(f"known.{flag}"), F.lit(False)).alias(flag))
 
 
+def _duplicated(rule_id: str, repeated: DataFrame, keys: list[str]) -> DataFrame:
+    """A uniqueness rule's failing keys, from its duplicated keys: those with any key column present."""
+    present = [F.col(k).isNotNull() for k in keys]
+    return repeated.where(F.greatest(*present) if len(present) > 1 else present[0]).select(
+        F.lit(rule_id).alias("rule"), *keys, F.col(repeated.columns[-1]).alias("rows")
+    )
+
+
 def extract(
     spark: SparkSession,
-    frame: DataFrame,
+    prepared: Prepared,
     dataset: Dataset,
     rules: Iterable[Rule],
     params: RunParameters,
@@ -98,15 +110,16 @@ def extract(
 ) -> tuple[Tally, dict[str, RuleKeys]]:
     """Write the failing keys of every keyed rule under ``out``; return the pass's tally and per-rule keys."""
     keyed = [r for r in rules if r.check in KEYED_CHECKS]
+    by_row = [r for r in keyed if r.id not in prepared.duplicates]  # the others' keys are found already
     keys = list(dataset.keys)
     inspected = sorted({r.columns[0] for r in keyed if r.columns})
-    fails = [f"__shuyu_fails_{i}" for i in range(len(keyed))]
+    fails = [f"__shuyu_fails_{i}" for i in range(len(by_row))]
     missing = [f"__shuyu_missing_{i}" for i in range(len(inspected))]
     # plain boolean columns: every condition stays in generated code and is evaluated once per row
     # (a higher-order function such as ``filter`` over them would make Spark interpret them all)
-    tagged = frame.select(
+    tagged = prepared.frame.select(
         *keys,
-        *[failing(r, dataset, params).alias(flag) for r, flag in zip(keyed, fails, strict=True)],
+        *[failing(r, dataset, params).alias(flag) for r, flag in zip(by_row, fails, strict=True)],
         *[F.col(c).isNull().alias(flag) for c, flag in zip(inspected, missing, strict=True)],
     )
     observation = Observation()
@@ -118,7 +131,7 @@ def extract(
     )
     failing_rows = tagged.where(F.greatest(*map(F.col, fails)) if fails else F.lit(False))
     rule = F.explode(
-        F.array(*[F.when(F.col(flag), F.lit(r.id)) for r, flag in zip(keyed, fails, strict=True)])
+        F.array(*[F.when(F.col(flag), F.lit(r.id)) for r, flag in zip(by_row, fails, strict=True)])
     )
     grouped = (
         failing_rows.select(rule.alias("rule"), *keys)
@@ -126,6 +139,8 @@ def extract(
         .groupBy("rule", *keys)
         .agg(F.count(F.lit(1)).alias("rows"))
     )
+    for rule_id, repeated in prepared.duplicates.items():
+        grouped = grouped.unionByName(_duplicated(rule_id, repeated, keys))
     grouped = _mark(grouped, _key_sets(spark, exceptions, keys), "excepted", keys)
     grouped = _mark(grouped, _key_sets(spark, on_tickets, keys), "on_ticket", keys)
     found = Observation()
@@ -134,13 +149,15 @@ def extract(
     grouped.select(*keys, "rows", "excepted", "on_ticket", "rule").repartition("rule").write.partitionBy(
         "rule"
     ).parquet(str(out / FAILING))
-    counted = observation.get
+    counted, stats, per_rule = observation.get, found.get, {}
+    failing_rows = {r.id: int(counted[flag]) for r, flag in zip(by_row, fails, strict=True)}
     tally = Tally(
         rows=int(counted["rows"]),
-        failing_rows={r.id: int(counted[flag]) for r, flag in zip(keyed, fails, strict=True)},
+        failing_rows={
+            r.id: failing_rows.get(r.id, int(stats[f"rows_{i}"] or 0)) for i, r in enumerate(keyed)
+        },
         nulls={c: int(counted[flag]) for c, flag in zip(inspected, missing, strict=True)},
     )
-    stats, per_rule = found.get, {}
     for i, r in enumerate(keyed):
         if stats[f"keys_{i}"]:
             counts = {name: int(stats[f"{name}_{i}"] or 0) for name in _STATS}

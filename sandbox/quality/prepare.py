@@ -2,13 +2,17 @@
 
 A key's multiplicity needs the whole version and a reference needs the target dataset's values.
 Both are reduced once to the few rows that matter — the duplicated keys, the values missing from
-the target — which are kept in memory and joined back as helper columns. The raw version itself
-is not cached: the run's pass scans its Parquet files once (GX's own validation once more, with
-``--cross-check``), and a cache would need memory for the whole version.
+the target — which are kept in memory. Missing values are joined back as a helper column. The
+duplicated keys of a uniqueness rule on the dataset's own keys are already that rule's failing
+keys, with their rows: the pass takes them as they are, and they are joined back as a helper
+column only for GX's own validation (``--cross-check``), which judges row by row. The raw version
+itself is not cached: the run's pass scans its Parquet files once (GX's validation once more,
+with ``--cross-check``), and a cache would need memory for the whole version.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyspark import StorageLevel
@@ -26,27 +30,52 @@ def _small(frame: DataFrame) -> DataFrame:
     return frame
 
 
-def prepared_frame(
-    spark: SparkSession, suite: Suite, raw_path: Path, targets: dict[str, Path]
-) -> tuple[DataFrame, list[DataFrame]]:
-    """The raw version with one helper column per uniqueness and reference rule.
+@dataclass
+class Prepared:
+    """The frame the pass reads, the duplicated keys it takes as found, and what to release afterwards."""
 
-    ``targets`` maps each referenced dataset to the raw directory of its current version. Also
-    returns the reduced sets it keeps in memory, for the caller to release.
+    frame: DataFrame
+    duplicates: dict[str, DataFrame] = field(default_factory=dict)  # rule id -> key columns, rows (> 1)
+    kept: list[DataFrame] = field(default_factory=list)
+
+    def release(self) -> None:
+        for reduced in self.kept:
+            reduced.unpersist()
+
+
+def prepared_frame(
+    spark: SparkSession,
+    suite: Suite,
+    keys: tuple[str, ...],
+    raw_path: Path,
+    targets: dict[str, Path],
+    *,
+    row_by_row: bool = False,
+) -> Prepared:
+    """The raw version with the helper columns its rules need, and the duplicated keys of each
+    uniqueness rule on the dataset's ``keys``.
+
+    ``targets`` maps each referenced dataset to the raw directory of its current version. With
+    ``row_by_row`` (GX's own validation) every uniqueness rule gets its helper column too.
     """
     raw = spark.read.parquet(str(raw_path))
-    frame, kept = raw, []
+    prepared = Prepared(raw)
     for rule in suite.rules:
         if rule.check == Check.UNIQUE_KEY:
             rows = group_rows_column(rule)
             repeated = _small(
                 raw.groupBy(*rule.columns).agg(F.count(F.lit(1)).alias(rows)).where(F.col(rows) > 1)
             ).alias("repeated")
+            prepared.kept.append(repeated)
+            if sorted(rule.columns) == sorted(keys):
+                prepared.duplicates[rule.id] = repeated
+                if not row_by_row:
+                    continue
+            frame = prepared.frame
             on = [frame[c].eqNullSafe(repeated[c]) for c in rule.columns]
-            frame = frame.join(repeated, on, "left").select(
+            prepared.frame = frame.join(repeated, on, "left").select(
                 frame["*"], F.coalesce(repeated[rows], F.lit(1)).alias(rows)
             )
-            kept.append(repeated)
         elif rule.check == Check.REFERENCES:
             target_dataset, _, target_column = rule.target.partition(".")
             column, value = rule.columns[0], f"__shuyu_value_{rule.id}"
@@ -57,9 +86,10 @@ def prepared_frame(
                 .distinct()
                 .join(known, value, "left_anti")
             )
+            prepared.kept.append(missing)
             flagged = missing.withColumn(found_column(rule), F.lit(False))
-            frame = frame.join(flagged, frame[column] == flagged[value], "left").select(
+            frame = prepared.frame
+            prepared.frame = frame.join(flagged, frame[column] == flagged[value], "left").select(
                 frame["*"], F.coalesce(flagged[found_column(rule)], F.lit(True)).alias(found_column(rule))
             )
-            kept.append(missing)
-    return frame, kept
+    return prepared
