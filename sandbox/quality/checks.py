@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import reduce
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -101,9 +102,10 @@ def ordered(lesser: Column, greater: Column) -> Column:
 
 
 def unique_key(key_columns: list[str], rows_column: str) -> Column:
-    """No other row shares the key; a row whose key columns are all missing is not judged."""
-    present = [F.col(c).isNotNull() for c in key_columns]
-    present = F.greatest(*present) if len(present) > 1 else present[0]
+    """No other row shares the key. A row missing a key column has no key to judge (the key's
+    not-null rules report it), which also keeps the judged rows inside GX's domain for the
+    expectation, the rows where the first key column is present."""
+    present = reduce(lambda a, b: a & b, [F.col(c).isNotNull() for c in key_columns])
     return _never_null(~present | (F.col(rows_column) <= 1))
 
 

@@ -31,7 +31,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from sandbox.domain.catalog import Dataset
 from sandbox.domain.quality import KEYED_CHECKS, Rule, Tally
-from sandbox.quality.checks import RunParameters, failing
+from sandbox.quality.checks import RunParameters, failing, group_rows_column
 from sandbox.quality.prepare import Prepared
 
 EXAMPLES = 3
@@ -90,11 +90,17 @@ def _mark(frame: DataFrame, known: DataFrame | None, flag: str, keys: list[str])
     return joined.select("run.*", F.coalesce(F.col(f"known.{flag}"), F.lit(False)).alias(flag))
 
 
-def _duplicated(rule_id: str, repeated: DataFrame, keys: list[str]) -> DataFrame:
-    """A uniqueness rule's failing keys, from its duplicated keys: those with any key column present."""
-    present = [F.col(k).isNotNull() for k in keys]
-    return repeated.where(F.greatest(*present) if len(present) > 1 else present[0]).select(
-        F.lit(rule_id).alias("rule"), *keys, F.col(repeated.columns[-1]).alias("rows")
+def _any(flags: list[Column]) -> Column:
+    """True where any of ``flags`` is (``greatest`` wants at least two columns)."""
+    if not flags:
+        return F.lit(False)
+    return F.greatest(*flags) if len(flags) > 1 else flags[0]
+
+
+def _duplicated(rule: Rule, repeated: DataFrame, keys: list[str]) -> DataFrame:
+    """A uniqueness rule's failing keys, from its duplicated keys: those with every key column present."""
+    return repeated.dropna(subset=keys).select(
+        F.lit(rule.id).alias("rule"), *keys, F.col(group_rows_column(rule)).alias("rows")
     )
 
 
@@ -129,7 +135,7 @@ def extract(
         F.count(F.lit(1)).alias("rows"),
         *[F.count_if(F.col(flag)).alias(flag) for flag in fails + missing],
     )
-    failing_rows = tagged.where(F.greatest(*map(F.col, fails)) if fails else F.lit(False))
+    failing_rows = tagged.where(_any([F.col(flag) for flag in fails]))
     rule = F.explode(
         F.array(*[F.when(F.col(flag), F.lit(r.id)) for r, flag in zip(by_row, fails, strict=True)])
     )
@@ -139,8 +145,9 @@ def extract(
         .groupBy("rule", *keys)
         .agg(F.count(F.lit(1)).alias("rows"))
     )
-    for rule_id, repeated in prepared.duplicates.items():
-        grouped = grouped.unionByName(_duplicated(rule_id, repeated, keys))
+    for r in keyed:
+        if r.id in prepared.duplicates:
+            grouped = grouped.unionByName(_duplicated(r, prepared.duplicates[r.id], keys))
     grouped = _mark(grouped, _key_sets(spark, exceptions, keys), "excepted", keys)
     grouped = _mark(grouped, _key_sets(spark, on_tickets, keys), "on_ticket", keys)
     found = Observation()
