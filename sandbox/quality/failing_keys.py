@@ -157,11 +157,11 @@ def extract(
         "rule"
     ).parquet(str(out / FAILING))
     counted, stats, per_rule = observation.get, found.get, {}
-    failing_rows = {r.id: int(counted[flag]) for r, flag in zip(by_row, fails, strict=True)}
+    judged_by_row = {r.id: int(counted[flag]) for r, flag in zip(by_row, fails, strict=True)}
     tally = Tally(
         rows=int(counted["rows"]),
         failing_rows={
-            r.id: failing_rows.get(r.id, int(stats[f"rows_{i}"] or 0)) for i, r in enumerate(keyed)
+            r.id: judged_by_row.get(r.id, int(stats[f"rows_{i}"] or 0)) for i, r in enumerate(keyed)
         },
         nulls={c: int(counted[flag]) for c, flag in zip(inspected, missing, strict=True)},
     )
