@@ -111,25 +111,26 @@ class GxWorkspace:
         )
         self.context.validation_results_store.store_validation_results(
             suite_validation_result=result,
-            suite_validation_result_identifier=ValidationResultIdentifier(
-                expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
-                run_id=run_id,
-                batch_identifier=batch_id,
-            ),
+            suite_validation_result_identifier=_identifier(result),
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
         )
         return result
 
     def build_docs(self, result: ExpectationSuiteValidationResult) -> Path:
         """Render the result's Data Docs page (and the site index); return the page's path."""
-        identifier = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
-            run_id=result.meta["run_id"],
-            batch_identifier=result.batch_id,
-        )
+        identifier = _identifier(result)
         self.context.build_data_docs(resource_identifiers=[identifier])
         urls = self.context.get_docs_sites_urls(resource_identifier=identifier)
         return Path(unquote(urlparse(urls[0]["site_url"]).path))
+
+
+def _identifier(result: ExpectationSuiteValidationResult) -> ValidationResultIdentifier:
+    """Where the store keeps a result, and what Data Docs render it by."""
+    return ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
+        run_id=result.meta["run_id"],
+        batch_identifier=result.batch_id,
+    )
 
 
 def _judged(expectation, tally: Tally) -> ExpectationValidationResult:
