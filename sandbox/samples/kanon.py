@@ -131,6 +131,12 @@ class _Levels:
         return out
 
 
+def _entropy(counts: np.ndarray, n: int) -> float:
+    """Bits of the partition of ``n`` rows into classes of ``counts`` rows (empty classes count nothing)."""
+    shares = counts[counts > 0] / n
+    return float(-(shares * np.log2(shares)).sum())
+
+
 class _Search:
     """The lattice of generalization levels over the rows of ``levels``, whose entities are ``entities``."""
 
@@ -147,17 +153,14 @@ class _Search:
         ids = self.levels.ids(node)
         counts = np.bincount(ids)
         counts = counts[counts > 0]
-        shares = counts / self.n
-        bits = round(float(-(shares * np.log2(shares)).sum()), 9)
+        bits = round(_entropy(counts, self.n), 9)
         if self.one_row_each:
             return bits, int(counts[counts < self.k].sum())
         small = distinct_per_class(ids, self.entities)[ids] < self.k
         return bits, len(pd.unique(self.entities[small]))
 
     def column_bits(self, q: str, level: int) -> float:
-        counts = np.bincount(self.levels.codes[q][level])
-        shares = counts[counts > 0] / self.n
-        return float(-(shares * np.log2(shares)).sum())
+        return _entropy(np.bincount(self.levels.codes[q][level]), self.n)
 
     def best(self, floor: dict[str, int], budget: int) -> dict[str, int]:
         """The most informative levels that are k-anonymous after suppressing at most ``budget`` entities
