@@ -4,6 +4,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Spark's classes, parsed once for every driver JVM (sandbox/engines/class_archive.py)
+CLASS_ARCHIVE := $(VENV)/shuyu-spark-classes.jsa
 
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
@@ -17,16 +19,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(CLASS_ARCHIVE): $(STAMP)
+	$(BIN)/python -m sandbox.engines.class_archive
+
+demo: $(STAMP) $(CLASS_ARCHIVE)
 	$(BIN)/sandbox demo
 
-test: $(STAMP)
+test: $(STAMP) $(CLASS_ARCHIVE)
 	$(BIN)/pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(CLASS_ARCHIVE)
 	$(BIN)/pytest -m "not slow"
 
-bench: $(STAMP)
+bench: $(STAMP) $(CLASS_ARCHIVE)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)

@@ -5,9 +5,12 @@
     the job, reading staging once the job has exited: aggregation, every disclosure rule, report),
     atomic release of the product version.
 (b) Baseline: the same aggregation in plain Spark in one process (start, read, group, write).
+(c) The same baseline, its JVM given Shuyu's class-data-sharing archive
+    (``sandbox.engines.class_archive``), which Shuyu's own JVMs start with: how much of the gap is
+    only JVM start-up.
 
-Prints both medians and the ratio (goal ≤ 1.5×), where Shuyu's time goes (job process, gate after
-the job), and both processes' peak memory from their cgroups. ``bench/memory.py`` is the 10M-person
+Prints the medians and the ratios (goal ≤ 1.5× against (b)), where Shuyu's time goes (job process,
+gate after the job), and both processes' peak memory from their cgroups. ``bench/memory.py`` is the 10M-person
 run with a 2 GB driver.
 
     .venv/bin/python bench/gate.py [--people 5000000] [--rounds 3]
@@ -64,7 +67,8 @@ import sys, time
 from pyspark.sql import SparkSession, functions as F
 started = time.perf_counter()
 spark = (SparkSession.builder.master("local[*]").config("spark.driver.host", "127.0.0.1")
-         .config("spark.ui.enabled", "false").config("spark.driver.memory", sys.argv[3]).getOrCreate())
+         .config("spark.ui.enabled", "false").config("spark.driver.memory", sys.argv[3])
+         .config("spark.driver.extraJavaOptions", sys.argv[4]).getOrCreate())
 age = F.lit(%d) - F.col("birth_year")
 band = F.when(age < 18, "0-17").when(age < 40, "18-39").when(age < 60, "40-59").otherwise("60+")
 people = spark.read.parquet(sys.argv[1]).withColumn("age_band", band)
@@ -161,6 +165,7 @@ def main() -> None:
 
 
 def _measure(args, work: Path) -> None:
+    from sandbox.engines import class_archive
     from sandbox.governance.access import principal_for
     from sandbox.runtime import production
     from sandbox.runtime.production import RunLimits
@@ -173,7 +178,8 @@ def _measure(args, work: Path) -> None:
     limits = RunLimits(driver_memory=args.driver_memory, memory_bytes=8 * 1024**3)
     baseline_script = BASELINE % date.today().year
 
-    shuyu, plain, job_s, gate_s, peaks, gate_peaks = [], [], [], [], [], []
+    archived = class_archive.java_options()
+    shuyu, plain, plain_archived, job_s, gate_s, peaks, gate_peaks = [], [], [], [], [], [], []
     for round_ in range(args.rounds):
         started = time.perf_counter()
         run = production.promote(ctx, principal_for(ctx, "operator-2"), submission.id, limits=limits)
@@ -184,12 +190,15 @@ def _measure(args, work: Path) -> None:
         gate_peaks.append(isolation["gate_peak_memory_bytes"] or 0)
         job_s.append(timings["job_process_s"])
         gate_s.append(timings["gate_s"])
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", baseline_script, str(raw), str(work / f"plain-{round_}"), args.driver_memory],
-                       check=True, capture_output=True)  # fmt: skip
-        plain.append(time.perf_counter() - started)
+        for times, java_options in ((plain, ""), (plain_archived, archived)):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", baseline_script, str(raw), str(work / f"plain-{round_}"),
+                            args.driver_memory, java_options], check=True, capture_output=True)  # fmt: skip
+            times.append(time.perf_counter() - started)
+            shutil.rmtree(work / f"plain-{round_}")
         print(f"round {round_ + 1}: shuyu {shuyu[-1]:.1f}s (job process {job_s[-1]:.1f}s, gate after it "
               f"{gate_s[-1]:.1f}s)  plain spark {plain[-1]:.1f}s  ratio {shuyu[-1] / plain[-1]:.2f}x  "
+              f"plain spark with the class archive {plain_archived[-1]:.1f}s  "
               f"(1-min load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)  # fmt: skip
     a, b = statistics.median(shuyu), statistics.median(plain)
     print(f"people/contribution rows: {args.people:,}; driver memory {args.driver_memory}")
@@ -199,6 +208,11 @@ def _measure(args, work: Path) -> None:
     print(f"ratio: {a / b:.2f}x (goal <= 1.5x); median of the per-round ratios (each pair run back to back, "
           f"less exposed to other load): {paired:.2f}x")  # fmt: skip
     job_median, gate_median = statistics.median(job_s), statistics.median(gate_s)
+    if archived:
+        c = statistics.median(plain_archived)
+        print(f"plain spark with Shuyu's class archive:                median {c:.1f}s; ratio {a / c:.2f}x")
+    else:
+        print("(no class archive built: python -m sandbox.engines.class_archive)")
     print(f"  of which job process {job_median:.1f}s, gate after the job {gate_median:.1f}s")
     print(f"peak memory (cgroups): job process {max(peaks) / 1024**3:.2f} GiB, "
           f"gate process {max(gate_peaks) / 1024**3:.2f} GiB")  # fmt: skip

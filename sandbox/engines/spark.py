@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from sandbox.engines import class_archive
+
 #: JVM options for the short-lived batch drivers of a production run (the job process and the gate
 #: process: one pass over the data, then exit). The throughput collector spends less of 2 cores on
 #: concurrent GC work than G1: on the promote path of bench/gate.py (5M rows, interleaved rounds)
@@ -42,7 +44,10 @@ def spark_session(
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.memory", driver_memory)
-        .config("spark.driver.extraJavaOptions", f"{JIT_JAVA_OPTIONS} {java_options}".strip())
+        .config(
+            "spark.driver.extraJavaOptions",
+            " ".join(o for o in (JIT_JAVA_OPTIONS, class_archive.java_options(), java_options) if o),
+        )
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")  # progress bars would break the CLI's tables
         .config("spark.sql.session.timeZone", "UTC")

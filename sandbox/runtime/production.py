@@ -41,7 +41,7 @@ from sandbox.store.models import JobRunRow, JobSubmissionRow, ProductRow
 DEFAULT_TIMEOUT_S = 3600
 DEFAULT_MEMORY_BYTES = 6 * 1024**3
 #: Environment the job process inherits: nothing of the platform's (no database URL, no home, no keys).
-_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "JAVA_HOME", "PYSPARK_PYTHON", "TZ")
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "JAVA_HOME", "PYSPARK_PYTHON", "TZ", "SANDBOX_SPARK_CLASS_ARCHIVE")
 
 
 #: How long a gate that was not told to go gets to stop its Spark session before it is killed.
