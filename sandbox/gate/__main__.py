@@ -71,7 +71,6 @@ def run(argv: list[str] | None = None) -> int:
     manifest = load_manifest(args.job_dir)
     with ctx.sessions() as session:
         code_tables = catalog_repo.code_tables(session)
-        column_types = _input_column_types(session, manifest)
     spark = spark_session(settings.spark_master, app_name=f"shuyu-gate-{manifest.id}",
                           driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark",
                           java_options=BATCH_DRIVER_JAVA_OPTIONS)  # fmt: skip
@@ -84,7 +83,7 @@ def run(argv: list[str] | None = None) -> int:
             if settings.gate_warmup_rows > 0:  # the real code path on synthetic data, while the job runs
                 warmup = BackgroundWarmup.start(spark, manifest, settings.work_dir, policy=policy,
                                                 code_tables=code_tables, scanner=scanner,
-                                                rows=settings.gate_warmup_rows, column_types=column_types)  # fmt: skip
+                                                rows=settings.gate_warmup_rows)  # fmt: skip
             told = sys.stdin.readline().strip()
             if warmup is not None:
                 warmup.stop()
@@ -97,17 +96,6 @@ def run(argv: list[str] | None = None) -> int:
         spark.stop()
         ctx.engine.dispose()
     return 0
-
-
-def _input_column_types(session, manifest) -> dict[str, str]:
-    """The catalog's type of each input column the job may read (the warm-up's entity ids take it)."""
-    registered = catalog_repo.column_types(session, {i.dataset for i in manifest.inputs})
-    return {
-        c: registered[(i.dataset, c)]
-        for i in manifest.inputs
-        for c in i.columns
-        if (i.dataset, c) in registered
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

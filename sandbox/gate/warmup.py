@@ -30,7 +30,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
-from sandbox.domain.catalog import ColumnType
 from sandbox.domain.gate import GatePolicy
 from sandbox.domain.job import JobManifest, OutputSpec
 from sandbox.gate.domains import resolve_domains
@@ -45,17 +44,15 @@ _JOB_GROUP = "shuyu-gate-warmup"
 
 
 def synthetic_frame(
-    output: OutputSpec, domains: dict[str, tuple[str, ...]], rows: int, *, entity_type: str = "string",
-    seed: int = 0,
-) -> pa.Table:  # fmt: skip
-    """``rows`` contribution rows over about 0.9·rows entities (some in two cells); every cell well populated."""
+    output: OutputSpec, domains: dict[str, tuple[str, ...]], rows: int, *, seed: int = 0
+) -> pa.Table:
+    """``rows`` contribution rows over about 0.9·rows entities (some in two cells); every cell well populated.
+
+    Entities are 64-bit integers, as in a production run's staging (the job runner hashes text ones).
+    """
     rng = np.random.default_rng(seed)
     entities = np.arange(rows, dtype=np.int64) % max(1, int(rows * 0.9))
-    columns: dict[str, pa.Array] = {}
-    if entity_type == ColumnType.INTEGER:
-        columns[output.entity] = pa.array(entities)
-    else:
-        columns[output.entity] = pa.array(np.char.add("w", entities.astype(str)).astype(object))
+    columns: dict[str, pa.Array] = {output.entity: pa.array(entities)}
     for dim in output.dimensions:
         values = np.array(domains[dim], dtype=object)
         columns[dim] = pa.array(values[rng.integers(0, len(values), rows)])
@@ -69,7 +66,7 @@ def synthetic_frame(
 def warm_up(
     spark: SparkSession, manifest: JobManifest, work_root: Path, *, policy: GatePolicy,
     code_tables: dict[str, tuple[str, ...]], scanner: IdentifierScanner, rows: int = DEFAULT_ROWS,
-    column_types: dict[str, str] | None = None, stop: threading.Event | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, float]:  # fmt: skip
     """Gate synthetic frames for each of ``manifest``'s outputs in a temporary directory, then delete it.
 
@@ -78,7 +75,6 @@ def warm_up(
     """
     from sandbox.gate.pipeline import gate_job  # the real code path
 
-    column_types = column_types or {}
     work_root.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="gate-warmup-", dir=work_root))
     took: dict[str, float] = {}
@@ -94,9 +90,7 @@ def warm_up(
             staging, out = root / f"staging-{index}", root / f"out-{index}"
             staging.mkdir()
             (staging / output.name).mkdir()
-            frame = synthetic_frame(
-                output, domains, rows, entity_type=column_types.get(output.entity, "string")
-            )
+            frame = synthetic_frame(output, domains, rows)
             pq.write_table(frame, staging / output.name / "part-00000.parquet", compression=_CODEC)
             one = dataclasses.replace(manifest, outputs=(output,))
             gate_job(spark, one, staging, out, policy=policy, code_tables=code_tables, ledger=None,

@@ -31,7 +31,7 @@ def main(spec_path: str) -> int:
     spark.sparkContext.setLogLevel("ERROR")
     result = execute(
         spark, job_dir, manifest, {k: Path(v) for k, v in spec["inputs"].items()},
-        Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]),
+        Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]), hash_entities=True,
     )  # fmt: skip
     Path(spec["result_path"]).write_text(json.dumps(result.as_dict()), encoding="utf-8")
     spark.stop()

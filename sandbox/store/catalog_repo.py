@@ -42,12 +42,6 @@ def list_datasets(session: Session) -> list[DatasetRow]:
     return list(session.scalars(select(DatasetRow).order_by(DatasetRow.provider_id, DatasetRow.id)))
 
 
-def column_types(session: Session, dataset_ids: set[str]) -> dict[tuple[str, str], str]:
-    """The registered type of every column of ``dataset_ids``, by (dataset, column)."""
-    rows = session.scalars(select(DatasetColumnRow).where(DatasetColumnRow.dataset_id.in_(dataset_ids)))
-    return {(row.dataset_id, row.name): row.type for row in rows}
-
-
 def add_dataset_columns(session: Session, dataset: DatasetRow, columns: list[DatasetColumnRow]) -> None:
     dataset.columns.extend(columns)
 

@@ -8,20 +8,23 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pyspark.sql import functions as F
 
-from sandbox.runtime.execute import execute
+from sandbox.runtime.execute import _staged_entity, execute
 from sandbox.runtime.manifest import load_manifest
 
 JOBS = Path(__file__).parents[3] / "jobs"
 AS_OF = date(2026, 6, 30)
 
 
-def _run(spark, job_dir: Path, raw: dict[str, Path], tmp_path: Path):
+def _run(
+    spark, job_dir: Path, raw: dict[str, Path], tmp_path: Path, staging_name: str = "staging", **options
+):
     manifest = load_manifest(job_dir)
     inputs = {i.alias: raw[i.dataset] for i in manifest.inputs}
-    staging = tmp_path / "staging"
+    staging = tmp_path / staging_name
     staging.mkdir(exist_ok=True)
-    return execute(spark, job_dir, manifest, inputs, staging, AS_OF), staging
+    return execute(spark, job_dir, manifest, inputs, staging, AS_OF, **options), staging
 
 
 def _job(tmp_path: Path, body: str) -> Path:
@@ -47,6 +50,27 @@ def test_elderly_job_frames_match_an_independent_computation(spark, raw_county, 
     expected = elderly["id_number"].isin(disabled_ids).sum()
     assert frame["is_disabled"].sum() == expected
     assert set(frame["age_band"]) <= {"60-69", "70-79", "80+"}
+
+
+def test_production_stages_text_entities_as_their_hashes(spark, raw_county, tmp_path):
+    job = JOBS / "elderly_care_hotspots"
+    _, plain = _run(spark, job, raw_county, tmp_path)
+    result, hashed = _run(spark, job, raw_county, tmp_path, "hashed", hash_entities=True)
+    assert result.ok, result
+    for output in ("elderly_by_district", "oldest_old_by_community"):
+        ids = spark.read.parquet(str(plain / output))
+        staged = spark.read.parquet(str(hashed / output))
+        assert staged.schema["id_number"].dataType.simpleString() == "bigint"
+        expected = sorted(r[0] for r in ids.select(F.xxhash64("id_number")).collect())
+        assert sorted(r[0] for r in staged.select("id_number").collect()) == expected
+        assert staged.select("id_number").distinct().count() == ids.select("id_number").distinct().count()
+
+
+def test_a_missing_entity_stays_missing_and_integers_stay_as_they_are(spark):
+    frame = spark.createDataFrame([("a", 1), (None, None), ("a", 1), ("b", 2)], "e string, n long")
+    hashed = [r[0] for r in frame.select(_staged_entity(frame, "e")).collect()]
+    assert hashed[1] is None and hashed[0] == hashed[2] != hashed[3]
+    assert [r[0] for r in frame.select(_staged_entity(frame, "n")).collect()] == [1, None, 1, 2]
 
 
 def test_only_declared_columns_reach_the_job(spark, raw_county, tmp_path):
