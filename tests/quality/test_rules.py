@@ -135,6 +135,8 @@ def test_identifier_checks_agree_with_stdnum(spark):
         "11010119900307001",
         "1101011990030700111",
         "11010A199003070011",
+        "+10101199003070011",  # a sign or a space: a number to a cast, not to GB 11643
+        " 10101199003070011",
     ]
     # right check character, so only the birth date decides: leap years, month and day ranges
     ids += [
@@ -156,6 +158,13 @@ def test_identifier_checks_agree_with_stdnum(spark):
         .select("value", checks.resident_id_valid(F.col("value")).alias("ok"))
         .collect()
     ).popitem()[1]  # before 1850: not a living person's ID, though stdnum accepts it
+    full_width = _with_check("11010119900307001")[:-2] + "１" + _with_check("11010119900307001")[-1]
+    assert ric.is_valid(full_width)  # stdnum reads a full-width digit as a digit; GB 11643 has ASCII ones
+    assert (
+        not spark.createDataFrame([(full_width,)], "value string")
+        .select(checks.resident_id_valid(F.col("value")))
+        .first()[0]
+    )
     frame = spark.createDataFrame([(c,) for c in codes], "value string")
     got = dict(frame.select("value", checks.uscc_valid(F.col("value")).alias("ok")).collect())
     assert got == {c: uscc.is_valid(c) for c in codes}
