@@ -56,7 +56,7 @@ def _real_date(year: Column, month: Column, day: Column) -> Column:
 def _id_digits(column: Column) -> dict[int, Column]:
     """Digits 1-17 of a resident ID by arithmetic on its two halves, read as numbers once each.
 
-    A substring per digit made the check the suite's dearest (0.6 s a million IDs, 0.02 s this way).
+    With a substring per digit the check took 0.99 s a million IDs, this way 0.45 s (0.19 s of it reading).
     Each half is below 10^9, so the division is exact in a double; ``try_cast`` keeps a malformed ID
     (which the format check rejects) from failing the run.
     """
