@@ -6,7 +6,18 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli import audit, catalog, governance, jobs, platform, products, quality, samples
+from sandbox.cli import (
+    audit,
+    catalog,
+    governance,
+    identities,
+    jobs,
+    platform,
+    products,
+    quality,
+    samples,
+    scenarios,
+)
 from sandbox.cli.common import state
 
 app = typer.Typer(
@@ -28,6 +39,8 @@ def main(
 platform.register(app)
 catalog.register(app)
 audit.register(app)
+identities.register(app)
+scenarios.register(app)
 governance.register(app)
 products.register(app)
 jobs.register(app)

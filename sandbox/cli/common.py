@@ -67,6 +67,18 @@ def parse_date(value: str, name: str) -> date:
         ) from None
 
 
+def parse_enum(kind, value: str, name: str):
+    """``value`` as a member of the enum ``kind``, or an error that lists the allowed values."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise InvalidInput(
+            f"{name} 的取值 {value!r} 无效（可选：{allowed}）",
+            f"invalid {name} {value!r} (allowed: {allowed})",
+        ) from None
+
+
 def table(title: str, *columns: str) -> Table:
     result = Table(title=title)
     for column in columns:

@@ -1,0 +1,170 @@
+"""``sandbox org`` and ``sandbox user``: organizations, users, their clearance and API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sandbox.cli.common import acting, console, context, friendly_errors, parse_date, parse_enum, table
+from sandbox.display import shanghai_time
+from sandbox.domain.identity import OrgKind, Role
+
+org_app = typer.Typer(help="机构 / organizations", no_args_is_help=True)
+user_app = typer.Typer(help="用户、资质与令牌 / users, clearance and API tokens", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(org_app, name="org")
+    app.add_typer(user_app, name="user")
+
+
+@org_app.command("add")
+@friendly_errors
+def org_add(
+    org_id: str,
+    name: Annotated[str, typer.Option(help="机构名称 / name")],
+    kind: Annotated[str, typer.Option(help="provider|agency|operator|developer|consumer|regulator")],
+    provider: Annotated[str | None, typer.Option(help="目录中的数据提供单位 / catalog provider id")] = None,
+) -> None:
+    """新增机构 / add an organization."""
+    from sandbox.governance.identities import create_org
+
+    ctx = context()
+    create_org(ctx, acting(ctx), org_id, name, parse_enum(OrgKind, kind, "--kind"), provider)
+    console.print(f"已创建机构 / organization created: {org_id}")
+
+
+@org_app.command("list")
+@friendly_errors
+def org_list() -> None:
+    """列出机构 / list organizations."""
+    from sandbox.governance.identities import list_orgs
+
+    ctx = context()
+    acting(ctx)
+    rows = table("机构 / organizations", "id", "名称 / name", "类型 / kind", "数据提供单位 / provider")
+    for org in list_orgs(ctx):
+        rows.add_row(org.id, org.name, org.kind, org.provider_id or "")
+    console.print(rows)
+
+
+@user_app.command("add")
+@friendly_errors
+def user_add(
+    username: str,
+    org: Annotated[str, typer.Option(help="所属机构 / organization id")],
+    role: Annotated[list[str], typer.Option(help="角色，可多次 / role, repeatable")],
+    name: Annotated[str, typer.Option(help="显示名 / display name")] = "",
+) -> None:
+    """新增用户 / add a user."""
+    from sandbox.governance.identities import create_user
+
+    ctx = context()
+    roles = {parse_enum(Role, r, "--role") for r in role}
+    create_user(ctx, acting(ctx), username, name or username, org, roles)
+    console.print(f"已创建用户 / user created: {username}")
+
+
+@user_app.command("list")
+@friendly_errors
+def user_list() -> None:
+    """列出用户及资质 / list users and their clearance."""
+    from sandbox.governance.access import developer_cleared
+    from sandbox.governance.identities import list_users
+
+    ctx = context()
+    acting(ctx)
+    rows = table("用户 / users", "用户 / user", "机构 / org", "角色 / roles", "身份核验 / verified", "备案 / filing",
+                 "保密协议 / NDA", "可操作 / cleared")  # fmt: skip
+    for user, org in list_users(ctx):
+        developer = Role.DEVELOPER.value in user.role_set
+        rows.add_row(user.username, org.id, user.roles, "✓" if user.identity_verified_at else "", user.filing_no or "",
+                     f"{user.nda_version} {user.nda_signed_on}" if user.nda_version else "",
+                     ("✓" if developer_cleared(user) else "✗") if developer else "—")  # fmt: skip
+    console.print(rows)
+
+
+@user_app.command("verify-identity")
+@friendly_errors
+def user_verify(username: str) -> None:
+    """登记身份核验 / record identity verification."""
+    from sandbox.governance.identities import verify_identity
+
+    ctx = context()
+    verify_identity(ctx, acting(ctx), username)
+    console.print(f"{username}: 已核验身份 / identity verified")
+
+
+@user_app.command("file")
+@friendly_errors
+def user_file(username: str, filing_no: Annotated[str, typer.Option("--filing-no", help="备案号")]) -> None:
+    """登记备案 / record the registration (备案) number."""
+    from sandbox.governance.identities import record_filing
+
+    ctx = context()
+    record_filing(ctx, acting(ctx), username, filing_no)
+    console.print(f"{username}: 已备案 / filed {filing_no}")
+
+
+@user_app.command("sign-nda")
+@friendly_errors
+def user_nda(
+    username: str,
+    version: Annotated[str, typer.Option(help="保密协议版本 / agreement version")],
+    signed_on: Annotated[str, typer.Option(help="签署日期 / YYYY-MM-DD")],
+) -> None:
+    """登记保密协议 / record the signed confidentiality agreement."""
+    from sandbox.governance.identities import record_nda
+
+    ctx = context()
+    record_nda(ctx, acting(ctx), username, version, parse_date(signed_on, "--signed-on"))
+    console.print(f"{username}: 保密协议 {version} / confidentiality agreement recorded")
+
+
+@user_app.command("token-create")
+@friendly_errors
+def token_create(
+    username: str,
+    days: Annotated[int, typer.Option(help="有效天数 / lifetime in days")] = 30,
+    label: Annotated[str, typer.Option(help="用途 / label")] = "",
+) -> None:
+    """签发 API 令牌（只显示一次）/ issue an API token (shown once)."""
+    from sandbox.governance.identities import issue_token
+
+    ctx = context()
+    token_id, secret = issue_token(ctx, acting(ctx), username, days=days, label=label)
+    console.print(f"令牌 / token {token_id}: {secret}")
+    console.print("请妥善保存，之后无法再次查看 / store it now; it cannot be shown again")
+
+
+@user_app.command("token-revoke")
+@friendly_errors
+def token_revoke(
+    token_id: str, reason: Annotated[str, typer.Option(help="理由 / reason")] = "revoked"
+) -> None:
+    """吊销 API 令牌 / revoke an API token."""
+    from sandbox.governance.identities import revoke_token
+
+    ctx = context()
+    revoke_token(ctx, acting(ctx), token_id, reason)
+    console.print(f"已吊销 / revoked: {token_id}")
+
+
+@user_app.command("token-list")
+@friendly_errors
+def token_list() -> None:
+    """列出令牌（管理员看全部）/ list tokens (admins see all)."""
+    from sandbox.governance.identities import list_tokens
+
+    ctx = context()
+    rows = table("令牌 / tokens", "id", "用户 / user", "用途 / label", "到期 / expires", "吊销 / revoked")
+    for t in list_tokens(ctx, acting(ctx)):
+        rows.add_row(
+            t.id,
+            t.username,
+            t.label,
+            shanghai_time(t.expires_at),
+            shanghai_time(t.revoked_at) if t.revoked_at else "",
+        )
+    console.print(rows)

@@ -1,0 +1,225 @@
+"""``sandbox scenario``: proposal, review, the providers' consent, developers, listing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sandbox.cli.common import acting, console, context, friendly_errors, parse_enum, table
+from sandbox.domain.errors import InvalidInput
+from sandbox.domain.scenario import ScenarioCategory
+
+scenario_app = typer.Typer(help="应用场景（一场景一审核）/ scenarios", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(scenario_app, name="scenario")
+
+
+def _column_requests(values: list[str]):
+    from sandbox.governance.scenarios import ColumnRequest
+
+    requests = []
+    for value in values:
+        target, _, justification = value.partition("=")
+        dataset, _, column = target.partition(".")
+        if not dataset or not column:
+            raise InvalidInput(
+                f"列申请须写成 数据集.列=必要性说明：{value!r}",
+                f"a column request reads dataset.column=justification: {value!r}",
+            )
+        requests.append(ColumnRequest(dataset.strip(), column.strip(), justification.strip()))
+    return requests
+
+
+@scenario_app.command("propose")
+@friendly_errors
+def scenario_propose(
+    scenario_id: str,
+    title: Annotated[str, typer.Option(help="场景名称 / title")],
+    category: Annotated[str, typer.Option(help="公共治理|公益事业|产业发展|行业发展")],
+    column: Annotated[
+        list[str], typer.Option(help="数据集.列=必要性说明 / dataset.column=justification, repeatable")
+    ],
+    product: Annotated[list[str], typer.Option(help="拟开发产品 / planned product, repeatable")],
+    description: Annotated[str, typer.Option(help="场景描述 / description")] = "",
+    value: Annotated[str, typer.Option(help="经济和社会价值 / economic and social value")] = "",
+) -> None:
+    """提出场景建设方案（草稿）/ propose a scenario (draft)."""
+    from sandbox.governance.scenarios import propose
+
+    ctx = context()
+    propose(ctx, acting(ctx), scenario_id=scenario_id, title=title, category=parse_enum(ScenarioCategory, category, "--category"),
+            description=description, value_statement=value, planned_products=product,
+            columns=_column_requests(column))  # fmt: skip
+    console.print(f"场景草稿已创建 / draft created: {scenario_id}")
+
+
+def _scenario_action(name: str, help_text: str, call):
+    @scenario_app.command(name, help=help_text)
+    @friendly_errors
+    def command(scenario_id: str, comment: Annotated[str, typer.Option(help="意见 / comment")] = "") -> None:
+        ctx = context()
+        call(ctx, acting(ctx), scenario_id, comment)
+        console.print(f"{scenario_id}: {name} ✓")
+
+    return command
+
+
+def _submit(ctx, actor, scenario_id, _comment):
+    from sandbox.governance.scenarios import submit
+
+    for consent in submit(ctx, actor, scenario_id):
+        console.print(f"  → {consent.provider_id}: {consent.dataset_id} 答复期限 / due {consent.due_on}")
+
+
+def _start_review(ctx, actor, scenario_id, _comment):
+    from sandbox.governance.scenarios import start_review
+
+    start_review(ctx, actor, scenario_id)
+
+
+def _approve(ctx, actor, scenario_id, comment):
+    from sandbox.governance.scenarios import approve
+
+    approve(ctx, actor, scenario_id, comment)
+
+
+def _reject(ctx, actor, scenario_id, comment):
+    from sandbox.governance.scenarios import reject
+
+    reject(ctx, actor, scenario_id, comment)
+
+
+def _withdraw(ctx, actor, scenario_id, _comment):
+    from sandbox.governance.scenarios import withdraw
+
+    withdraw(ctx, actor, scenario_id)
+
+
+def _activate(ctx, actor, scenario_id, _comment):
+    from sandbox.governance.scenarios import activate
+
+    activate(ctx, actor, scenario_id)
+
+
+def _revoke(ctx, actor, scenario_id, comment):
+    from sandbox.governance.scenarios import revoke
+
+    revoke(ctx, actor, scenario_id, comment or "revoked")
+
+
+_scenario_action("submit", "提交审核并向数据提供单位发出申请 / submit and request provider consent", _submit)
+_scenario_action("start-review", "开始审核（非提出人）/ start review (not the proposer)", _start_review)
+_scenario_action("approve", "批准（非提出人）/ approve (not the proposer)", _approve)
+_scenario_action("reject", "驳回 / reject", _reject)
+_scenario_action("withdraw", "撤回（提出人）/ withdraw (proposer)", _withdraw)
+_scenario_action("activate", "启用（需有效授权）/ activate (needs a covering authorization)", _activate)
+_scenario_action("revoke", "撤销并删除样例数据 / revoke and delete its samples", _revoke)
+
+
+@scenario_app.command("consent")
+@friendly_errors
+def scenario_consent(
+    scenario_id: str,
+    dataset: str,
+    grant: Annotated[bool, typer.Option("--grant/--refuse", help="同意或拒绝 / grant or refuse")],
+    refuse_column: Annotated[
+        list[str] | None, typer.Option(help="拒绝的列 / column to refuse, repeatable")
+    ] = None,
+    comment: Annotated[str, typer.Option(help="意见 / comment")] = "",
+) -> None:
+    """数据提供单位答复数据使用申请 / a provider decides on a data-use request."""
+    from sandbox.governance.scenarios import decide_consent
+
+    ctx = context()
+    consent = decide_consent(ctx, acting(ctx), scenario_id, dataset, grant=grant, refuse_columns=set(refuse_column or []),
+                             comment=comment)  # fmt: skip
+    console.print(f"{scenario_id}/{dataset}: {consent.state}")
+
+
+@scenario_app.command("add-developer")
+@friendly_errors
+def scenario_add_developer(scenario_id: str, username: str) -> None:
+    """为场景添加开发人员（须已签保密协议）/ add a cleared developer to the scenario."""
+    from sandbox.governance.scenarios import add_member
+
+    ctx = context()
+    add_member(ctx, acting(ctx), scenario_id, username)
+    console.print(f"{scenario_id}: + {username}")
+
+
+@scenario_app.command("list")
+@friendly_errors
+def scenario_list() -> None:
+    """列出场景 / list scenarios."""
+    from sandbox.governance.scenarios import list_scenarios
+
+    ctx = context()
+    acting(ctx)
+    rows = table(
+        "场景 / scenarios",
+        "id",
+        "名称 / title",
+        "类别 / category",
+        "状态 / state",
+        "提出人 / proposer",
+        "审核人 / reviewer",
+    )
+    for s in list_scenarios(ctx):
+        rows.add_row(s.id, s.title, s.category, s.state, s.proposer, s.reviewer or "")
+    console.print(rows)
+
+
+@scenario_app.command("show")
+@friendly_errors
+def scenario_show(scenario_id: str) -> None:
+    """场景详情：申请的列、说明与答复 / a scenario's columns, justifications and consents."""
+    from sandbox.governance.scenarios import get
+
+    ctx = context()
+    acting(ctx)
+    s = get(ctx, scenario_id)
+    console.print(f"[bold]{s.id}[/] {s.title}（{s.category}）— {s.state}；提出人 / proposer {s.proposer}")
+    columns = table(
+        "申请的列 / requested columns",
+        "数据集 / dataset",
+        "列 / column",
+        "必要性说明 / justification",
+        "答复 / status",
+    )
+    for c in s.columns:
+        columns.add_row(c.dataset_id, c.column, c.justification, c.status)
+    console.print(columns)
+    consents = table("数据使用申请 / data-use requests", "数据集 / dataset", "提供单位 / provider", "状态 / state",
+                     "期限 / due", "答复人 / decided by")  # fmt: skip
+    for c in s.consents:
+        consents.add_row(c.dataset_id, c.provider_id, c.state, c.due_on, c.decided_by or "")
+    console.print(consents)
+    if s.members:
+        console.print("开发人员 / developers: " + ", ".join(m.username for m in s.members))
+
+
+@scenario_app.command("requests")
+@friendly_errors
+def scenario_requests(overdue: Annotated[bool, typer.Option(help="只看逾期 / overdue only")] = False) -> None:
+    """数据使用申请（数据提供单位只看本单位）/ data-use requests (providers see their own)."""
+    from datetime import UTC, datetime
+
+    from sandbox.governance.scenarios import consents_for
+
+    ctx = context()
+    today = datetime.now(UTC).date()
+    rows = table("数据使用申请 / data-use requests", "场景 / scenario", "数据集 / dataset", "提供单位 / provider",
+                 "状态 / state", "期限 / due")  # fmt: skip
+    for c in consents_for(ctx, acting(ctx), overdue_on=today if overdue else None):
+        late = c.state == "pending" and c.due_on < today.isoformat()
+        rows.add_row(
+            c.scenario_id,
+            c.dataset_id,
+            c.provider_id,
+            c.state,
+            f"[red]{c.due_on} 逾期 / overdue[/]" if late else c.due_on,
+        )
+    console.print(rows)
