@@ -176,7 +176,8 @@ def print_scorecard(card) -> None:
 def suite(dataset: str) -> None:
     """显示数据集生效的质量规则 / show the rule suite a dataset is checked with."""
     from sandbox.catalog.service import get_dataset
-    from sandbox.quality.suites import suite_for, suite_yaml
+    from sandbox.quality.suite_drafts import suite_yaml
+    from sandbox.quality.suites import suite_for
 
     ctx = context()
     acting(ctx)

@@ -24,7 +24,8 @@ from sandbox.domain.quality import (
     parse_ticket_ref,
 )
 from sandbox.quality import checks, scoring
-from sandbox.quality.suites import build_suite, bundled_suite_dirs, draft_entries, read_suite
+from sandbox.quality.suite_drafts import draft_entries
+from sandbox.quality.suites import build_suite, bundled_suite_dirs, read_suite
 
 
 @pytest.fixture(scope="module")
