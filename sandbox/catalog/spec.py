@@ -22,7 +22,7 @@ from sandbox.domain.catalog import (
     ProvisionMethod,
     UpdateCycle,
 )
-from sandbox.domain.errors import CatalogError
+from sandbox.domain.errors import CatalogError, enum_member
 
 _COLUMN_FIELDS = {
     "name", "title", "type", "role", "pii", "grade", "personal_info", "required",
@@ -37,14 +37,10 @@ _FIELD_ZH = {"role": "角色", "pii": "个人信息类型", "grade": "分级", "
 
 
 def _enum(kind: type[StrEnum], value: Any, where_zh: str, where_en: str, field: str) -> StrEnum:
-    try:
-        return kind(str(value))
-    except ValueError:
-        allowed = ", ".join(m.value for m in kind)
-        raise CatalogError(
-            f"{where_zh}：未知{_FIELD_ZH.get(field, field)} {value!r}（可选：{allowed}）",
-            f"{where_en}: unknown {field} {value!r} (allowed: {allowed})",
-        ) from None
+    return enum_member(kind, str(value), lambda allowed: CatalogError(
+        f"{where_zh}：未知{_FIELD_ZH.get(field, field)} {value!r}（可选：{allowed}）",
+        f"{where_en}: unknown {field} {value!r} (allowed: {allowed})",
+    ))  # fmt: skip
 
 
 def _require(entry: dict, key: str, where_zh: str, where_en: str) -> Any:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sandbox.context import PlatformContext
-from sandbox.domain.errors import InvalidInput, ShuyuError
+from sandbox.domain.errors import InvalidInput, ShuyuError, enum_member
 from sandbox.settings import Settings
 
 console = Console()
@@ -69,14 +69,9 @@ def parse_date(value: str, name: str) -> date:
 
 def parse_enum(kind, value: str, name: str):
     """``value`` as a member of the enum ``kind``, or an error that lists the allowed values."""
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in kind)
-        raise InvalidInput(
-            f"{name} 的取值 {value!r} 无效（可选：{allowed}）",
-            f"invalid {name} {value!r} (allowed: {allowed})",
-        ) from None
+    return enum_member(kind, value, lambda allowed: InvalidInput(
+        f"{name} 的取值 {value!r} 无效（可选：{allowed}）", f"invalid {name} {value!r} (allowed: {allowed})"
+    ))  # fmt: skip
 
 
 def table(title: str, *columns: str) -> Table:

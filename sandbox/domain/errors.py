@@ -7,6 +7,20 @@ format what their callers hand them, so callers on the production side pass name
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound=Enum)
+
+
+def enum_member(kind: type[E], value: Any, refuse: Callable[[str], Exception]) -> E:
+    """``value`` as a member of ``kind``; otherwise the error ``refuse`` makes of the allowed values."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise refuse(", ".join(str(m.value) for m in kind)) from None
+
 
 class ShuyuError(Exception):
     """Base of every user-facing error: ``code``, ``zh`` and ``en``."""

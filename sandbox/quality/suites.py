@@ -25,6 +25,7 @@ import yaml
 
 from sandbox.context import PlatformContext
 from sandbox.domain.catalog import ColumnType, Dataset
+from sandbox.domain.errors import enum_member
 from sandbox.domain.quality import Check, Dimension, Rule, Severity, Suite, SuiteError
 from sandbox.quality.suite_drafts import draft_entries
 from sandbox.store import catalog_repo
@@ -201,14 +202,10 @@ def _rule(dataset: Dataset, entry: Any, position: int) -> Rule:
 
 
 def _enum(kind, value, rule_id: str, name: str):
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(v.value for v in kind)
-        raise SuiteError(
-            f"规则 {rule_id} 的 {name} 须为 {allowed} 之一：{value!r}",
-            f"rule {rule_id}: {name} must be one of {allowed}: {value!r}",
-        ) from None
+    return enum_member(kind, value, lambda allowed: SuiteError(
+        f"规则 {rule_id} 的 {name} 须为 {allowed} 之一：{value!r}",
+        f"rule {rule_id}: {name} must be one of {allowed}: {value!r}",
+    ))  # fmt: skip
 
 
 def _dimension(value, rule_id: str) -> Dimension:
