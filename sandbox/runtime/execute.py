@@ -16,7 +16,7 @@ from pathlib import Path
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from sandbox.domain.job import JobManifest
+from sandbox.domain.job import JobManifest, OutputSpec
 from sandbox.runtime.guard import PolicyViolation, actions_refused, restricted_builtins
 from sandbox.runtime.sdk import JobContext
 
@@ -54,8 +54,7 @@ def load_build(job_dir: Path, manifest: JobManifest):
     return build
 
 
-def required_columns(manifest: JobManifest, output: str) -> list[str]:
-    spec = next(o for o in manifest.outputs if o.name == output)
+def required_columns(spec: OutputSpec) -> list[str]:
     measures = [m.column for m in spec.measures if m.column]
     return list(dict.fromkeys([spec.entity, *spec.dimensions, *measures]))
 
@@ -97,18 +96,17 @@ def execute(
         if not isinstance(result, dict) or set(result) != declared:
             raise FrameContractError("outputs")
         written = {}
-        for name, frame in result.items():
-            columns = required_columns(manifest, name)
+        for spec in manifest.outputs:
+            frame, columns = result[spec.name], required_columns(spec)
             if not hasattr(frame, "select") or not set(columns) <= set(frame.columns):
-                raise FrameContractError(name)
-            entity = next(o.entity for o in manifest.outputs if o.name == name)
+                raise FrameContractError(spec.name)
             staged = [
-                _staged_entity(frame, c) if hash_entities and c == entity else F.col(c) for c in columns
+                _staged_entity(frame, c) if hash_entities and c == spec.entity else F.col(c) for c in columns
             ]
             frame.select(*staged).write.mode("error").option("compression", STAGING_CODEC).parquet(
-                str(staging_dir / name)
+                str(staging_dir / spec.name)
             )
-            written[name] = columns
+            written[spec.name] = columns
         timings["total_s"] = round(time.perf_counter() - started, 3)
         return JobResult(True, written, timings=timings)
     except Exception as exc:  # noqa: BLE001 - reduced to type + line, see module docstring
