@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 COMPRESSION = "zstd"
@@ -26,6 +27,9 @@ MIN_PART_ROWS = 500_000
 #: group (pyarrow's default holds a million rows) is read by a single task on one core.
 ROW_GROUP_ROWS = 32_768
 READ_ONLY = 0o444
+#: A text column is dictionary-encoded only when the first row group repeats its values this much
+#: (distinct values at most this share of the rows), i.e. codes, not names or identifiers.
+DICTIONARY_MAX_DISTINCT_SHARE = 0.1
 
 
 @contextmanager
@@ -54,7 +58,8 @@ def write_parts(table: pa.Table, directory: Path) -> list[str]:
         "row_group_size": ROW_GROUP_ROWS,
         # min/max of text columns would put raw names and ids in the footer for any metadata
         # reader to see, and cost a seventh of the write; numbers and dates keep theirs.
-        "write_statistics": [f.name for f in table.schema if not pa.types.is_string(f.type)],
+        "write_statistics": [f.name for f in table.schema if not _is_text(f.type)],
+        "use_dictionary": dictionary_columns(table),
     }
     with ThreadPoolExecutor(max_workers=parts) as pool:
         done = [
@@ -64,6 +69,28 @@ def write_parts(table: pa.Table, directory: Path) -> list[str]:
         for future in done:
             future.result()
     return names
+
+
+def dictionary_columns(table: pa.Table) -> list[str]:
+    """The columns worth a Parquet dictionary: every non-text column, and text columns of few values.
+
+    Spark's reader copies a dictionary-encoded text value out of the dictionary each time a row
+    reads it, and pyarrow gives up a dictionary that outgrows its page part-way through a column,
+    leaving a mix of both encodings; names, addresses and identifiers are therefore read faster
+    plain. A quality run on 1M household-register rows took 4.22 s instead of 4.56 s (medians of
+    7, alternated in one session), with files 11 % smaller.
+    """
+    sample = table.slice(0, ROW_GROUP_ROWS)
+    limit = DICTIONARY_MAX_DISTINCT_SHARE * max(1, sample.num_rows)
+    return [
+        field.name
+        for field in table.schema
+        if not _is_text(field.type) or pc.count_distinct(sample[field.name]).as_py() <= limit
+    ]
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
 def publish(directory: Path, files: list[str], target: Path) -> None:

@@ -104,6 +104,18 @@ class Area:
                         found.add(chunk.path_in_schema)
         return found
 
+    def dictionary_encoded(self, version: str = "v1") -> set[str]:
+        """Columns stored with a Parquet dictionary in some row group of a version."""
+        found = set()
+        for part in sorted((self.root / "raw" / version).iterdir()):
+            meta = pq.ParquetFile(part).metadata
+            for g in range(meta.num_row_groups):
+                for c in range(meta.num_columns):
+                    chunk = meta.row_group(g).column(c)
+                    if "RLE_DICTIONARY" in chunk.encodings or "PLAIN_DICTIONARY" in chunk.encodings:
+                        found.add(chunk.path_in_schema)
+        return found
+
     def staging_left(self) -> list[Path]:
         work = self.root / "work"
         return [p for p in work.iterdir() if p.name.startswith(".ingest-")] if work.exists() else []

@@ -145,6 +145,17 @@ def test_version_files_are_read_only_and_alone(area):
     assert area.footer_min_max() == {"birth_date", "household_size", "income", "is_disabled", "registered_at"}
 
 
+def test_text_of_few_values_gets_a_dictionary_and_identifiers_and_names_do_not(area):
+    # 400 people in 3 districts: the district code repeats, ids and names do not
+    rows = [f"P{i:04d},姓名{i},1950-03-02,{i % 7},100,否,2024-01-02,42028{i % 3}" for i in range(400)]
+    area.ingest([area.write("a.csv", area.csv(rows))])
+    dictionary = area.dictionary_encoded()
+    assert "district_code" in dictionary
+    assert {"person_id", "name"}.isdisjoint(dictionary)
+    assert {"household_size", "birth_date"} <= dictionary  # numbers and dates keep pyarrow's default
+    assert area.table().column("district_code").to_pylist()[:3] == ["420280", "420281", "420282"]
+
+
 def test_quoted_newlines_across_parser_blocks(area):
     rows = [f'Q{i:05d},"{"王" * 40}\n{"李" * 40}",1950-01-01,1,1,0,2024-01-01,420281' for i in range(12000)]
     version = area.ingest([area.write("big.csv", area.csv(rows))])  # ≈ 3 MB: several 1 MB blocks
