@@ -7,6 +7,8 @@ and turns off the UI: nothing Shuyu starts listens on a public interface.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -81,3 +83,22 @@ def spark_from_settings(settings) -> SparkSession:
         driver_memory=settings.spark_driver_memory,
         local_dir=settings.work_dir / "spark",
     )
+
+
+@contextmanager
+def session_conf(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
+    """Runtime SQL settings for the queries planned and run inside the block, restored afterwards.
+
+    They apply to the whole session meanwhile: Shuyu runs one query at a time per session.
+    """
+    before = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

@@ -61,8 +61,8 @@ class ColumnValuesCnResidentId(ColumnMapMetricProvider):
     condition_metric_name = "column_values.shuyu_cn_resident_id"
 
     @column_condition_partial(engine=SparkDFExecutionEngine)
-    def _spark(cls, column, **kwargs):
-        return checks.resident_id_valid(column)
+    def _spark(cls, column, _accessor_domain_kwargs, **kwargs):
+        return checks.resident_id_valid(_accessor_domain_kwargs["column"])
 
 
 class ColumnValuesCnUscc(ColumnMapMetricProvider):

@@ -31,6 +31,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from sandbox.domain.catalog import Dataset
 from sandbox.domain.quality import KEYED_CHECKS, Rule, Tally
+from sandbox.engines.spark import session_conf
 from sandbox.quality.checks import RunParameters, failing, group_rows_column
 from sandbox.quality.prepare import Prepared
 
@@ -39,6 +40,10 @@ FAILING = "failing"
 _FLAGS = ("rows", "excepted", "on_ticket")  # written beside the key columns
 _RULE_FROM_PATH = r"/rule=([a-z0-9_]+)/"
 _RUN_FROM_PATH = r"/runs/([0-9a-f]+)/"
+#: The pass groups by key, and nearly every key it sees is unique (each failing row, every key of a
+#: uniqueness rule): Spark's partial aggregation before the shuffle only builds a hash map as large
+#: as its input. Skipping it: the duplicated keys of 1M rows 1.30 s -> 0.95 s (noop, medians of 6).
+_GROUPED_BY_KEY = {"spark.sql.execution.bypassPartialAggregation": "true"}
 
 
 @dataclass(frozen=True)
@@ -153,9 +158,10 @@ def extract(
     found = Observation()
     grouped = grouped.observe(found, *_per_rule_stats(keyed, _new(grouped)))
     # one task per rule writes one file per rule directory: failing keys are few, small files many
-    grouped.select(*keys, "rows", "excepted", "on_ticket", "rule").repartition("rule").write.partitionBy(
-        "rule"
-    ).parquet(str(out / FAILING))
+    with session_conf(spark, _GROUPED_BY_KEY):
+        grouped.select(*keys, "rows", "excepted", "on_ticket", "rule").repartition("rule").write.partitionBy(
+            "rule"
+        ).parquet(str(out / FAILING))
     counted, stats, per_rule = observation.get, found.get, {}
     judged_by_row = {r.id: int(counted[flag]) for r, flag in zip(by_row, fails, strict=True)}
     tally = Tally(
