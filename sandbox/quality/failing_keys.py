@@ -125,8 +125,8 @@ def extract(
     missing = [f"__shuyu_missing_{i}" for i in range(len(inspected))]
     # plain boolean columns: every condition stays in generated code and is evaluated once per row
     # (a higher-order function such as ``filter`` over them would make Spark interpret them all).
-    # The bookkeeping around them is SQL text: one gateway call an expression instead of one a
-    # function (building the pass took 0.47 s from Python before, most of it in such calls)
+    # The bookkeeping around them is SQL text, one gateway call an expression instead of one a
+    # function: about 800 calls instead of 2,700 to build the pass (0.47 s -> 0.40 s from Python)
     tagged = prepared.frame.select(
         *keys,
         *[failing(r, dataset, params).alias(flag) for r, flag in zip(by_row, fails, strict=True)],

@@ -92,29 +92,28 @@ class Area:
     def table(self, version: str = "v1"):
         return pq.read_table(self.root / "raw" / version)
 
-    def footer_min_max(self, version: str = "v1") -> set[str]:
-        """Columns whose min/max appear in the Parquet footers of a version."""
-        found = set()
+    def chunks(self, version: str = "v1"):
+        """The Parquet column chunks' metadata of every row group of every file of a version."""
         for part in sorted((self.root / "raw" / version).iterdir()):
             meta = pq.ParquetFile(part).metadata
             for g in range(meta.num_row_groups):
-                for c in range(meta.num_columns):
-                    chunk = meta.row_group(g).column(c)
-                    if chunk.statistics is not None and chunk.statistics.has_min_max:
-                        found.add(chunk.path_in_schema)
-        return found
+                yield from (meta.row_group(g).column(c) for c in range(meta.num_columns))
+
+    def footer_min_max(self, version: str = "v1") -> set[str]:
+        """Columns whose min/max appear in the Parquet footers of a version."""
+        return {
+            c.path_in_schema
+            for c in self.chunks(version)
+            if c.statistics is not None and c.statistics.has_min_max
+        }
 
     def dictionary_encoded(self, version: str = "v1") -> set[str]:
         """Columns stored with a Parquet dictionary in some row group of a version."""
-        found = set()
-        for part in sorted((self.root / "raw" / version).iterdir()):
-            meta = pq.ParquetFile(part).metadata
-            for g in range(meta.num_row_groups):
-                for c in range(meta.num_columns):
-                    chunk = meta.row_group(g).column(c)
-                    if "RLE_DICTIONARY" in chunk.encodings or "PLAIN_DICTIONARY" in chunk.encodings:
-                        found.add(chunk.path_in_schema)
-        return found
+        return {
+            c.path_in_schema
+            for c in self.chunks(version)
+            if {"RLE_DICTIONARY", "PLAIN_DICTIONARY"} & set(c.encodings)
+        }
 
     def staging_left(self) -> list[Path]:
         work = self.root / "work"
