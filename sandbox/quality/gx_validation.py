@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import great_expectations as gx
+from great_expectations.compatibility.pydantic import ValidationError as PydanticValidationError
 from great_expectations.core.expectation_validation_result import (
     ExpectationSuiteValidationResult,
     ExpectationValidationResult,
@@ -62,9 +63,7 @@ class GxWorkspace:
     ) -> ExpectationSuiteValidationResult:
         source = self.context.data_sources.add_or_update_spark(name=DATASOURCE, persist=False)
         batch = source.add_dataframe_asset(name=suite_name).add_batch_definition_whole_dataframe(BATCH)
-        suite = self.context.suites.add_or_update(
-            gx.ExpectationSuite(name=suite_name, expectations=expectations)
-        )
+        suite = self._stored(gx.ExpectationSuite(name=suite_name, expectations=expectations))
         definition = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
         )
@@ -77,9 +76,7 @@ class GxWorkspace:
         self, suite_name: str, expectations: list, tally: Tally, run_name: str, batch_spec: dict
     ) -> ExpectationSuiteValidationResult:
         """Judge the suite on the pass's tally with GX's own logic, and store the result as a run would."""
-        suite = self.context.suites.add_or_update(
-            gx.ExpectationSuite(name=suite_name, expectations=expectations)
-        )
+        suite = self._stored(gx.ExpectationSuite(name=suite_name, expectations=expectations))
         results = [_judged(expectation, tally) for expectation in suite.expectations]
         statistics = calc_validation_statistics(results)
         run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
@@ -115,6 +112,20 @@ class GxWorkspace:
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
         )
         return result
+
+    def _stored(self, suite: gx.ExpectationSuite) -> gx.ExpectationSuite:
+        """Save the suite, replacing a stored copy this release cannot read.
+
+        The YAML suite is the source; GX's stored suite is derived from it on every run. A copy
+        stored by an earlier release whose custom expectations had other fields no longer
+        validates (pydantic), and GX would refuse to update it.
+        """
+        try:
+            return self.context.suites.add_or_update(suite)
+        except PydanticValidationError:
+            store = self.context.expectations_store
+            store.remove_key(store.get_key(name=suite.name, id=None))
+            return self.context.suites.add(suite)
 
     def build_docs(self, result: ExpectationSuiteValidationResult) -> Path:
         """Render the result's Data Docs page (and the site index); return the page's path."""
