@@ -106,8 +106,8 @@ class ColumnValuesBirthDateMatchesId(ColumnMapMetricProvider):
     condition_value_keys = ("id_column",)
 
     @column_condition_partial(engine=SparkDFExecutionEngine)
-    def _spark(cls, column, id_column, **kwargs):
-        return checks.birth_date_matches_id(column, F.col(id_column))
+    def _spark(cls, column, id_column, _accessor_domain_kwargs, **kwargs):
+        return checks.birth_date_matches_id(_accessor_domain_kwargs["column"], id_column)
 
 
 class ColumnValuesNotAfter(ColumnMapMetricProvider):

@@ -171,6 +171,36 @@ def test_identifier_checks_agree_with_stdnum(spark):
     assert got == {c: uscc.is_valid(c) for c in codes}
 
 
+def test_birth_date_check_compares_digits_7_to_14_with_the_date_literally(spark):
+    """Numbers for well-formed IDs, text for the rest: the verdict is the literal comparison either way."""
+    rng = random.Random(9)
+    rows = []
+    for _ in range(200):
+        born = date(rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28))
+        right = f"{born.year:04d}{born.month:02d}{born.day:02d}"
+        wrong = f"{born.year:04d}{born.month:02d}{born.day % 28 + 1:02d}"
+        for digits in (right, wrong):
+            well_formed = _with_check(f"110101{digits}001")
+            rows += [
+                (born, well_formed),
+                (born, well_formed[:17]),  # too short: compared as text
+                (born, "+" + well_formed[1:]),  # a sign: a number to a cast, not an ID
+                (born, well_formed[:16] + " 1"),
+                (born, well_formed[:6] + digits + "A01X"),
+            ]
+    rows += [(date(999, 1, 2), _with_check("11010109990102001")), (None, "110101"), (date(2000, 1, 1), None)]
+    frame = spark.createDataFrame(rows, "birth date, id string")
+    got = frame.select(checks.birth_date_matches_id("birth", "id").alias("ok")).collect()
+    expected = [
+        born is None
+        or resident_id is None
+        or resident_id[6:14] == f"{born.year:04d}{born.month:02d}{born.day:02d}"
+        for born, resident_id in rows
+    ]
+    assert [r.ok for r in got] == expected
+    assert 0 < sum(expected) < len(expected)
+
+
 def test_scores_weigh_rules_by_severity():
     def outcome(severity: Severity, failures: int, dimension=Dimension.COMPLETENESS) -> RuleOutcome:
         rule = Rule(f"r{failures}", Check.NOT_NULL, dimension, severity, ("c",))
