@@ -55,7 +55,7 @@ def evaluate(
     *,
     cross_check: bool = False,
 ) -> Evaluation:
-    prepared = prepared_frame(spark, suite, dataset.keys, raw_path, targets, row_by_row=cross_check)
+    prepared = prepared_frame(spark, suite, dataset, raw_path, targets, row_by_row=cross_check)
     try:
         tally, keys = extract(spark, prepared, dataset, suite.rules, params, out, earlier.exceptions,
                               earlier.on_tickets)  # fmt: skip

@@ -20,6 +20,8 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sandbox.catalog.ingest.validate import spark_schema
+from sandbox.domain.catalog import Dataset
 from sandbox.domain.quality import Check, Suite
 from sandbox.quality.checks import found_column, group_rows_column
 
@@ -47,19 +49,20 @@ class Prepared:
 def prepared_frame(
     spark: SparkSession,
     suite: Suite,
-    keys: tuple[str, ...],
+    dataset: Dataset,
     raw_path: Path,
     targets: dict[str, Path],
     *,
     row_by_row: bool = False,
 ) -> Prepared:
     """The raw version with the helper columns its rules need, and the duplicated keys of each
-    uniqueness rule on the dataset's ``keys``.
+    uniqueness rule on the dataset's keys.
 
     ``targets`` maps each referenced dataset to the raw directory of its current version. With
     ``row_by_row`` (GX's own validation) every uniqueness rule gets its helper column too.
     """
-    raw = spark.read.parquet(str(raw_path))
+    keys = dataset.keys
+    raw = spark.read.schema(spark_schema(dataset)).parquet(str(raw_path))
     prepared = Prepared(raw)
     for rule in suite.rules:
         if rule.check == Check.UNIQUE_KEY:

@@ -12,6 +12,7 @@ import dataclasses
 import pyarrow.dataset as pads
 import pytest
 
+from sandbox.catalog.ingest.validate import spark_schema
 from sandbox.catalog.service import current_version, get_dataset, read_catalog_file, version_path
 from sandbox.domain.quality import Check, QualityIntegrityError
 from sandbox.quality import evaluation
@@ -76,6 +77,13 @@ def test_single_pass_and_gx_validation_agree_rule_by_rule(platform, spark, tmp_p
     assert single.result.statistics == gx_run.result.statistics
     assert _keys(tmp_path / "single") == _keys(tmp_path / "gx")
     assert any(o.unexpected_rows for o in single.outcomes)  # the county's defects are there to find
+
+
+@pytest.mark.parametrize("dataset_id", DATASETS)
+def test_a_raw_version_is_read_with_the_schema_spark_infers_from_its_files(platform, spark, dataset_id):
+    ctx, _ = platform
+    raw = str(version_path(ctx, current_version(ctx, dataset_id)))
+    assert spark_schema(get_dataset(ctx, dataset_id)) == spark.read.parquet(raw).schema
 
 
 def test_the_recorded_result_is_stored_and_rendered_as_data_docs(platform, spark, tmp_path):
