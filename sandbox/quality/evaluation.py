@@ -19,7 +19,7 @@ from sandbox.domain.catalog import Dataset
 from sandbox.domain.quality import KEYED_CHECKS, QualityIntegrityError, RuleOutcome, Suite
 from sandbox.quality.checks import RunParameters
 from sandbox.quality.expectations import expectation_for
-from sandbox.quality.failing_keys import FAILING, RuleKeys, extract, still_failing
+from sandbox.quality.failing_keys import FAILING, KeysRef, RuleKeys, extract, still_failing
 from sandbox.quality.gx_validation import GxWorkspace, counts_by_rule
 from sandbox.quality.prepare import prepared_frame
 
@@ -28,9 +28,9 @@ from sandbox.quality.prepare import prepared_frame
 class EarlierKeys:
     """What earlier runs left for this dataset: exception keys, keys on open tickets, tickets to re-check."""
 
-    exceptions: tuple[Path, ...] = ()
-    on_tickets: tuple[Path, ...] = ()
-    recheck: dict[tuple[str, str], Path] | None = None  # (run id, rule id) -> ticket keys
+    exceptions: tuple[KeysRef, ...] = ()
+    on_tickets: tuple[KeysRef, ...] = ()
+    recheck: dict[tuple[str, str], Path] | None = None  # (run id, rule id) -> the run's failing keys
 
 
 @dataclass(frozen=True)

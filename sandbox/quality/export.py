@@ -18,7 +18,7 @@ from sandbox.domain.errors import InvalidInput
 from sandbox.domain.quality import TicketState, ticket_label
 from sandbox.governance.access import Principal
 from sandbox.quality import zone
-from sandbox.quality.failing_keys import read_keys
+from sandbox.quality.failing_keys import KeysRef, read_keys
 from sandbox.quality.tickets import get_ticket, list_tickets
 from sandbox.store.models import QualityTicketRow
 
@@ -78,7 +78,7 @@ def _key_rows(ctx: PlatformContext, ticket: QualityTicketRow) -> list[list]:
             "|".join(keys),
             "|".join("" if row[k] is None else str(row[k]) for k in keys),
         ]
-        for row in read_keys(zone.absolute(ctx.settings, ticket.keys_path))
+        for row in read_keys(KeysRef(zone.absolute(ctx.settings, ticket.keys_path), ticket.rule_id))
     ]
 
 

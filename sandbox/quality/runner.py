@@ -32,7 +32,7 @@ from sandbox.quality import reports, scoring, webhooks, zone
 from sandbox.quality.access import check_may_run
 from sandbox.quality.checks import RunParameters
 from sandbox.quality.evaluation import EarlierKeys, Evaluation, evaluate
-from sandbox.quality.failing_keys import FAILING
+from sandbox.quality.failing_keys import FAILING, KeysRef
 from sandbox.quality.gx_validation import GxWorkspace
 from sandbox.quality.suites import suite_for
 from sandbox.quality.tickets import active_tickets, exceptions_for, new_ticket, shanghai_today, transition
@@ -125,10 +125,12 @@ def _earlier(
     home = ctx.settings.home_dir
     rules = {r.id for r in suite.rules}
     exceptions = tuple(
-        home / e.keys_path for e in exceptions_for(session, suite.dataset_id) if e.rule_id in rules
+        KeysRef(home / e.keys_path, e.rule_id)
+        for e in exceptions_for(session, suite.dataset_id)
+        if e.rule_id in rules
     )
     active = [t for t in active_tickets(session, suite.dataset_id) if t.rule_id in rules]
-    on_tickets = tuple(home / t.keys_path for t in active if t.keys_path)
+    on_tickets = tuple(KeysRef(home / t.keys_path, t.rule_id) for t in active if t.keys_path)
     rechecked = [t for t in active if TicketState(t.state) in _RECHECKED and (t.version or 0) < version]
     recheck = {(t.run_id, t.rule_id): home / t.keys_path for t in rechecked if t.keys_path}
     return EarlierKeys(exceptions, on_tickets, recheck), rechecked
@@ -207,7 +209,7 @@ def _raise(ctx: PlatformContext, session, run: RunInfo, outcomes: list[RuleOutco
     for o in outcomes:
         if not _needs_ticket(o, open_rules):
             continue
-        keys = zone.relative(ctx.settings, out / FAILING / f"rule={o.rule.id}") if o.new_keys else None
+        keys = zone.relative(ctx.settings, out / FAILING) if o.new_keys else None
         ticket = new_ticket(
             ctx, session, provider_id=run.provider_id, dataset_id=run.suite.dataset_id, rule=o.rule, actor=run.actor,
             description=o.rule.description, suggested_fix=o.rule.fix, severity=o.rule.severity,

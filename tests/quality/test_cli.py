@@ -13,7 +13,7 @@ from sandbox.cli import app
 from sandbox.demo.scenarios import ENTERPRISE_CREDIT, authorize_operator, take_to_active
 from sandbox.domain.quality import ticket_label
 from sandbox.governance.access import principal_for
-from sandbox.quality.failing_keys import read_keys
+from sandbox.quality.failing_keys import KeysRef, read_keys
 from sandbox.quality.tickets import list_tickets
 from tests.quality.conftest import county_as_of, deliver
 
@@ -63,7 +63,7 @@ def test_provider_a_cannot_reach_provider_b_through_any_command(home, tmp_path):
         str(v)
         for t in theirs
         if t.keys_path
-        for row in read_keys(ctx.settings.home_dir / t.keys_path)
+        for row in read_keys(KeysRef(ctx.settings.home_dir / t.keys_path, t.rule_id))
         for v in row.values()
     }
     target = ticket_label(theirs[0].id)

@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.domain.quality import MANUAL_RULE, Check, Dimension
 from sandbox.governance.access import principal_for
-from sandbox.quality.failing_keys import read_keys
+from sandbox.quality.failing_keys import KeysRef, read_keys
 from sandbox.quality.reports import report_for_dataset, report_for_provider
 from sandbox.quality.runner import run_quality
 from sandbox.quality.scorecard import scorecard
@@ -64,7 +64,7 @@ def _ticketed(ctx) -> set[tuple[str, str, str, str]]:
         assert ticket.rule_id != MANUAL_RULE
         dataset = get_dataset(ctx, ticket.dataset_id)
         rule = suite_for(ctx, dataset).rule(ticket.rule_id)
-        for row in read_keys(ctx.settings.home_dir / ticket.keys_path):
+        for row in read_keys(KeysRef(ctx.settings.home_dir / ticket.keys_path, ticket.rule_id)):
             key = "|".join(str(row[k]) for k in dataset.keys)
             found.add((ticket.dataset_id, key, ticket.column_label, KIND[rule.check]))
     return found

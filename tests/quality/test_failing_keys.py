@@ -9,8 +9,10 @@ missing (not judged: a key with a missing part is no key, and the key's not-null
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
@@ -18,8 +20,8 @@ import pytest
 from sandbox.domain.catalog import Column, ColumnRole, ColumnType, Dataset, ProvisionMethod, UpdateCycle
 from sandbox.domain.quality import Check, Dimension, Rule, Severity, Suite
 from sandbox.quality.checks import RunParameters
-from sandbox.quality.evaluation import evaluate
-from sandbox.quality.failing_keys import FAILING
+from sandbox.quality.evaluation import EarlierKeys, evaluate
+from sandbox.quality.failing_keys import FAILING, KeysRef, read_keys
 from sandbox.quality.gx_validation import GxWorkspace
 
 KEYS = ("area", "seq")
@@ -71,6 +73,36 @@ def test_duplicated_keys_are_the_rows_gx_counts(spark, tmp_path, raw, cross_chec
     assert (unique.unexpected_rows, unique.failing_keys, unique.success) == (5, 2, False)
     assert unique.element_count == len(ROWS)
     assert outcomes["value_present"].unexpected_rows == 1
-    written = pads.dataset(str(out / FAILING / "rule=key_unique"), format="parquet").to_table()
+    written = pads.dataset(str(out / FAILING), format="parquet").to_table(
+        filter=pc.field("rule") == "key_unique"
+    )
     found = sorted(((r["area"], r["seq"], r["rows"]) for r in written.to_pylist()), key=str)
     assert found == sorted([("x", 1, 2), ("y", 1, 3)], key=str)
+
+
+def _in_the_older_layout(failing: Path, out: Path) -> None:
+    """Rewrite a run's failing keys as releases before 2026-11-25 wrote them: a directory per rule."""
+    table = pads.dataset(str(failing), format="parquet").to_table()
+    for rule in set(table.column("rule").to_pylist()):
+        (out / f"rule={rule}").mkdir(parents=True)
+        mine = table.filter(pc.field("rule") == rule).drop_columns(["rule"])
+        pq.write_table(mine, out / f"rule={rule}" / "part-00000.parquet")
+
+
+def test_tickets_whose_keys_an_older_release_wrote_are_still_read(spark, tmp_path, raw):
+    """Exports read their keys, and a new run knows them as keys already on a ticket."""
+    suite = Suite(DATASET.id, RULES, "test", "0" * 64)
+    params, gx = RunParameters(date(2026, 1, 1), {}), GxWorkspace(tmp_path / "gx")
+    first = tmp_path / "runs" / "0a1b" / "keys"
+    evaluate(spark, gx, DATASET, suite, params, raw, {}, first, "first")
+    older = tmp_path / "runs" / "2c3d" / "keys" / FAILING
+    _in_the_older_layout(first / FAILING, older)
+
+    for rule in ("key_unique", "value_present"):
+        assert read_keys(KeysRef(older / f"rule={rule}", rule)) == read_keys(KeysRef(first / FAILING, rule))
+    on_ticket = (KeysRef(older / "rule=key_unique", "key_unique"),)
+    again = evaluate(spark, gx, DATASET, suite, params, raw, {}, tmp_path / "runs" / "4e5f" / "keys", "again",
+                     EarlierKeys(on_tickets=on_ticket))  # fmt: skip
+    outcomes = {o.rule.id: o for o in again.outcomes}
+    assert (outcomes["key_unique"].failing_keys, outcomes["key_unique"].new_keys) == (2, 0)
+    assert outcomes["value_present"].new_keys == 1  # another rule's ticket, not this one

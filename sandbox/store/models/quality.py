@@ -74,7 +74,7 @@ class QualityTicketRow(Base):
     key_count: Mapped[int] = mapped_column(BigInteger)
     remaining_count: Mapped[int] = mapped_column(BigInteger)  # keys still failing at the last check
     examples_json: Mapped[str] = mapped_column(Text)
-    keys_path: Mapped[str | None] = mapped_column(String(500))  # relative to the home
+    keys_path: Mapped[str | None] = mapped_column(String(500))  # its run's failing keys, relative to the home
     due_on: Mapped[str] = mapped_column(String(10))
     due_exact: Mapped[bool] = mapped_column(Boolean)
     raised_by: Mapped[str] = mapped_column(String(64))
@@ -95,7 +95,7 @@ class QualityExceptionRow(Base):
     rule_id: Mapped[str] = mapped_column(String(64))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("quality_tickets.id"), unique=True)
     key_count: Mapped[int] = mapped_column(BigInteger)
-    keys_path: Mapped[str] = mapped_column(String(500))
+    keys_path: Mapped[str] = mapped_column(String(500))  # the ticket's run's failing keys (rule_id's rows)
     decided_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[str] = mapped_column(String(32))
 
