@@ -102,8 +102,9 @@ def birth_date_matches_id(birth: str, resident_id: str) -> Column:
 
     A well-formed ID (``RESIDENT_ID_FORMAT``) is compared as numbers: yyyymmdd of the date against
     its digits 7-14, read from the number the ID check parses anyway (Spark evaluates the shared
-    parse and format test once a row). Formatting every date as text was a tenth of the pass's CPU
-    (JFR). Other IDs keep the literal comparison of characters 7-14 with the formatted date. The
+    parse and format test once a row). Formatting every date as text was a tenth of the pass
+    stage's CPU samples (JFR); evaluate on 1M rows 2.51 -> 2.46 s (medians of 8, alternated).
+    Other IDs keep the literal comparison of characters 7-14 with the formatted date. The
     two agree on every date from year 1 on; ``date_format`` writes year 0 and before as their
     year of era (0001 for 1 BC), which the numbers do not match.
     """
