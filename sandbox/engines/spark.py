@@ -61,8 +61,6 @@ def spark_session(
         .config("spark.ui.showConsoleProgress", "false")  # progress bars would break the CLI's tables
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
-        # compiled query code is cached by its source: Spark's 100 entries are too few for a quality
-        # run's suite beside other work (see CODEGEN_CACHE_ENTRIES)
         .config("spark.sql.codegen.cache.maxEntries", str(CODEGEN_CACHE_ENTRIES))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.parquet.compression.codec", "zstd")

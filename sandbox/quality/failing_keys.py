@@ -47,6 +47,7 @@ from sandbox.quality.prepare import Prepared
 EXAMPLES = 3
 FAILING = "failing"
 _FLAGS = ("rows", "excepted", "on_ticket")  # written beside the key columns
+_NOT_KEYS = (*_FLAGS, "rule")
 _NEW = "NOT excepted AND NOT on_ticket"  # a key nobody has been told about yet
 _RULE_FROM_PATH = r"/rule=([a-z0-9_]+)/"  # the older layout's rule directories
 _RUN_FROM_PATH = r"/runs/([0-9a-f]+)/"
@@ -94,7 +95,7 @@ def _ticket_keys(spark: SparkSession, refs: Iterable[KeysRef]) -> DataFrame:
         .select(
             F.expr(f"{run} AS run"),
             F.expr(f"{rule} AS rule"),
-            *[c for c in frame.columns if c not in (*_FLAGS, "rule")],
+            *[c for c in frame.columns if c not in _NOT_KEYS],
         )
         .where(F.expr(f"concat(run, '/', rule) IN ({wanted})"))
     )
@@ -240,7 +241,7 @@ def _new_keys(ref: KeysRef) -> pads.Scanner:
     new = ~pc.field("excepted") & ~pc.field("on_ticket")
     if "rule" in names:  # else a directory of the rule's keys alone, as older releases wrote
         new &= pc.field("rule") == ref.rule
-    return dataset.scanner(columns=[n for n in names if n not in (*_FLAGS, "rule")], filter=new)
+    return dataset.scanner(columns=[n for n in names if n not in _NOT_KEYS], filter=new)
 
 
 def still_failing(

@@ -12,7 +12,6 @@ import dataclasses
 import pyarrow.dataset as pads
 import pytest
 
-from sandbox.catalog.ingest.validate import spark_schema
 from sandbox.catalog.service import current_version, get_dataset, read_catalog_file, version_path
 from sandbox.domain.quality import Check, QualityIntegrityError
 from sandbox.quality import evaluation
@@ -20,6 +19,7 @@ from sandbox.quality.checks import RunParameters
 from sandbox.quality.evaluation import evaluate
 from sandbox.quality.failing_keys import FAILING
 from sandbox.quality.gx_validation import GxWorkspace
+from sandbox.quality.prepare import raw_schema
 from sandbox.quality.suites import bundled_suite_dirs, suite_for
 from tests.conftest import make_context
 from tests.quality.conftest import county_as_of, deliver
@@ -83,7 +83,7 @@ def test_single_pass_and_gx_validation_agree_rule_by_rule(platform, spark, tmp_p
 def test_a_raw_version_is_read_with_the_schema_spark_infers_from_its_files(platform, spark, dataset_id):
     ctx, _ = platform
     raw = str(version_path(ctx, current_version(ctx, dataset_id)))
-    assert spark_schema(get_dataset(ctx, dataset_id)) == spark.read.parquet(raw).schema
+    assert raw_schema(get_dataset(ctx, dataset_id)) == spark.read.parquet(raw).schema
 
 
 def test_the_recorded_result_is_stored_and_rendered_as_data_docs(platform, spark, tmp_path):
