@@ -22,9 +22,9 @@ from sandbox.settings import Settings
 from sandbox.store import migrate
 from sandbox.store.db import make_engine, session_factory, transaction
 from sandbox.store.keys import PLATFORM_KEY, KeyStore
+from sandbox.store.zones import Zone, zone_root
 
 HOME_MARKER = "home.json"
-ZONES = ("raw", "quarantine", "staging", "samples", "products", "work", "secrets")
 
 
 @dataclass
@@ -80,8 +80,8 @@ class PlatformContext:
         home = self.settings.home_dir
         marker = home / HOME_MARKER
         created = not marker.exists()
-        for zone in ZONES:
-            (home / zone).mkdir(parents=True, exist_ok=True)
+        for zone in Zone:
+            zone_root(self.settings, zone).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.keys.ensure_dir()
         self.keys.create(PLATFORM_KEY)
         migrate.upgrade(self.engine)

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         return self.home_dir / "secrets"
 
     @property
+    def logs_dir(self) -> Path:
+        """Engine output (Spark's and the JVM's log lines) that must not reach a user's terminal."""
+        return self.home_dir / "logs"
+
+    @property
     def work_dir(self) -> Path:
         """Scratch space for engines (Spark local dirs, Ray temp)."""
         return self.home_dir / "work"

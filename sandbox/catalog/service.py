@@ -31,6 +31,7 @@ from sandbox.store.models import (
     ProviderRow,
     QuarantineRow,
 )
+from sandbox.store.zones import Zone, zone_relative
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def get_dataset(ctx: PlatformContext, dataset_id: str) -> Dataset:
 
 
 def version_path(ctx: PlatformContext, version: DatasetVersionRow) -> Path:
-    return ctx.settings.raw_dir / version.path
+    return zone_relative(ctx.settings, Zone.RAW, version.path)
 
 
 def current_version(ctx: PlatformContext, dataset_id: str, version: int | None = None) -> DatasetVersionRow:
@@ -204,7 +205,7 @@ def ingest(ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[
     with ctx.sessions() as session:
         number = repo.next_version_number(session, dataset_id)
     relative = f"{dataset_id}/v{number:04d}"
-    target = ctx.settings.raw_dir / relative
+    target = zone_relative(ctx.settings, Zone.RAW, relative)
     try:
         converted = ingest_files(
             dataset,

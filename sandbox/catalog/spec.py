@@ -23,6 +23,7 @@ from sandbox.domain.catalog import (
     UpdateCycle,
 )
 from sandbox.domain.errors import CatalogError, enum_member
+from sandbox.domain.identifiers import IdKind, check_id
 
 _COLUMN_FIELDS = {
     "name", "title", "type", "role", "pii", "grade", "personal_info", "required",
@@ -127,9 +128,9 @@ def parse_dataset(entry: Any, index: int = 0) -> Dataset:
         )
     provision = entry.get("provision", [ProvisionMethod.FILE.value])
     return Dataset(
-        id=str(_require(entry, "id", wz, we)),
+        id=check_id(IdKind.DATASET, _require(entry, "id", wz, we)),
         title=str(_require(entry, "title", wz, we)),
-        provider=str(_require(entry, "provider", wz, we)),
+        provider=check_id(IdKind.PROVIDER, _require(entry, "provider", wz, we)),
         update_cycle=_enum(UpdateCycle, _require(entry, "update_cycle", wz, we), wz, we, "update_cycle"),
         provision=tuple(_enum(ProvisionMethod, p, wz, we, "provision") for p in provision),
         keys=keys,
@@ -151,7 +152,7 @@ def parse_catalog(document: Any) -> Catalog:
         wz, we = f"第 {i + 1} 个数据提供单位", f"provider #{i + 1}"
         if not isinstance(entry, dict):
             raise CatalogError(f"{wz}不是映射", f"{we} is not a mapping")
-        pid = str(_require(entry, "id", wz, we))
+        pid = check_id(IdKind.PROVIDER, _require(entry, "id", wz, we))
         if pid in seen_providers:
             raise CatalogError(f"数据提供单位 {pid} 重复", f"duplicate provider {pid}")
         seen_providers.add(pid)
@@ -164,7 +165,8 @@ def parse_catalog(document: Any) -> Catalog:
             )
         )
     code_tables = {
-        str(k): tuple(str(v) for v in values) for k, values in (document.get("code_tables") or {}).items()
+        check_id(IdKind.CODE_TABLE, k): tuple(str(v) for v in values)
+        for k, values in (document.get("code_tables") or {}).items()
     }
     datasets, seen = [], set()
     for i, entry in enumerate(document.get("datasets") or []):

@@ -18,7 +18,8 @@ from sandbox.cli import (
     samples,
     scenarios,
 )
-from sandbox.cli.common import state
+from sandbox.cli.common import IdParam, console, state
+from sandbox.domain.identifiers import IdKind
 
 app = typer.Typer(
     help="数域 Shuyu — 公共数据授权运营隐私计算沙箱 / privacy-preserving sandbox for authorized public data",
@@ -26,13 +27,34 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"数域 Shuyu {version('shuyu-sandbox')}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     as_user: Annotated[
         str | None,
-        typer.Option("--as", envvar="SANDBOX_USER", help="以该用户身份操作 / act as this local user"),
+        typer.Option(
+            "--as",
+            envvar="SANDBOX_USER",
+            parser=IdParam(IdKind.USER),
+            metavar="USERNAME",
+            help="以该用户身份操作 / act as this local user",
+        ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="显示版本 / show the version and exit"
+        ),
+    ] = False,
 ) -> None:
+    """Every command acts as ``--as USER`` (or ``SANDBOX_USER``) and checks that user's role and organization."""
     state.user = as_user
 
 

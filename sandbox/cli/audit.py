@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, err_console, friendly_errors, parse_date, table
-from sandbox.display import shanghai_time
+from sandbox.cli.common import (
+    EXIT_NOT_DONE,
+    acting,
+    console,
+    context,
+    err_console,
+    friendly_errors,
+    parse_date,
+)
+from sandbox.cli.output import Col, Format, FormatOption, emit
 from sandbox.domain.identity import Role
 
 audit_app = typer.Typer(help="审计链 / audit chain", no_args_is_help=True)
@@ -38,24 +47,48 @@ def verify() -> None:
         console.print(f"[green]✓[/] {result.message}")
         return
     err_console.print(f"[bold red]✗[/] {result.message}")
-    raise typer.Exit(1)
+    raise typer.Exit(EXIT_NOT_DONE)
 
 
 @audit_app.command("log")
 @friendly_errors
-def log(limit: Annotated[int, typer.Option(help="条数 / how many")] = 20) -> None:
+def log(
+    limit: Annotated[int, typer.Option(min=1, help="条数 / how many")] = 20,
+    details: Annotated[
+        bool, typer.Option("--details", help="显示事件详情 / show each event's details")
+    ] = False,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
     """最近的审计事件 / the most recent audit events."""
     from sandbox.audit.chain import recent
 
     ctx = context()
     _reader(ctx, "查看审计日志", "read the audit log")
-    rows = table(
-        "审计事件 / audit events", "#", "时间 / time", "操作者 / actor", "动作 / action", "对象 / object"
-    )
+    columns = [
+        Col("seq", "序号", "seq", ident=True, show=str),
+        Col("ts", "时间", "time", time=True),
+        Col("actor", "操作者", "actor", ident=True),
+        Col("action", "动作", "action", ident=True),
+        Col("object", "对象", "object", ident=True),
+    ]
+    if details or fmt is not Format.TABLE:
+        columns.append(Col("details", "详情", "details", show=_details))
     with ctx.sessions() as session:
-        for e in recent(session, limit):
-            rows.add_row(str(e.seq), shanghai_time(e.ts), e.actor, e.action, f"{e.object_type}:{e.object_id}")
-    console.print(rows)
+        rows = [{"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action,
+                 "object": f"{e.object_type}:{e.object_id}", "details": json.loads(e.details)} for e in recent(session, limit)]  # fmt: skip
+    emit(console, "审计事件 / audit events", columns, rows, fmt)
+
+
+def _details(details: dict) -> str:
+    return "; ".join(f"{k}={_flat(v)}" for k, v in details.items())
+
+
+def _flat(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_flat(v) for v in value)
+    return str(value)
 
 
 @audit_app.command("purge")

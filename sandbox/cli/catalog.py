@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, friendly_errors, table
-from sandbox.display import shanghai_time
+from sandbox.cli.common import DatasetArg, acting, console, context, friendly_errors
+from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_show
 
 catalog_app = typer.Typer(help="数据目录 / catalog of providers and datasets", no_args_is_help=True)
+
+_VERSION_COLUMNS = [
+    Col("version", "版本", "version", ident=True, show=lambda v: f"v{v}"),
+    Col("rows", "行数", "rows"),
+    Col("duplicate_keys", "重复键", "dup keys"),
+    Col("schema_hash", "模式哈希", "schema", show=lambda h: h[:12]),
+    Col("content_sha256", "内容 SHA-256", "content", show=lambda h: h[:12]),
+    Col("engine", "引擎", "engine"),
+    Col("created_at", "时间", "time", time=True),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
 @catalog_app.command("load")
 @friendly_errors
-def load(file: Path) -> None:
+def load(file: Annotated[Path, typer.Argument(help="目录文件（YAML）/ catalog file (YAML)")]) -> None:
     """登记目录文件中的数据提供单位与数据集 / register the providers and datasets of a catalog file."""
     from sandbox.catalog.service import load_catalog, read_catalog_file
 
@@ -35,23 +46,33 @@ def load(file: Path) -> None:
 
 @catalog_app.command("list")
 @friendly_errors
-def list_() -> None:
+def list_(fmt: FormatOption = Format.TABLE) -> None:
     """列出已登记的数据集 / list registered datasets."""
     from sandbox.catalog.service import list_datasets
 
     ctx = context()
     acting(ctx)
-    rows = table("数据目录 / catalog", "数据集 / dataset", "名称 / title", "提供单位 / provider", "分级 / grade",
-                 "更新 / cycle", "最新版本 / latest", "行数 / rows")  # fmt: skip
-    for row, latest in list_datasets(ctx):
-        rows.add_row(row.id, row.title, row.provider_id, row.grade, row.update_cycle,
-                     f"v{latest.version}" if latest else "—", f"{latest.row_count:,}" if latest else "—")  # fmt: skip
-    console.print(rows)
+    columns = [
+        Col("dataset", "数据集", "dataset", ident=True),
+        Col("title", "名称", "title"),
+        Col("provider", "提供单位", "provider", ident=True),
+        Col("grade", "分级", "grade"),
+        Col("update_cycle", "更新", "cycle"),
+        Col("latest_version", "最新版本", "latest", show=lambda v: f"v{v}"),
+        Col("rows", "行数", "rows"),
+    ]
+    rows = [
+        {"dataset": row.id, "title": row.title, "provider": row.provider_id, "grade": row.grade,
+         "update_cycle": row.update_cycle, "latest_version": latest.version if latest else None,
+         "rows": latest.row_count if latest else None}
+        for row, latest in list_datasets(ctx)
+    ]  # fmt: skip
+    emit(console, "数据目录 / catalog", columns, rows, fmt)
 
 
 @catalog_app.command("show")
 @friendly_errors
-def show(dataset: str) -> None:
+def show(dataset: DatasetArg, fmt: FormatOption = Format.TABLE) -> None:
     """显示数据集的列、分级与版本 / show a dataset's columns, grading and versions."""
     from sandbox.catalog.service import show_dataset
 
@@ -59,32 +80,51 @@ def show(dataset: str) -> None:
     acting(ctx)
     view = show_dataset(ctx, dataset)
     d = view.dataset
-    console.print(f"[bold]{d.id}[/] {d.title} — {view.provider_name}（{d.provider}）")
-    console.print(f"分级 / grade: {d.grade.value}；更新周期 / update cycle: {d.update_cycle.value}；"
-                  f"提供方式 / provision: {'、'.join(p.value for p in d.provision)}；主键 / keys: {', '.join(d.keys)}")  # fmt: skip
-    columns = table("列 / columns", "列 / column", "名称 / title", "类型 / type", "角色 / role", "个人信息 / PII",
-                    "分级 / grade", "敏感度 / PI", "必填 / req")  # fmt: skip
-    for c in d.columns:
-        columns.add_row(c.name, c.title, c.type.value, c.role.value, c.pii.value, c.grade.value,
-                        c.personal_info.value, "是" if c.required else "")  # fmt: skip
-    console.print(columns)
-    versions = table("版本 / versions", "版本 / version", "行数 / rows", "重复键 / dup keys", "模式哈希 / schema",
-                     "内容 SHA-256 / content", "引擎 / engine", "时间 / time (Asia/Shanghai)")  # fmt: skip
-    for v in view.versions:
-        versions.add_row(f"v{v.version}", f"{v.row_count:,}", str(v.duplicate_key_count), v.schema_hash[:12],
-                         v.content_sha256[:12], v.engine, shanghai_time(v.created_at))  # fmt: skip
-    console.print(versions)
-    if view.quarantined:
-        quarantine = table("隔离区 / quarantine", "原因 / reason", "位置 / where", "时间 / time")
-        for q in view.quarantined:
-            detail = json.loads(q.detail_json)
-            where = " ".join(str(detail[k]) for k in ("file", "line", "column") if detail.get(k))
-            quarantine.add_row(q.reason, where, shanghai_time(q.created_at))
-        console.print(quarantine)
+    fields = [
+        (Col("dataset", "数据集", "dataset", ident=True), d.id),
+        (Col("title", "名称", "title"), d.title),
+        (Col("provider", "提供单位", "provider", ident=True), d.provider),
+        (Col("provider_name", "提供单位名称", "provider name"), view.provider_name),
+        (Col("grade", "分级", "grade"), d.grade.value),
+        (Col("update_cycle", "更新周期", "update cycle"), d.update_cycle.value),
+        (Col("provision", "提供方式", "provision"), [p.value for p in d.provision]),
+        (Col("keys", "主键", "keys"), list(d.keys)),
+    ]
+    columns = Section("columns", "列 / columns", [
+        Col("column", "列", "column", ident=True), Col("title", "名称", "title"), Col("type", "类型", "type"),
+        Col("role", "角色", "role"), Col("pii", "个人信息", "PII"), Col("grade", "分级", "grade"),
+        Col("personal_info", "敏感度", "PI"), Col("required", "必填", "required"),
+    ], [
+        {"column": c.name, "title": c.title, "type": c.type.value, "role": c.role.value, "pii": c.pii.value,
+         "grade": c.grade.value, "personal_info": c.personal_info.value, "required": c.required}
+        for c in d.columns
+    ])  # fmt: skip
+    versions = Section("versions", "版本 / versions", _VERSION_COLUMNS, [
+        {"version": v.version, "rows": v.row_count, "duplicate_keys": v.duplicate_key_count,
+         "schema_hash": v.schema_hash, "content_sha256": v.content_sha256, "engine": v.engine,
+         "created_at": v.created_at}
+        for v in view.versions
+    ])  # fmt: skip
+    quarantine = Section("quarantine", "隔离区 / quarantine", [
+        Col("reason", "原因", "reason"), Col("file", "文件", "file"), Col("line", "行", "line"),
+        Col("column", "列", "column"), Col("path", "位置", "kept at", ident=True), Col("created_at", "时间", "time", time=True),
+    ], [_quarantined(q) for q in view.quarantined])  # fmt: skip
+    emit_show(console, f"{d.id} {d.title}", fields, [columns, versions, quarantine], fmt)
+
+
+def _quarantined(row) -> dict:
+    detail = json.loads(row.detail_json)
+    return {"reason": row.reason, "file": detail.get("file"), "line": detail.get("line"),
+            "column": detail.get("column"), "path": row.path, "created_at": row.created_at}  # fmt: skip
 
 
 @friendly_errors
-def ingest(dataset: str, files: list[Path]) -> None:
+def ingest(
+    dataset: DatasetArg,
+    files: Annotated[
+        list[Path], typer.Argument(help="上传文件（CSV、Parquet、JSON Lines、XLSX）/ upload file(s)")
+    ],
+) -> None:
     """导入数据集的新版本 / ingest files as the dataset's next immutable raw version."""
     from sandbox.catalog.service import ingest as ingest_version
 
@@ -92,5 +132,6 @@ def ingest(dataset: str, files: list[Path]) -> None:
     version = ingest_version(ctx, acting(ctx), dataset, files)
     console.print(
         f"{dataset} v{version.version}: {version.row_count:,} 行 / rows, "
-        f"schema {version.schema_hash[:12]}, sha256 {version.content_sha256[:12]} ({version.engine})"
+        f"schema {version.schema_hash[:12]}, sha256 {version.content_sha256[:12]} ({version.engine})",
+        highlight=False,
     )

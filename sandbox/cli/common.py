@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import functools
 from datetime import date
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import InvalidInput, ShuyuError, enum_member
+from sandbox.domain.identifiers import IdKind, check_id, id_name
 from sandbox.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: Exit codes: 0 done; 1 the command ran but what it was asked for did not happen (a failed or
+#: withheld run, a broken audit chain); 2 refused (bad input, no permission, illegal state).
+EXIT_NOT_DONE = 1
+EXIT_REFUSED = 2
 
 
 class _State:
@@ -53,9 +59,52 @@ def friendly_errors(func):
             quarantine = getattr(err, "quarantine_path", None)
             if quarantine:
                 err_console.print(f"已隔离保存 / kept in quarantine: {quarantine}")
-            raise typer.Exit(2) from None
+            raise typer.Exit(EXIT_REFUSED) from None
 
     return wrapper
+
+
+def not_done(zh: str, en: str) -> NoReturn:
+    """End a command whose work did not happen (it was not refused): a bilingual line, exit 1."""
+    err_console.print(f"[bold red]✗[/] {zh} / {en}")
+    raise typer.Exit(EXIT_NOT_DONE)
+
+
+class IdParam:
+    """Parses a command-line identifier: checked by its domain pattern before any service sees it."""
+
+    def __init__(self, kind: IdKind) -> None:
+        self.kind = kind
+        self.__name__ = kind.value
+
+    def __call__(self, value: str) -> str:
+        try:
+            return check_id(self.kind, value)
+        except InvalidInput as err:
+            raise typer.BadParameter(f"[{err.code}] {err.zh} / {err.en}") from None
+
+
+def id_argument(kind: IdKind, *, metavar: str | None = None, **kwargs) -> typer.models.ArgumentInfo:
+    zh, en = id_name(kind)
+    return typer.Argument(parser=IdParam(kind), metavar=metavar or kind.value.upper(), help=f"{zh} / {en}",
+                          **kwargs)  # fmt: skip
+
+
+def id_option(kind: IdKind, *names: str, help: str | None = None, **kwargs) -> typer.models.OptionInfo:
+    zh, en = id_name(kind)
+    return typer.Option(*names, parser=IdParam(kind), metavar=kind.value.upper(), help=help or f"{zh} / {en}",
+                        **kwargs)  # fmt: skip
+
+
+ScenarioArg = Annotated[str, id_argument(IdKind.SCENARIO)]
+DatasetArg = Annotated[str, id_argument(IdKind.DATASET)]
+ProductArg = Annotated[str, id_argument(IdKind.PRODUCT)]
+UserArg = Annotated[str, id_argument(IdKind.USER, metavar="USERNAME")]
+OrgArg = Annotated[str, id_argument(IdKind.ORGANIZATION, metavar="ORG")]
+SubmissionArg = Annotated[str, id_argument(IdKind.SUBMISSION)]
+RunArg = Annotated[str, id_argument(IdKind.RUN)]
+TicketArg = Annotated[str, id_argument(IdKind.TICKET)]
+AuthorizationArg = Annotated[str, id_argument(IdKind.AUTHORIZATION)]
 
 
 def parse_date(value: str, name: str) -> date:
@@ -74,8 +123,11 @@ def parse_enum(kind, value: str, name: str):
     ))  # fmt: skip
 
 
-def table(title: str, *columns: str) -> Table:
+def table(title: str, *columns: str):
+    """Deprecated: being replaced by ``sandbox.cli.output.emit`` command by command."""
+    from rich.table import Table
+
     result = Table(title=title)
     for column in columns:
-        result.add_column(column)
+        result.add_column(column, overflow="fold")
     return result

@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, friendly_errors, parse_date, table
+from sandbox.cli.common import (
+    AuthorizationArg,
+    IdParam,
+    acting,
+    console,
+    context,
+    friendly_errors,
+    parse_date,
+)
+from sandbox.cli.output import Col, Format, FormatOption, emit
+from sandbox.domain.authorization import AuthorizationState
+from sandbox.domain.identifiers import IdKind
+from sandbox.domain.labels import label_of
 
 auth_app = typer.Typer(help="授权 / authorizations", no_args_is_help=True)
 
@@ -20,10 +32,19 @@ def register(app: typer.Typer) -> None:
 @auth_app.command("grant")
 @friendly_errors
 def auth_grant(
-    operator: Annotated[str, typer.Option(help="运营机构 / operator organization")],
-    dataset: Annotated[list[str], typer.Option(help="授权范围数据集，可多次 / dataset in scope, repeatable")],
-    starts_on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-    ends_on: Annotated[str, typer.Option(help="YYYY-MM-DD（至多 5 年 / at most 5 years）")],
+    operator: Annotated[
+        str, typer.Option(parser=IdParam(IdKind.ORGANIZATION), help="运营机构 / operator organization")
+    ],
+    dataset: Annotated[
+        list[str],
+        typer.Option(
+            parser=IdParam(IdKind.DATASET), help="授权范围数据集，可多次 / dataset in scope, repeatable"
+        ),
+    ],
+    starts_on: Annotated[str, typer.Option(help="开始日期 / start date, YYYY-MM-DD")],
+    ends_on: Annotated[
+        str, typer.Option(help="结束日期 / end date, YYYY-MM-DD（至多 5 年 / at most 5 years）")
+    ],
     content: Annotated[str, typer.Option(help="授权内容 / content")],
 ) -> None:
     """授予运营机构授权 / grant an operator an authorization."""
@@ -32,18 +53,36 @@ def auth_grant(
     ctx = context()
     row = grant(ctx, acting(ctx), operator_org=operator, datasets=dataset, starts_on=parse_date(starts_on, "--starts-on"),
                 ends_on=parse_date(ends_on, "--ends-on"), content=content)  # fmt: skip
-    console.print(f"已授权 / granted: {row.id}（{row.starts_on} – {row.ends_on}）")
+    if row.state == AuthorizationState.EXPIRED.value:
+        console.print(
+            f"{row.id}（{row.starts_on} – {row.ends_on}）期限已过，已登记为已到期，不启用任何场景 / "
+            f"its period is over: recorded as expired; it enables nothing",
+            highlight=False,
+        )
+        return
+    console.print(f"已授权 / granted: {row.id}（{row.starts_on} – {row.ends_on}）", highlight=False)
+
+
+def _print_ended(authorization_id: str, outcome: dict) -> None:
+    console.print(
+        f"{authorization_id}: 结束场景 / scenarios ended: {', '.join(outcome['scenarios_ended']) or '无 / none'}；"
+        f"仍由其他授权覆盖 / still covered by another authorization: "
+        f"{', '.join(outcome['scenarios_still_covered']) or '无 / none'}；"
+        f"吊销令牌 / tokens revoked: {outcome['tokens_revoked']}",
+        highlight=False,
+    )
 
 
 @auth_app.command("revoke")
 @friendly_errors
-def auth_revoke(authorization_id: str, reason: Annotated[str, typer.Option(help="理由 / reason")]) -> None:
-    """撤销授权：令牌失效、样例删除、暂存清空 / revoke: tokens end, samples deleted, staging cleared."""
+def auth_revoke(
+    authorization_id: AuthorizationArg, reason: Annotated[str, typer.Option(help="理由 / reason")]
+) -> None:
+    """撤销授权：仅结束无其他有效授权覆盖的场景 / revoke: ends what no other authorization still covers."""
     from sandbox.governance.authorizations import revoke
 
     ctx = context()
-    outcome = revoke(ctx, acting(ctx), authorization_id, reason)
-    console.print(f"{authorization_id} 已撤销 / revoked: {outcome}")
+    _print_ended(authorization_id, revoke(ctx, acting(ctx), authorization_id, reason))
 
 
 @auth_app.command("expire")
@@ -54,12 +93,15 @@ def auth_expire() -> None:
 
     ctx = context()
     ended = expire_due(ctx, acting(ctx))
-    console.print(f"已到期 / expired: {', '.join(ended) or '无 / none'}")
+    if not ended:
+        console.print("没有到期的授权 / no authorization is due")
+    for authorization_id, outcome in ended.items():
+        _print_ended(authorization_id, outcome)
 
 
 @auth_app.command("list")
 @friendly_errors
-def auth_list() -> None:
+def auth_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出授权 / list authorizations."""
     import json
 
@@ -67,18 +109,21 @@ def auth_list() -> None:
 
     ctx = context()
     acting(ctx)
-    rows = table(
-        "授权 / authorizations", "id", "运营机构 / operator", "范围 / scope", "期限 / period", "状态 / state"
-    )
-    for a in list_authorizations(ctx):
-        rows.add_row(
-            a.id,
-            a.operator_org_id,
-            ", ".join(json.loads(a.datasets_json)),
-            f"{a.starts_on} – {a.ends_on}",
-            a.state,
-        )
-    console.print(rows)
+    columns = [
+        Col("authorization", "授权", "authorization", ident=True),
+        Col("operator", "运营机构", "operator", ident=True),
+        Col("datasets", "范围", "scope"),
+        Col("starts_on", "开始", "starts"),
+        Col("ends_on", "结束", "ends"),
+        Col("state", "状态", "state", show=lambda v: label_of(AuthorizationState, v)),
+        Col("end_reason", "结束原因", "ended because"),
+    ]
+    rows = [
+        {"authorization": a.id, "operator": a.operator_org_id, "datasets": json.loads(a.datasets_json),
+         "starts_on": a.starts_on, "ends_on": a.ends_on, "state": a.state, "end_reason": a.end_reason}
+        for a in list_authorizations(ctx)
+    ]  # fmt: skip
+    emit(console, "授权 / authorizations", columns, rows, fmt)
 
 
 @friendly_errors

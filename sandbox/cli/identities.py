@@ -6,12 +6,26 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, friendly_errors, parse_date, parse_enum, table
-from sandbox.display import shanghai_time
+from sandbox.cli.common import (
+    IdParam,
+    UserArg,
+    acting,
+    console,
+    context,
+    friendly_errors,
+    id_argument,
+    parse_date,
+    parse_enum,
+)
+from sandbox.cli.output import Col, Format, FormatOption, emit
+from sandbox.domain.identifiers import IdKind
 from sandbox.domain.identity import OrgKind, Role
+from sandbox.domain.labels import label_of
 
 org_app = typer.Typer(help="机构 / organizations", no_args_is_help=True)
 user_app = typer.Typer(help="用户、资质与令牌 / users, clearance and API tokens", no_args_is_help=True)
+
+TokenArg = Annotated[str, id_argument(IdKind.TOKEN, metavar="TOKEN_ID")]
 
 
 def register(app: typer.Typer) -> None:
@@ -22,10 +36,13 @@ def register(app: typer.Typer) -> None:
 @org_app.command("add")
 @friendly_errors
 def org_add(
-    org_id: str,
+    org_id: Annotated[str, id_argument(IdKind.ORGANIZATION, metavar="ORG")],
     name: Annotated[str, typer.Option(help="机构名称 / name")],
     kind: Annotated[str, typer.Option(help="provider|agency|operator|developer|consumer|regulator")],
-    provider: Annotated[str | None, typer.Option(help="目录中的数据提供单位 / catalog provider id")] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(parser=IdParam(IdKind.PROVIDER), help="目录中的数据提供单位 / catalog provider id"),
+    ] = None,
 ) -> None:
     """新增机构 / add an organization."""
     from sandbox.governance.identities import create_org
@@ -37,24 +54,28 @@ def org_add(
 
 @org_app.command("list")
 @friendly_errors
-def org_list() -> None:
+def org_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出机构 / list organizations."""
     from sandbox.governance.identities import list_orgs
 
     ctx = context()
     acting(ctx)
-    rows = table("机构 / organizations", "id", "名称 / name", "类型 / kind", "数据提供单位 / provider")
-    for org in list_orgs(ctx):
-        rows.add_row(org.id, org.name, org.kind, org.provider_id or "")
-    console.print(rows)
+    columns = [
+        Col("org", "机构", "org", ident=True),
+        Col("name", "名称", "name"),
+        Col("kind", "类型", "kind", show=lambda v: label_of(OrgKind, v)),
+        Col("provider", "数据提供单位", "provider", ident=True),
+    ]
+    rows = [{"org": o.id, "name": o.name, "kind": o.kind, "provider": o.provider_id} for o in list_orgs(ctx)]
+    emit(console, "机构 / organizations", columns, rows, fmt)
 
 
 @user_app.command("add")
 @friendly_errors
 def user_add(
-    username: str,
-    org: Annotated[str, typer.Option(help="所属机构 / organization id")],
-    role: Annotated[list[str], typer.Option(help="角色，可多次 / role, repeatable")],
+    username: UserArg,
+    org: Annotated[str, typer.Option(parser=IdParam(IdKind.ORGANIZATION), help="所属机构 / organization id")],
+    role: Annotated[list[str], typer.Option(help="角色，可多次 / role, repeatable: " + "|".join(Role))],
     name: Annotated[str, typer.Option(help="显示名 / display name")] = "",
 ) -> None:
     """新增用户 / add a user."""
@@ -68,26 +89,37 @@ def user_add(
 
 @user_app.command("list")
 @friendly_errors
-def user_list() -> None:
+def user_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出用户及资质 / list users and their clearance."""
     from sandbox.governance.access import developer_cleared
     from sandbox.governance.identities import list_users
 
     ctx = context()
     acting(ctx)
-    rows = table("用户 / users", "用户 / user", "机构 / org", "角色 / roles", "身份核验 / verified", "备案 / filing",
-                 "保密协议 / NDA", "可操作 / cleared")  # fmt: skip
+    columns = [
+        Col("user", "用户", "user", ident=True),
+        Col("org", "机构", "org", ident=True),
+        Col("roles", "角色", "roles", show=lambda roles: ", ".join(label_of(Role, r) for r in roles)),
+        Col("identity_verified", "身份核验", "verified"),
+        Col("filing_no", "备案", "filing"),
+        Col("nda", "保密协议", "NDA"),
+        Col("cleared", "可开发", "cleared"),
+    ]
+    rows = []
     for user, org in list_users(ctx):
         developer = Role.DEVELOPER.value in user.role_set
-        rows.add_row(user.username, org.id, user.roles, "✓" if user.identity_verified_at else "", user.filing_no or "",
-                     f"{user.nda_version} {user.nda_signed_on}" if user.nda_version else "",
-                     ("✓" if developer_cleared(user) else "✗") if developer else "—")  # fmt: skip
-    console.print(rows)
+        rows.append({
+            "user": user.username, "org": org.id, "roles": sorted(user.role_set),
+            "identity_verified": bool(user.identity_verified_at), "filing_no": user.filing_no,
+            "nda": f"{user.nda_version} {user.nda_signed_on}" if user.nda_version else None,
+            "cleared": developer_cleared(user) if developer else None,
+        })  # fmt: skip
+    emit(console, "用户 / users", columns, rows, fmt)
 
 
 @user_app.command("verify-identity")
 @friendly_errors
-def user_verify(username: str) -> None:
+def user_verify(username: UserArg) -> None:
     """登记身份核验 / record identity verification."""
     from sandbox.governance.identities import verify_identity
 
@@ -98,7 +130,9 @@ def user_verify(username: str) -> None:
 
 @user_app.command("file")
 @friendly_errors
-def user_file(username: str, filing_no: Annotated[str, typer.Option("--filing-no", help="备案号")]) -> None:
+def user_file(
+    username: UserArg, filing_no: Annotated[str, typer.Option("--filing-no", help="备案号 / filing number")]
+) -> None:
     """登记备案 / record the registration (备案) number."""
     from sandbox.governance.identities import record_filing
 
@@ -110,7 +144,7 @@ def user_file(username: str, filing_no: Annotated[str, typer.Option("--filing-no
 @user_app.command("sign-nda")
 @friendly_errors
 def user_nda(
-    username: str,
+    username: UserArg,
     version: Annotated[str, typer.Option(help="保密协议版本 / agreement version")],
     signed_on: Annotated[str, typer.Option(help="签署日期 / YYYY-MM-DD")],
 ) -> None:
@@ -125,8 +159,8 @@ def user_nda(
 @user_app.command("token-create")
 @friendly_errors
 def token_create(
-    username: str,
-    days: Annotated[int, typer.Option(help="有效天数 / lifetime in days")] = 30,
+    username: UserArg,
+    days: Annotated[int, typer.Option(min=1, help="有效天数 / lifetime in days")] = 30,
     label: Annotated[str, typer.Option(help="用途 / label")] = "",
 ) -> None:
     """签发 API 令牌（只显示一次）/ issue an API token (shown once)."""
@@ -134,14 +168,14 @@ def token_create(
 
     ctx = context()
     token_id, secret = issue_token(ctx, acting(ctx), username, days=days, label=label)
-    console.print(f"令牌 / token {token_id}: {secret}")
+    console.print(f"令牌 / token {token_id}: {secret}", highlight=False, soft_wrap=True)
     console.print("请妥善保存，之后无法再次查看 / store it now; it cannot be shown again")
 
 
 @user_app.command("token-revoke")
 @friendly_errors
 def token_revoke(
-    token_id: str, reason: Annotated[str, typer.Option(help="理由 / reason")] = "revoked"
+    token_id: TokenArg, reason: Annotated[str, typer.Option(help="理由 / reason")] = "revoked"
 ) -> None:
     """吊销 API 令牌 / revoke an API token."""
     from sandbox.governance.identities import revoke_token
@@ -153,18 +187,18 @@ def token_revoke(
 
 @user_app.command("token-list")
 @friendly_errors
-def token_list() -> None:
+def token_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出令牌（管理员看全部）/ list tokens (admins see all)."""
     from sandbox.governance.identities import list_tokens
 
     ctx = context()
-    rows = table("令牌 / tokens", "id", "用户 / user", "用途 / label", "到期 / expires", "吊销 / revoked")
-    for t in list_tokens(ctx, acting(ctx)):
-        rows.add_row(
-            t.id,
-            t.username,
-            t.label,
-            shanghai_time(t.expires_at),
-            shanghai_time(t.revoked_at) if t.revoked_at else "",
-        )
-    console.print(rows)
+    columns = [
+        Col("token", "令牌", "token", ident=True),
+        Col("user", "用户", "user", ident=True),
+        Col("label", "用途", "label"),
+        Col("expires_at", "到期", "expires", time=True),
+        Col("revoked_at", "吊销", "revoked", time=True),
+    ]
+    rows = [{"token": t.id, "user": t.username, "label": t.label, "expires_at": t.expires_at,
+             "revoked_at": t.revoked_at} for t in list_tokens(ctx, acting(ctx))]  # fmt: skip
+    emit(console, "令牌 / tokens", columns, rows, fmt)

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.syntax import Syntax
+from rich.text import Text
 
-from sandbox.cli.common import acting, console, context, friendly_errors, table
+from sandbox.cli.common import (
+    EXIT_NOT_DONE,
+    RunArg,
+    SubmissionArg,
+    acting,
+    console,
+    context,
+    err_console,
+    friendly_errors,
+    not_done,
+)
+from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_show, write_json
+from sandbox.cli.progress import progress
+from sandbox.domain.gate import Refusal, Rule
+from sandbox.domain.job import RunState, SubmissionState
+from sandbox.domain.labels import label_of
 
 dev_app = typer.Typer(help="在样例数据上开发 / develop on samples", no_args_is_help=True)
 job_app = typer.Typer(
     help="作业提交、审核与转生产 / job submission, review and promotion", no_args_is_help=True
 )
+
+JobDirArg = Annotated[
+    Path, typer.Argument(help="作业目录（含 job.toml 与 job.py）/ job folder (job.toml + job.py)")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -25,22 +43,32 @@ def register(app: typer.Typer) -> None:
 def print_gate(gate: dict) -> None:
     """The gate's verdict per output: released and suppressed cells by reason (never suppressed values)."""
     for name, outcome in gate.get("outputs", {}).items():
-        reasons = (
-            ", ".join(f"{k} {v}" for k, v in sorted(outcome.get("suppressed_by_reason", {}).items())) or "—"
+        reasons = ", ".join(
+            f"{label_of(Rule, k)} {v}" for k, v in sorted(outcome.get("suppressed_by_reason", {}).items())
         )
         refusal = outcome.get("refusal")
         status = (
-            f"[red]拒绝 / refused: {refusal}[/]"
+            f"[red]整体拒绝 / refused: {label_of(Refusal, refusal)}[/]"
             if refusal
             else f"发布 / released {outcome.get('released', 0)}"
         )
-        console.print(f"  {name}: {status}；抑制 / suppressed {outcome.get('suppressed', 0)}（{reasons}）")
+        console.print(
+            f"  {name}: {status}；抑制 / suppressed {outcome.get('suppressed', 0)}（{reasons or '—'}）"
+        )
+
+
+def _failure(job: dict) -> str:
+    """Type, line when known, and the platform's own reason when it has one."""
+    where = f"，第 {job['error_line']} 行 / line {job['error_line']}" if job.get("error_line") else ""
+    text = f"{job['error_type']}{where}"
+    reason = job.get("reason")
+    return f"{text}：{reason['zh']} / {reason['en']}" if reason else text
 
 
 @dev_app.command("run")
 @friendly_errors
 def dev_run(
-    job_dir: Path,
+    job_dir: JobDirArg,
     watch: Annotated[
         bool, typer.Option(help="保持 Spark 预热，文件变化时重跑 / keep Spark warm and re-run on change")
     ] = False,
@@ -49,136 +77,214 @@ def dev_run(
     from sandbox.runtime import dev
 
     ctx = context()
-    spec = dev.prepare(ctx, acting(ctx), job_dir)
-    for report in dev.run(spec, watch=watch):
+    failed = False
+    with progress("在样例上运行作业", "running the job on samples") as stage:
+        stage("检查作业与场景成员", "checking the job and scenario membership")
+        spec = dev.prepare(ctx, acting(ctx), job_dir)
+        stage(
+            "启动 Spark 并运行（日志 / log: " + str(spec.parent / "dev.log") + "）",
+            "starting Spark and running",
+        )
+        reports = dev.run(spec, watch=watch)
+        first = next(reports, None)
+    for report in [first, *reports] if first is not None else []:
         job = report["job"]
         if not job["ok"]:
-            console.print(
-                f"[red]✗ 作业失败 / job failed[/]: {job['error_type']} 第 {job['error_line']} 行 / line {job['error_line']}"
-            )
+            failed = True
+            console.print(Text(f"✗ 作业失败 / job failed: {_failure(job)}", style="red"))
+            if job.get("traceback"):
+                console.print(Text(job["traceback"].rstrip()), soft_wrap=True)
             continue
+        failed = False
         for name, frame in report.get("frames", {}).items():
-            preview = table(
-                f"{name}（{frame['rows']:,} 行贡献 / contribution rows，样例 / samples）", *frame["columns"]
-            )
-            for row in frame["preview"]:
-                preview.add_row(*row)
-            console.print(preview)
+            columns = [Col(c, c, c) for c in frame["columns"]]
+            emit(console, f"{name}（{frame['rows']:,} 行贡献 / contribution rows，样例 / samples）", columns,
+                 [dict(zip(frame["columns"], row, strict=True)) for row in frame["preview"]])  # fmt: skip
         console.print("门控建议（未发布）/ gate advisory (nothing released):")
         print_gate(report.get("gate", {}))
         console.print(f"用时 / took {report['seconds']}s")
+    if first is None:
+        not_done("开发进程没有给出结果（见 dev.log）", "the dev process gave no result (see dev.log)")
+    if failed:
+        raise typer.Exit(EXIT_NOT_DONE)
 
 
 @job_app.command("submit")
 @friendly_errors
-def submit(job_dir: Path) -> None:
+def submit(job_dir: JobDirArg) -> None:
     """提交作业（快照 + SHA-256 + 策略检查）/ submit a job (snapshot, SHA-256, policy check)."""
     from sandbox.runtime.submissions import submit as submit_job
 
     ctx = context()
     row = submit_job(ctx, acting(ctx), job_dir)
-    console.print(f"已提交 / submitted: {row.id}（{row.job_id}，sha256 {row.code_sha256[:16]}）")
+    console.print(f"已提交 / submitted: {row.id}（{row.job_id}，sha256 {row.code_sha256}）", highlight=False)
+
+
+_SUBMISSION_COLUMNS = [
+    Col("submission", "提交", "submission", ident=True),
+    Col("job", "作业", "job", ident=True),
+    Col("scenario", "场景", "scenario", ident=True),
+    Col("submitter", "提交人", "submitter", ident=True),
+    Col("state", "状态", "state", show=lambda v: label_of(SubmissionState, v)),
+    Col("reviewer", "审核人", "reviewer", ident=True),
+    Col("review_comment", "审核意见", "review comment"),
+]
+
+
+def _submission(s) -> dict:
+    return {"submission": s.id, "job": s.job_id, "scenario": s.scenario_id, "submitter": s.submitter,
+            "state": s.state, "reviewer": s.reviewer, "review_comment": s.review_comment,
+            "submitted_at": s.submitted_at, "code_sha256": s.code_sha256}  # fmt: skip
 
 
 @job_app.command("list")
 @friendly_errors
-def list_jobs() -> None:
-    """列出作业提交 / list submissions."""
+def list_jobs(fmt: FormatOption = Format.TABLE) -> None:
+    """列出作业提交（开发人员只见自己的）/ list submissions (developers see their own)."""
     from sandbox.runtime.submissions import list_submissions
 
     ctx = context()
-    rows = table(
-        "作业提交 / submissions",
-        "id",
-        "作业 / job",
-        "场景 / scenario",
-        "提交人 / submitter",
-        "状态 / state",
-        "审核人 / reviewer",
-    )
-    for s in list_submissions(ctx, acting(ctx)):
-        rows.add_row(s.id, s.job_id, s.scenario_id, s.submitter, s.state, s.reviewer or "")
-    console.print(rows)
+    rows = [_submission(s) for s in list_submissions(ctx, acting(ctx))]
+    emit(console, "作业提交 / submissions", _SUBMISSION_COLUMNS, rows, fmt)
 
 
 @job_app.command("show")
 @friendly_errors
-def show(submission_id: str) -> None:
-    """审核包：代码、哈希与策略检查结果 / the review packet: code, hash and policy check."""
+def show(submission_id: SubmissionArg, fmt: FormatOption = Format.TABLE) -> None:
+    """审核包：完整代码（带行号）、哈希、策略检查与审核意见 / the review packet: whole code with line numbers, hash, check, review."""
     from sandbox.runtime.submissions import review_packet
 
     ctx = context()
     packet = review_packet(ctx, acting(ctx), submission_id)
-    s = packet["submission"]
-    console.print(
-        f"[bold]{s.id}[/] {s.job_id}（{s.title}）场景 / scenario {s.scenario_id}；提交人 / by {s.submitter}；sha256 {s.code_sha256}"
-    )
-    for name, text in packet["files"].items():
-        lexer = {"py": "python", "toml": "toml", "md": "markdown"}.get(name.rsplit(".", 1)[-1], "text")
-        console.rule(name)
-        console.print(Syntax(text, lexer, line_numbers=True))
+    s = _submission(packet["submission"])
     findings = packet["findings"]
+    if fmt is Format.JSON:
+        write_json({**s, "files": packet["files"], "findings": findings})
+        return
+    fields = [(c, s[c.key]) for c in _SUBMISSION_COLUMNS] + [
+        (Col("code_sha256", "代码 SHA-256", "code SHA-256", ident=True), s["code_sha256"]),
+        (Col("submitted_at", "提交时间", "submitted", time=True), s["submitted_at"]),
+    ]
+    check = Section("findings", "策略检查 / policy check", [
+        Col("file", "文件", "file", ident=True), Col("line", "行", "line", show=str), Col("rule", "规则", "rule", ident=True),
+        Col("zh", "说明", "finding"), Col("en", "English", "English"),
+    ], findings)  # fmt: skip
+    emit_show(console, f"{s['submission']} {s['job']}", fields, [check], fmt)
+    if fmt is not Format.TABLE:
+        return
     console.print(
         "策略检查 / policy check: "
         + ("[green]通过 / passed[/]" if not findings else f"[red]{len(findings)} 项 / findings[/]")
     )
-    for f in findings:
-        console.print(f"  {f['file']}:{f['line']} [{f['rule']}] {f['zh']} / {f['en']}")
+    for name, text in packet["files"].items():
+        _print_numbered(name, text)
+
+
+def _print_numbered(name: str, text: str) -> None:
+    """Every line whole, numbered; the terminal may wrap a long one, nothing is ever cut."""
+    lines = text.splitlines() or [""]
+    width = len(str(len(lines)))
+    console.print(Text(f"── {name}（{len(lines)} 行 / lines）", style="bold"), soft_wrap=True)
+    for number, line in enumerate(lines, 1):
+        console.print(Text(f"{number:>{width}} │ {line}"), soft_wrap=True)
 
 
 @job_app.command("review")
 @friendly_errors
 def review(
-    submission_id: str,
+    submission_id: SubmissionArg,
     approve: Annotated[bool, typer.Option("--approve/--reject", help="批准或驳回 / approve or reject")],
-    comment: Annotated[str, typer.Option(help="审核意见 / comment")] = "",
+    comment: Annotated[
+        str,
+        typer.Option(
+            help="审核意见（驳回时必填，提交人可见）/ comment (required to reject; the submitter sees it)"
+        ),
+    ] = "",
 ) -> None:
     """审核作业（非提交人）/ review a job (not the submitter)."""
     from sandbox.runtime.submissions import review as review_job
 
     ctx = context()
     row = review_job(ctx, acting(ctx), submission_id, approve=approve, comment=comment)
-    console.print(f"{row.id}: {row.state}")
+    console.print(f"{row.id}: {label_of(SubmissionState, row.state)}")
 
 
 @job_app.command("promote")
 @friendly_errors
-def promote(submission_id: str) -> None:
-    """转入生产：隔离运行、门控、发布 / promote: isolated run, gate, release."""
+def promote(submission_id: SubmissionArg) -> None:
+    """转入生产：隔离运行、门控、发布；失败或未发布时退出码为 1 / promote: isolated run, gate, release; exit 1 if it failed or released nothing."""
+    import json
+
+    from sandbox.runtime.production import developer_view
     from sandbox.runtime.production import promote as promote_job
 
     ctx = context()
-    run = promote_job(ctx, acting(ctx), submission_id)
-    console.print(f"运行 / run {run.id}: {run.state}")
+    with progress("转入生产", "promotion") as stage:
+        run = promote_job(ctx, acting(ctx), submission_id, stages=stage)
+    console.print(f"运行 / run {run.id}: {label_of(RunState, run.state)}")
     if run.error_type:
-        console.print(f"  {run.error_type} 第 {run.error_line} 行 / line {run.error_line}")
+        console.print(Text(f"  {_failure(developer_view(run))}"))
     if run.gate_summary_json:
         print_gate(json.loads(run.gate_summary_json))
+    if run.state == RunState.FAILED.value:
+        not_done(f"运行 {run.id} 失败；运营人员可用 sandbox job logs {run.id} 查看日志",
+                 f"run {run.id} failed; operators read its logs with `sandbox job logs {run.id}`")  # fmt: skip
+    if run.state == RunState.WITHHELD.value:
+        not_done(f"运行 {run.id} 未发布任何单元格", f"run {run.id} released nothing")
+
+
+_RUN_COLUMNS = [
+    Col("run", "运行", "run", ident=True),
+    Col("submission", "提交", "submission", ident=True),
+    Col("state", "状态", "state", show=lambda v: label_of(RunState, v)),
+    Col(
+        "timings",
+        "用时",
+        "timings",
+        show=lambda t: ", ".join(f"{k.removesuffix('_s')} {v:.1f}s" for k, v in t.items()),
+    ),
+    Col("error", "错误", "error", show=lambda e: _failure(e)),
+    Col("started_at", "开始", "started", time=True),
+    Col("finished_at", "结束", "finished", time=True),
+]
 
 
 @job_app.command("runs")
 @friendly_errors
-def runs(submission_id: Annotated[str | None, typer.Argument()] = None) -> None:
+def runs(
+    submission_id: Annotated[str | None, SubmissionArg.__metadata__[0]] = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
     """生产运行（开发人员只见状态）/ production runs (developers see status only)."""
     from sandbox.runtime.production import developer_view
     from sandbox.runtime.runs import list_runs
 
     ctx = context()
-    rows = table("生产运行 / runs", "run", "状态 / state", "用时 / timings", "错误 / error", "开始 / started")
+    rows = []
     for run in list_runs(ctx, acting(ctx), submission_id):
         view = developer_view(run)
-        error = f"{view['error_type']} @ line {view['error_line']}" if view["error_type"] else ""
-        rows.add_row(view["run"], view["state"], json.dumps(view["timings"]), error, view["started_at"])
-    console.print(rows)
+        error = {k: view[k] for k in ("error_type", "error_line", "reason")} if view["error_type"] else None
+        rows.append({**view, "error": error})
+    emit(console, "生产运行 / runs", _RUN_COLUMNS, rows, fmt)
 
 
 @job_app.command("logs")
 @friendly_errors
-def logs(run_id: str) -> None:
-    """运行日志（仅运营审核人员）/ run logs (operators only)."""
+def logs(run_id: RunArg, fmt: FormatOption = Format.TABLE) -> None:
+    """运行日志，含完整的错误回溯（仅运营审核人员）/ run logs with the full traceback (operators only)."""
     from sandbox.runtime.runs import operator_logs
 
     ctx = context()
-    for name, text in operator_logs(ctx, acting(ctx), run_id).items():
+    texts = operator_logs(ctx, acting(ctx), run_id)
+    if fmt is Format.JSON:
+        write_json(texts)
+        return
+    if fmt is Format.CSV:
+        emit(console, run_id, [Col("file", "文件", "file"), Col("text", "内容", "text")],
+             [{"file": name, "text": text} for name, text in texts.items()], fmt)  # fmt: skip
+        return
+    if not texts:
+        err_console.print(f"运行 {run_id} 没有日志 / run {run_id} has no logs")
+    for name, text in texts.items():
         console.rule(name)
-        console.print(text[-20000:], markup=False, highlight=False)
+        console.print(Text(text.rstrip()), soft_wrap=True)

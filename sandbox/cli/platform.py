@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import console, context, friendly_errors, table
+from sandbox.cli.common import IdParam, console, context, friendly_errors
+from sandbox.cli.output import Col, Format, FormatOption, emit
+from sandbox.domain.identifiers import IdKind
 from sandbox.settings import Settings
 
 
@@ -20,7 +22,12 @@ def register(app: typer.Typer) -> None:
 @friendly_errors
 def init(
     admin: Annotated[
-        str, typer.Option(help="首个管理员用户名 / the first administrator's user name")
+        str,
+        typer.Option(
+            parser=IdParam(IdKind.USER),
+            metavar="USERNAME",
+            help="首个管理员用户名 / the first administrator's user name",
+        ),
     ] = "admin",
 ) -> None:
     """初始化平台主目录 / initialise the sandbox home (zones, keys, database schema, first admin)."""
@@ -41,18 +48,21 @@ def synth(
     people: Annotated[int, typer.Option(min=100, help="人口数 / number of people")] = 20000,
     seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 7,
     defect_rate: Annotated[float, typer.Option(min=0.0, max=0.1, help="缺陷注入率 / defect rate")] = 0.01,
+    fmt: FormatOption = Format.TABLE,
 ) -> None:
     """生成合成县域数据 / generate a synthetic county with known defects and its catalog."""
     from sandbox.synth import generate
 
     result = generate(out, people=people, seed=seed, defect_rate=defect_rate)
-    rows = table(f"合成数据 / synthetic county → {out}", "数据集 / dataset", "行数 / rows")
-    for name, count in result.row_counts.items():
-        rows.add_row(name, f"{count:,}")
-    console.print(rows)
-    console.print(
-        f"注入缺陷 / injected defects: {result.defect_count:,}; 目录 / catalog: {result.catalog_path}"
-    )
+    columns = [Col("dataset", "数据集", "dataset", ident=True), Col("rows", "行数", "rows")]
+    emit(console, f"合成数据 / synthetic county → {out}", columns,
+         [{"dataset": name, "rows": count} for name, count in result.rows.items()], fmt)  # fmt: skip
+    if fmt is Format.TABLE:
+        console.print(
+            f"注入缺陷 / injected defects: {result.defects:,}；植入个人信息 / planted PII: {result.planted_pii:,}；"
+            f"目录 / catalog: {result.catalog}",
+            highlight=False,
+        )
 
 
 @friendly_errors

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, friendly_errors, table
+from sandbox.cli.common import ProductArg, acting, console, context, friendly_errors, id_option, table
 from sandbox.display import shanghai_time
+from sandbox.domain.identifiers import IdKind
 
 product_app = typer.Typer(help="数据产品登记 / product registration", no_args_is_help=True)
 redevelop_app = typer.Typer(help="再开发申请 / re-development applications", no_args_is_help=True)
@@ -22,9 +23,9 @@ def register(app: typer.Typer) -> None:
 @product_app.command("register")
 @friendly_errors
 def product_register(
-    product_id: str,
+    product_id: ProductArg,
     title: Annotated[str, typer.Option(help="产品名称 / title")],
-    scenario: Annotated[str, typer.Option(help="所属场景（已启用）/ active scenario")],
+    scenario: Annotated[str, id_option(IdKind.SCENARIO, help="所属场景（已启用）/ active scenario")],
     description: Annotated[str, typer.Option(help="产品介绍 / description")] = "",
     form: Annotated[str, typer.Option(help="数据集|API接口|数据报告|模型")] = "数据集",
 ) -> None:
@@ -43,7 +44,7 @@ def _amend_command(name: str, help_text: str):
     @product_app.command(name, help=help_text)
     @friendly_errors
     def command(
-        product_id: str,
+        product_id: ProductArg,
         reason: Annotated[str, typer.Option(help="理由 / reason")],
         title: Annotated[str | None, typer.Option(help="新名称 / new title")] = None,
         description: Annotated[str | None, typer.Option(help="新介绍 / new description")] = None,
@@ -89,7 +90,7 @@ def product_list() -> None:
 
 @product_app.command("show")
 @friendly_errors
-def product_show(product_id: str) -> None:
+def product_show(product_id: ProductArg) -> None:
     """数据产品登记详情 / a product's registration."""
     from sandbox.products.registry import get
 
@@ -108,7 +109,7 @@ def product_show(product_id: str) -> None:
 
 @product_app.command("versions")
 @friendly_errors
-def product_versions(product_id: str) -> None:
+def product_versions(product_id: ProductArg) -> None:
     """已发布的版本及其血缘 / released versions and their lineage."""
     from sandbox.products.versions import versions
 
@@ -136,7 +137,7 @@ def product_versions(product_id: str) -> None:
 @product_app.command("export")
 @friendly_errors
 def product_export(
-    product_id: str,
+    product_id: ProductArg,
     format: Annotated[str, typer.Option("--format", help="csv|parquet|xlsx")] = "csv",
     out: Annotated[Path, typer.Option(help="输出目录 / output directory")] = Path("export"),
     version: Annotated[int | None, typer.Option(help="版本，默认最新 / version, default latest")] = None,
@@ -152,7 +153,7 @@ def product_export(
 @redevelop_app.command("apply")
 @friendly_errors
 def redevelop_apply(
-    product_id: str, purpose: Annotated[str, typer.Option(help="再开发用途 / purpose")]
+    product_id: ProductArg, purpose: Annotated[str, typer.Option(help="再开发用途 / purpose")]
 ) -> None:
     """申请再开发 / apply to re-develop a product."""
     from sandbox.products.redevelopment import apply

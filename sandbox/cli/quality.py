@@ -12,8 +12,21 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, friendly_errors, parse_date, table
+from sandbox.cli.common import (
+    DatasetArg,
+    IdParam,
+    TicketArg,
+    acting,
+    console,
+    context,
+    friendly_errors,
+    id_argument,
+    id_option,
+    parse_date,
+    table,
+)
 from sandbox.display import shanghai_time
+from sandbox.domain.identifiers import IdKind
 
 quality_app = typer.Typer(help="数据质量检查与报告 / data quality runs and reports", no_args_is_help=True)
 ticket_app = typer.Typer(help="整改工单 / correction tickets", no_args_is_help=True)
@@ -40,7 +53,7 @@ def _share(value: float | None) -> str:
 @quality_app.command("run")
 @friendly_errors
 def run(
-    datasets: Annotated[list[str], typer.Argument(help="数据集 / dataset id(s)")],
+    datasets: Annotated[list[str], id_argument(IdKind.DATASET, metavar="DATASET...")],
     version: Annotated[
         int | None, typer.Option(help="原始区版本，默认最新 / raw version, default latest")
     ] = None,
@@ -92,8 +105,10 @@ def run(
 @quality_app.command("report")
 @friendly_errors
 def report(
-    dataset: Annotated[str | None, typer.Argument(help="数据集 / dataset id")] = None,
-    provider: Annotated[str | None, typer.Option(help="数据提供单位（汇总报告）/ provider summary")] = None,
+    dataset: Annotated[str | None, id_argument(IdKind.DATASET)] = None,
+    provider: Annotated[
+        str | None, id_option(IdKind.PROVIDER, help="数据提供单位（汇总报告）/ provider summary")
+    ] = None,
 ) -> None:
     """生成并显示数据集或数据提供单位的质量报告（HTML + JSON）/ write and show a quality report."""
     from sandbox.quality.reports import report_for_dataset, report_for_provider
@@ -119,7 +134,7 @@ def report(
 @quality_app.command("scorecard")
 @friendly_errors
 def scorecard(
-    provider: Annotated[str | None, typer.Argument(help="数据提供单位，默认本单位 / provider")] = None,
+    provider: Annotated[str | None, id_argument(IdKind.PROVIDER)] = None,
 ) -> None:
     """数据提供单位评价：数据质量、整改时效、应用情况 / provider scorecard."""
     from sandbox.quality.scorecard import scorecard as build
@@ -173,7 +188,7 @@ def print_scorecard(card) -> None:
 
 @quality_app.command("suite")
 @friendly_errors
-def suite(dataset: str) -> None:
+def suite(dataset: DatasetArg) -> None:
     """显示数据集生效的质量规则 / show the rule suite a dataset is checked with."""
     from sandbox.catalog.service import get_dataset
     from sandbox.quality.suite_drafts import suite_yaml
@@ -189,7 +204,12 @@ def suite(dataset: str) -> None:
 
 @quality_app.command("webhook")
 @friendly_errors
-def webhook(provider: str, url: str) -> None:
+def webhook(
+    provider: Annotated[str, id_argument(IdKind.PROVIDER)],
+    url: Annotated[
+        str, typer.Argument(help="接收通知的 HTTPS 地址 / the HTTPS address that receives notifications")
+    ],
+) -> None:
     """登记数据提供单位接收工单通知的地址（HMAC 签名）/ register a provider's ticket webhook."""
     from sandbox.quality.webhooks import register_endpoint
 
@@ -205,9 +225,9 @@ def webhook(provider: str, url: str) -> None:
 @ticket_app.command("list")
 @friendly_errors
 def ticket_list(
-    dataset: Annotated[str | None, typer.Option(help="数据集 / dataset")] = None,
+    dataset: Annotated[str | None, id_option(IdKind.DATASET)] = None,
     state: Annotated[str | None, typer.Option(help="状态 / state")] = None,
-    provider: Annotated[str | None, typer.Option(help="数据提供单位 / provider")] = None,
+    provider: Annotated[str | None, id_option(IdKind.PROVIDER)] = None,
 ) -> None:
     """列出可见的整改工单 / list the tickets you may see."""
     from sandbox.domain.quality import Severity, TicketState, ticket_label
@@ -241,7 +261,7 @@ def ticket_list(
 
 @ticket_app.command("show")
 @friendly_errors
-def ticket_show(ticket: str) -> None:
+def ticket_show(ticket: TicketArg) -> None:
     """显示工单详情（示例键与不合格列）/ show a ticket with example keys and the failing column."""
     from sandbox.domain.quality import Severity, TicketState, ticket_label
     from sandbox.quality.tickets import get_ticket
@@ -275,7 +295,9 @@ def _show_state(row) -> None:
 
 @ticket_app.command("ack")
 @friendly_errors
-def ticket_ack(ticket: str, note: Annotated[str | None, typer.Option(help="说明 / note")] = None) -> None:
+def ticket_ack(
+    ticket: TicketArg, note: Annotated[str | None, typer.Option(help="说明 / note")] = None
+) -> None:
     """确认收到工单 / acknowledge a ticket."""
     from sandbox.quality.tickets import acknowledge
 
@@ -285,7 +307,9 @@ def ticket_ack(ticket: str, note: Annotated[str | None, typer.Option(help="说�
 
 @ticket_app.command("fix")
 @friendly_errors
-def ticket_fix(ticket: str, note: Annotated[str, typer.Option(help="整改说明 / what was corrected")]) -> None:
+def ticket_fix(
+    ticket: TicketArg, note: Annotated[str, typer.Option(help="整改说明 / what was corrected")]
+) -> None:
     """报告已整改；交付新版本后由质量检查自动核验 / report a ticket fixed; the next version's run verifies it."""
     from sandbox.quality.tickets import mark_fixed
 
@@ -295,7 +319,7 @@ def ticket_fix(ticket: str, note: Annotated[str, typer.Option(help="整改说明
 
 @ticket_app.command("dispute")
 @friendly_errors
-def ticket_dispute(ticket: str, reason: Annotated[str, typer.Option(help="异议理由 / reason")]) -> None:
+def ticket_dispute(ticket: TicketArg, reason: Annotated[str, typer.Option(help="异议理由 / reason")]) -> None:
     """对工单提出异议 / dispute a ticket."""
     from sandbox.quality.tickets import dispute
 
@@ -306,7 +330,7 @@ def ticket_dispute(ticket: str, reason: Annotated[str, typer.Option(help="异议
 @ticket_app.command("decide")
 @friendly_errors
 def ticket_decide(
-    ticket: str,
+    ticket: TicketArg,
     comment: Annotated[str, typer.Option(help="理由 / reason")],
     uphold: Annotated[
         bool, typer.Option("--uphold/--reject", help="异议成立或驳回 / uphold or reject")
@@ -322,7 +346,7 @@ def ticket_decide(
 def _confirm_command(name: str, verified: bool, help_text: str):
     @ticket_app.command(name, help=help_text)
     @friendly_errors
-    def command(ticket: str, comment: Annotated[str, typer.Option(help="说明 / comment")] = "") -> None:
+    def command(ticket: TicketArg, comment: Annotated[str, typer.Option(help="说明 / comment")] = "") -> None:
         from sandbox.quality.tickets import confirm_request
 
         ctx = context()
@@ -338,7 +362,7 @@ _confirm_command("reopen", False, "人工校核需求未整改，重新打开 / 
 @ticket_app.command("raise")
 @friendly_errors
 def ticket_raise(
-    dataset: str,
+    dataset: DatasetArg,
     description: Annotated[str, typer.Option(help="需要校核的问题 / what needs checking")],
     column: Annotated[str, typer.Option(help="相关列 / column")] = "",
     severity: Annotated[str, typer.Option(help="high|medium|low")] = "medium",
@@ -368,9 +392,14 @@ def ticket_raise(
 def ticket_export(
     out: Annotated[Path, typer.Argument(help="输出文件 .xlsx 或 .csv / output file")],
     tickets: Annotated[
-        list[str] | None, typer.Argument(help="工单，默认全部可见 / tickets, default all visible")
+        list[str] | None,
+        typer.Argument(
+            parser=IdParam(IdKind.TICKET),
+            metavar="TICKET...",
+            help="工单，默认全部可见 / tickets, default all visible",
+        ),
     ] = None,
-    dataset: Annotated[str | None, typer.Option(help="数据集 / dataset")] = None,
+    dataset: Annotated[str | None, id_option(IdKind.DATASET)] = None,
     state: Annotated[str | None, typer.Option(help="状态 / state")] = None,
 ) -> None:
     """导出工单及不合格键（XLSX/CSV）/ export tickets with their failing keys."""

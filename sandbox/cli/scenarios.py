@@ -6,9 +6,21 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, friendly_errors, parse_enum, table
+from sandbox.cli.common import (
+    DatasetArg,
+    ScenarioArg,
+    UserArg,
+    acting,
+    console,
+    context,
+    friendly_errors,
+    parse_enum,
+)
+from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_show
 from sandbox.domain.errors import InvalidInput
-from sandbox.domain.scenario import ScenarioCategory
+from sandbox.domain.identifiers import IdKind, check_id
+from sandbox.domain.labels import label_of
+from sandbox.domain.scenario import ColumnStatus, ConsentState, ScenarioCategory, ScenarioState
 
 scenario_app = typer.Typer(help="应用场景（一场景一审核）/ scenarios", no_args_is_help=True)
 
@@ -29,20 +41,22 @@ def _column_requests(values: list[str]):
                 f"列申请须写成 数据集.列=必要性说明：{value!r}",
                 f"a column request reads dataset.column=justification: {value!r}",
             )
-        requests.append(ColumnRequest(dataset.strip(), column.strip(), justification.strip()))
+        requests.append(
+            ColumnRequest(check_id(IdKind.DATASET, dataset.strip()), column.strip(), justification.strip())
+        )
     return requests
 
 
 @scenario_app.command("propose")
 @friendly_errors
 def scenario_propose(
-    scenario_id: str,
+    scenario_id: ScenarioArg,
     title: Annotated[str, typer.Option(help="场景名称 / title")],
     category: Annotated[str, typer.Option(help="公共治理|公益事业|产业发展|行业发展")],
     column: Annotated[
         list[str], typer.Option(help="数据集.列=必要性说明 / dataset.column=justification, repeatable")
     ],
-    product: Annotated[list[str], typer.Option(help="拟开发产品 / planned product, repeatable")],
+    planned: Annotated[list[str], typer.Option("--product", help="拟开发产品 / planned product, repeatable")],
     description: Annotated[str, typer.Option(help="场景描述 / description")] = "",
     value: Annotated[str, typer.Option(help="经济和社会价值 / economic and social value")] = "",
 ) -> None:
@@ -51,7 +65,7 @@ def scenario_propose(
 
     ctx = context()
     propose(ctx, acting(ctx), scenario_id=scenario_id, title=title, category=parse_enum(ScenarioCategory, category, "--category"),
-            description=description, value_statement=value, planned_products=product,
+            description=description, value_statement=value, planned_products=planned,
             columns=_column_requests(column))  # fmt: skip
     console.print(f"场景草稿已创建 / draft created: {scenario_id}")
 
@@ -59,12 +73,20 @@ def scenario_propose(
 def _scenario_action(name: str, help_text: str, call):
     @scenario_app.command(name, help=help_text)
     @friendly_errors
-    def command(scenario_id: str, comment: Annotated[str, typer.Option(help="意见 / comment")] = "") -> None:
+    def command(
+        scenario_id: ScenarioArg, comment: Annotated[str, typer.Option(help="意见 / comment")] = ""
+    ) -> None:
         ctx = context()
         call(ctx, acting(ctx), scenario_id, comment)
-        console.print(f"{scenario_id}: {name} ✓")
+        console.print(f"{scenario_id}: {name} ✓（{label_of(ScenarioState, _state(ctx, scenario_id))}）")
 
     return command
+
+
+def _state(ctx, scenario_id: str) -> str:
+    from sandbox.governance.scenarios import get
+
+    return get(ctx, scenario_id).state
 
 
 def _submit(ctx, actor, scenario_id, _comment):
@@ -122,8 +144,8 @@ _scenario_action("revoke", "撤销并删除样例数据 / revoke and delete its 
 @scenario_app.command("consent")
 @friendly_errors
 def scenario_consent(
-    scenario_id: str,
-    dataset: str,
+    scenario_id: ScenarioArg,
+    dataset: DatasetArg,
     grant: Annotated[bool, typer.Option("--grant/--refuse", help="同意或拒绝 / grant or refuse")],
     refuse_column: Annotated[
         list[str] | None, typer.Option(help="拒绝的列 / column to refuse, repeatable")
@@ -136,12 +158,12 @@ def scenario_consent(
     ctx = context()
     consent = decide_consent(ctx, acting(ctx), scenario_id, dataset, grant=grant, refuse_columns=set(refuse_column or []),
                              comment=comment)  # fmt: skip
-    console.print(f"{scenario_id}/{dataset}: {consent.state}")
+    console.print(f"{scenario_id}/{dataset}: {label_of(ConsentState, consent.state)}")
 
 
 @scenario_app.command("add-developer")
 @friendly_errors
-def scenario_add_developer(scenario_id: str, username: str) -> None:
+def scenario_add_developer(scenario_id: ScenarioArg, username: UserArg) -> None:
     """为场景添加开发人员（须已签保密协议）/ add a cleared developer to the scenario."""
     from sandbox.governance.scenarios import add_member
 
@@ -150,76 +172,97 @@ def scenario_add_developer(scenario_id: str, username: str) -> None:
     console.print(f"{scenario_id}: + {username}")
 
 
+_SCENARIO_COLUMNS = [
+    Col("scenario", "场景", "scenario", ident=True),
+    Col("title", "名称", "title"),
+    Col("category", "类别", "category"),
+    Col("state", "状态", "state", show=lambda v: label_of(ScenarioState, v)),
+    Col("proposer", "提出人", "proposer", ident=True),
+    Col("reviewer", "审核人", "reviewer", ident=True),
+]
+
+
+def _scenario(s) -> dict:
+    return {"scenario": s.id, "title": s.title, "category": s.category, "state": s.state,
+            "proposer": s.proposer, "reviewer": s.reviewer}  # fmt: skip
+
+
 @scenario_app.command("list")
 @friendly_errors
-def scenario_list() -> None:
+def scenario_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出场景 / list scenarios."""
     from sandbox.governance.scenarios import list_scenarios
 
     ctx = context()
     acting(ctx)
-    rows = table(
-        "场景 / scenarios",
-        "id",
-        "名称 / title",
-        "类别 / category",
-        "状态 / state",
-        "提出人 / proposer",
-        "审核人 / reviewer",
-    )
-    for s in list_scenarios(ctx):
-        rows.add_row(s.id, s.title, s.category, s.state, s.proposer, s.reviewer or "")
-    console.print(rows)
+    emit(console, "场景 / scenarios", _SCENARIO_COLUMNS, [_scenario(s) for s in list_scenarios(ctx)], fmt)
+
+
+_CONSENT_COLUMNS = [
+    Col("scenario", "场景", "scenario", ident=True),
+    Col("dataset", "数据集", "dataset", ident=True),
+    Col("provider", "提供单位", "provider", ident=True),
+    Col("state", "状态", "state", show=lambda v: label_of(ConsentState, v)),
+    Col("due_on", "期限", "due"),
+    Col("overdue", "逾期", "overdue"),
+    Col("decided_by", "答复人", "decided by", ident=True),
+]
+
+
+def _consent(c, today: str) -> dict:
+    return {"scenario": c.scenario_id, "dataset": c.dataset_id, "provider": c.provider_id, "state": c.state,
+            "due_on": c.due_on, "overdue": c.state == ConsentState.PENDING.value and c.due_on < today,
+            "decided_by": c.decided_by}  # fmt: skip
 
 
 @scenario_app.command("show")
 @friendly_errors
-def scenario_show(scenario_id: str) -> None:
+def scenario_show(scenario_id: ScenarioArg, fmt: FormatOption = Format.TABLE) -> None:
     """场景详情：申请的列、说明与答复 / a scenario's columns, justifications and consents."""
     from sandbox.governance.scenarios import get
 
     ctx = context()
     acting(ctx)
     s = get(ctx, scenario_id)
-    console.print(f"[bold]{s.id}[/] {s.title}（{s.category}）— {s.state}；提出人 / proposer {s.proposer}")
-    columns = table(
-        "申请的列 / requested columns",
-        "数据集 / dataset",
-        "列 / column",
-        "必要性说明 / justification",
-        "答复 / status",
-    )
-    for c in s.columns:
-        columns.add_row(c.dataset_id, c.column, c.justification, c.status)
-    console.print(columns)
-    consents = table("数据使用申请 / data-use requests", "数据集 / dataset", "提供单位 / provider", "状态 / state",
-                     "期限 / due", "答复人 / decided by")  # fmt: skip
-    for c in s.consents:
-        consents.add_row(c.dataset_id, c.provider_id, c.state, c.due_on, c.decided_by or "")
-    console.print(consents)
-    if s.members:
-        console.print("开发人员 / developers: " + ", ".join(m.username for m in s.members))
+    fields = [(c, _scenario(s)[c.key]) for c in _SCENARIO_COLUMNS] + [
+        (Col("decision_comment", "审核意见", "review comment"), s.decision_comment),
+        (Col("developers", "开发人员", "developers"), sorted(m.username for m in s.members)),
+    ]
+    columns = Section("columns", "申请的列 / requested columns", [
+        Col("dataset", "数据集", "dataset", ident=True), Col("column", "列", "column", ident=True),
+        Col("justification", "必要性说明", "justification"),
+        Col("status", "答复", "status", show=lambda v: label_of(ColumnStatus, v)),
+    ], [{"dataset": c.dataset_id, "column": c.column, "justification": c.justification, "status": c.status}
+        for c in s.columns])  # fmt: skip
+    today = _today()
+    consents = Section("consents", "数据使用申请 / data-use requests", _CONSENT_COLUMNS[1:],
+                       [_consent(c, today) for c in s.consents])  # fmt: skip
+    emit_show(console, f"{s.id} {s.title}", fields, [columns, consents], fmt)
+
+
+def _today() -> str:
+    from datetime import datetime
+
+    from sandbox.display import SHANGHAI
+
+    return datetime.now(SHANGHAI).date().isoformat()
 
 
 @scenario_app.command("requests")
 @friendly_errors
-def scenario_requests(overdue: Annotated[bool, typer.Option(help="只看逾期 / overdue only")] = False) -> None:
+def scenario_requests(
+    overdue: Annotated[bool, typer.Option(help="只看逾期 / overdue only")] = False,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
     """数据使用申请（数据提供单位只看本单位）/ data-use requests (providers see their own)."""
-    from datetime import UTC, datetime
+    from datetime import date
 
     from sandbox.governance.scenarios import consents_for
 
     ctx = context()
-    today = datetime.now(UTC).date()
-    rows = table("数据使用申请 / data-use requests", "场景 / scenario", "数据集 / dataset", "提供单位 / provider",
-                 "状态 / state", "期限 / due")  # fmt: skip
-    for c in consents_for(ctx, acting(ctx), overdue_on=today if overdue else None):
-        late = c.state == "pending" and c.due_on < today.isoformat()
-        rows.add_row(
-            c.scenario_id,
-            c.dataset_id,
-            c.provider_id,
-            c.state,
-            f"[red]{c.due_on} 逾期 / overdue[/]" if late else c.due_on,
-        )
-    console.print(rows)
+    today = _today()
+    rows = [
+        _consent(c, today)
+        for c in consents_for(ctx, acting(ctx), overdue_on=date.fromisoformat(today) if overdue else None)
+    ]
+    emit(console, "数据使用申请 / data-use requests", _CONSENT_COLUMNS, rows, fmt)

@@ -55,6 +55,14 @@ SCENARIO_LIFECYCLE = TransitionTable(
 LIVE_STATES = frozenset({S.APPROVED, S.ACTIVE})
 
 
+class ColumnStatus(StrEnum):
+    """A requested column's answer from its provider."""
+
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
 class ConsentState(StrEnum):
     PENDING = "pending"
     GRANTED = "granted"  # all requested columns

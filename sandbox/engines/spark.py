@@ -7,6 +7,7 @@ and turns off the UI: nothing Shuyu starts listens on a public interface.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,8 +44,13 @@ def spark_session(
     local_dir: Path | None = None,
     extra_conf: dict[str, str] | None = None,
     java_options: str = "",
+    log_file: Path | None = None,
 ) -> SparkSession:
-    """A session, or the running one (``getOrCreate``: JVM options apply only to a new JVM)."""
+    """A session, or the running one (``getOrCreate``: JVM options apply only to a new JVM).
+
+    With ``log_file``, a JVM started here writes everything it ever prints (Spark's log4j lines,
+    the JVM's own warnings) there instead of the user's terminal.
+    """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = (
@@ -73,7 +79,10 @@ def spark_session(
         builder = builder.config("spark.local.dir", str(local_dir))
     for key, value in (extra_conf or {}).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    if log_file is None:
+        return builder.getOrCreate()
+    with output_to(log_file):
+        return builder.getOrCreate()
 
 
 def spark_from_settings(settings) -> SparkSession:
@@ -81,7 +90,33 @@ def spark_from_settings(settings) -> SparkSession:
         settings.spark_master,
         driver_memory=settings.spark_driver_memory,
         local_dir=settings.work_dir / "spark",
+        log_file=settings.logs_dir / "spark.log",
     )
+
+
+@contextmanager
+def output_to(log_file: Path) -> Iterator[None]:
+    """Point file descriptors 1 and 2 at ``log_file`` (appended) inside the block, then restore them.
+
+    A child started inside (the JVM behind PySpark) keeps the log file as its stdout and stderr for
+    life; this process gets its own terminal back.
+    """
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    target = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, target):
+            os.close(fd)
 
 
 @contextmanager

@@ -1,8 +1,10 @@
 """Authorizations: an operator organization's scope (datasets) for at most five years.
 
-When one expires or is revoked, everything it enabled ends in the same transaction: the
-organization's tokens, its live scenarios on that scope (and with them their samples and
-staging). The audit log stays.
+When one expires or is revoked, everything that only it enabled ends in the same transaction:
+the organization's tokens unless another of its authorizations is still in force, and each live
+scenario on that scope that no other authorization in force still covers (and with it its
+samples and staging). The audit log stays. An authorization granted after its period ended is
+recorded as expired: it enables nothing, but stays on the record (and in the disclosure report).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sandbox.context import PlatformContext
 from sandbox.domain.authorization import AUTHORIZATION_LIFECYCLE, MAX_AUTHORIZATION_YEARS, AuthorizationState
 from sandbox.domain.errors import NotFoundError, ShuyuError
 from sandbox.domain.identity import OrgKind, Role
-from sandbox.domain.scenario import LIVE_STATES, ScenarioState
+from sandbox.domain.scenario import LIVE_STATES, ColumnStatus, ScenarioState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.identities import revoke_org_tokens
 from sandbox.governance.scenarios import end_scenario
@@ -63,7 +65,10 @@ def grant(
     starts_on: date,
     ends_on: date,
     content: str,
+    today: date | None = None,
 ) -> AuthorizationRow:
+    """Record an authorization; one whose period is already over is recorded expired (``row.state``)."""
+    today = today or datetime.now(UTC).date()
     with (
         audited_refusals(ctx, actor, "authorization.grant", "organization", operator_org),
         ctx.transaction() as session,
@@ -90,39 +95,69 @@ def grant(
         session.add(row)
         ctx.audit(session, "authorization.grant", "authorization", row.id, actor=actor.username, operator=operator_org,
                   datasets=sorted(set(datasets)), starts_on=row.starts_on, ends_on=row.ends_on)  # fmt: skip
+        if ends_on < today:
+            reason = f"granted after its period ended {row.ends_on}"
+            row.state = AUTHORIZATION_LIFECYCLE.check(AuthorizationState.ACTIVE, "expire").value
+            row.ended_at, row.end_reason = utc_now_iso(), reason
+            ctx.audit(session, "authorization.expire", "authorization", row.id, actor=actor.username, reason=reason,
+                      operator=operator_org, datasets=sorted(set(datasets)))  # fmt: skip
         return row
+
+
+def authorizations_in_force(session: Session, org_id: str, today: date) -> list[AuthorizationRow]:
+    """The active authorizations of ``org_id`` whose period includes ``today``."""
+    rows = session.scalars(
+        select(AuthorizationRow)
+        .where(
+            AuthorizationRow.operator_org_id == org_id,
+            AuthorizationRow.state == AuthorizationState.ACTIVE.value,
+        )
+        .order_by(AuthorizationRow.id)
+    )
+    return [row for row in rows if row.starts_on <= today.isoformat() <= row.ends_on]
 
 
 def covering_authorization(
     session: Session, org_id: str, datasets: list[str], today: date
 ) -> AuthorizationRow | None:
     """An active authorization of ``org_id`` in force ``today`` whose scope includes every dataset."""
-    for row in session.scalars(
-        select(AuthorizationRow).where(
-            AuthorizationRow.operator_org_id == org_id,
-            AuthorizationRow.state == AuthorizationState.ACTIVE.value,
-        )
-    ):
-        in_force = row.starts_on <= today.isoformat() <= row.ends_on
-        if in_force and set(datasets) <= set(json.loads(row.datasets_json)):
+    for row in authorizations_in_force(session, org_id, today):
+        if set(datasets) <= set(json.loads(row.datasets_json)):
             return row
     return None
 
 
 def _end(
-    ctx: PlatformContext, session: Session, row: AuthorizationRow, action: str, actor: str, reason: str
+    ctx: PlatformContext,
+    session: Session,
+    row: AuthorizationRow,
+    action: str,
+    actor: str,
+    reason: str,
+    today: date,
 ) -> dict:
+    """End ``row`` and whatever no other authorization in force on ``today`` still covers."""
     row.state = AUTHORIZATION_LIFECYCLE.check(AuthorizationState(row.state), action).value
     row.ended_at, row.end_reason = utc_now_iso(), reason
+    session.flush()  # from here on, ``row`` no longer counts as in force
     scope = set(json.loads(row.datasets_json))
     ctx.audit(session, f"authorization.{action}", "authorization", row.id, actor=actor, reason=reason,
               operator=row.operator_org_id, datasets=sorted(scope))  # fmt: skip
-    tokens = revoke_org_tokens(ctx, session, row.operator_org_id, f"authorization {row.id} {action}", actor)
-    ended = []
+    remaining = authorizations_in_force(session, row.operator_org_id, today)
+    tokens = (
+        0
+        if remaining
+        else revoke_org_tokens(ctx, session, row.operator_org_id, f"authorization {row.id} {action}", actor)
+    )
+    ended, kept = [], []
     scenarios = session.scalars(select(ScenarioRow).where(ScenarioRow.operator_org_id == row.operator_org_id))
-    for scenario in scenarios:
-        uses = {c.dataset_id for c in scenario.columns if c.status == "granted"}
-        if ScenarioState(scenario.state) in LIVE_STATES and uses & scope:
+    for scenario in list(scenarios):
+        uses = {c.dataset_id for c in scenario.columns if c.status == ColumnStatus.GRANTED.value}
+        if ScenarioState(scenario.state) not in LIVE_STATES or not uses & scope:
+            continue
+        if covering_authorization(session, row.operator_org_id, sorted(uses), today) is not None:
+            kept.append(scenario.id)
+        else:
             scenario_action = (
                 "expire" if action == "expire" and scenario.state == ScenarioState.ACTIVE.value else "revoke"
             )
@@ -130,7 +165,7 @@ def _end(
                 ctx, session, scenario, scenario_action, actor, f"authorization {row.id} {action}: {reason}"
             )
             ended.append(scenario.id)
-    return {"tokens_revoked": tokens, "scenarios_ended": ended}
+    return {"tokens_revoked": tokens, "scenarios_ended": ended, "scenarios_still_covered": kept}
 
 
 def revoke(ctx: PlatformContext, actor: Principal, authorization_id: str, reason: str) -> dict:
@@ -146,7 +181,7 @@ def revoke(ctx: PlatformContext, actor: Principal, authorization_id: str, reason
             raise NotFoundError(
                 f"授权 {authorization_id} 不存在", f"authorization {authorization_id} does not exist"
             )
-        return _end(ctx, session, row, "revoke", actor.username, reason)
+        return _end(ctx, session, row, "revoke", actor.username, reason, datetime.now(UTC).date())
 
 
 def expire_due(ctx: PlatformContext, actor: Principal, *, today: date | None = None) -> dict[str, dict]:
@@ -164,7 +199,7 @@ def expire_due(ctx: PlatformContext, actor: Principal, *, today: date | None = N
             )
         ).all()
         return {
-            row.id: _end(ctx, session, row, "expire", actor.username, f"period ended {row.ends_on}")
+            row.id: _end(ctx, session, row, "expire", actor.username, f"period ended {row.ends_on}", today)
             for row in due
         }
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sandbox.audit.chain import utc_now_iso
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import NotFoundError, PermissionDenied, ShuyuError
+from sandbox.domain.identifiers import IdKind, check_id
 from sandbox.domain.identity import ROLES_BY_ORG_KIND, OrgKind, Role
 from sandbox.governance.access import Principal, audited_refusals, check_role, principal_from_row
 from sandbox.store.models import ApiTokenRow, OrganizationRow, ProviderRow, UserRow
@@ -49,6 +50,7 @@ def create_org(
     provider_id: str | None = None,
 ) -> OrganizationRow:
     with audited_refusals(ctx, actor, "org.create", "organization", org_id):
+        check_id(IdKind.ORGANIZATION, org_id)
         check_role(actor, {Role.ADMIN}, "创建机构", "create organizations")
         if (kind is OrgKind.PROVIDER) != (provider_id is not None):
             raise IdentityError(
@@ -75,6 +77,7 @@ def create_user(
     ctx: PlatformContext, actor: Principal, username: str, display_name: str, org_id: str, roles: set[Role]
 ) -> UserRow:
     with audited_refusals(ctx, actor, "user.create", "user", username):
+        check_id(IdKind.USER, username)
         check_role(actor, {Role.ADMIN}, "创建用户", "create users")
         if not roles:
             raise IdentityError("用户至少需要一个角色", "a user needs at least one role")

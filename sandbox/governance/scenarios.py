@@ -18,6 +18,7 @@ from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.spec import parse_dataset
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import NotFoundError, PermissionDenied, ShuyuError
+from sandbox.domain.identifiers import IdKind, check_id
 from sandbox.domain.identity import OrgKind, Role
 from sandbox.domain.scenario import (
     CONSENT_LIFECYCLE,
@@ -92,6 +93,7 @@ def propose(
 ) -> ScenarioRow:
     """Create a draft. Every requested column must exist and carry its own justification."""
     with audited_refusals(ctx, actor, "scenario.create", "scenario", scenario_id):
+        check_id(IdKind.SCENARIO, scenario_id)
         check_role(actor, {Role.OPERATOR, Role.DEVELOPER}, "提出应用场景", "propose scenarios")
         if actor.org_kind not in (OrgKind.OPERATOR, OrgKind.AGENCY):
             raise PermissionDenied(

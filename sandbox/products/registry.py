@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sandbox.audit.chain import utc_now_iso
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import NotFoundError, PermissionDenied, ShuyuError
+from sandbox.domain.identifiers import IdKind, check_id
 from sandbox.domain.identity import Role
 from sandbox.domain.product import PRODUCT_REGISTRATION, ProductState
 from sandbox.domain.scenario import ScenarioCategory, ScenarioState
@@ -64,6 +65,7 @@ def register(
         audited_refusals(ctx, actor, "product.register", "product", product_id),
         ctx.transaction() as session,
     ):
+        check_id(IdKind.PRODUCT, product_id)
         check_role(actor, {Role.OPERATOR}, "登记数据产品", "register products")
         _check_form(form)
         if session.get(ProductRow, product_id) is not None:

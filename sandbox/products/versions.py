@@ -22,6 +22,7 @@ from sandbox.domain.identity import Role
 from sandbox.domain.product import ProductState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.store.models import ProductVersionRow
+from sandbox.store.zones import Zone, zone_relative
 
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
 
@@ -47,7 +48,7 @@ def release(
         or 0
     ) + 1
     relative = f"{product_id}/v{number:04d}"
-    target = ctx.settings.products_dir / relative
+    target = zone_relative(ctx.settings, Zone.PRODUCTS, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     for path in gate_dir.rglob("*"):
         if path.is_file():
@@ -67,7 +68,7 @@ def release(
 
 def withdraw_directory(ctx: PlatformContext, relative: str) -> None:
     """Undo a rename whose record did not commit, so no unrecorded version stays visible."""
-    target = ctx.settings.products_dir / relative
+    target = zone_relative(ctx.settings, Zone.PRODUCTS, relative)
     if target.exists():
         trash = ctx.settings.work_dir / f"withdrawn-{uuid.uuid4().hex[:8]}"
         target.rename(trash)
@@ -96,7 +97,7 @@ def version_dir(
             f"数据产品 {product_id} 没有可用版本", f"product {product_id} has no such released version"
         )
     row = rows[-1]
-    return row, ctx.settings.products_dir / row.path
+    return row, zone_relative(ctx.settings, Zone.PRODUCTS, row.path)
 
 
 def check_may_export(ctx: PlatformContext, actor: Principal, product_id: str) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sandbox.settings import Settings
-
-ZONE = "tickets"
+from sandbox.store.zones import Zone, zone_path
 
 
 def _private(path: Path) -> Path:
@@ -19,11 +18,11 @@ def _private(path: Path) -> Path:
 
 
 def provider_dir(settings: Settings, provider_id: str) -> Path:
-    return _private(settings.home_dir / ZONE / provider_id)
+    return _private(zone_path(settings, Zone.TICKETS, provider_id))
 
 
 def run_dir(settings: Settings, provider_id: str, dataset_id: str, run_id: str) -> Path:
-    return _private(provider_dir(settings, provider_id) / dataset_id / "runs" / run_id)
+    return _private(zone_path(settings, Zone.TICKETS, provider_id, dataset_id, "runs", run_id))
 
 
 def reports_dir(settings: Settings, provider_id: str) -> Path:

@@ -20,6 +20,7 @@ from sandbox.governance.access import Principal, audited_refusals
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.submissions import JobRefused, check_member, checks
 from sandbox.store import catalog_repo
+from sandbox.store.zones import Zone, zone_path
 
 
 def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
@@ -34,7 +35,7 @@ def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
         if findings:
             raise JobRefused(findings)
         inputs = {i.alias: str(sample_dir(ctx, manifest.scenario, i.dataset)) for i in manifest.inputs}
-    run_dir = ctx.settings.work_dir / f"dev-{actor.username}-{manifest.id}"
+    run_dir = zone_path(ctx.settings, Zone.WORK, f"dev-{actor.username}-{manifest.id}")
     run_dir.mkdir(parents=True, exist_ok=True)
     with ctx.sessions() as session:
         code_tables = catalog_repo.code_tables(session)
@@ -50,7 +51,10 @@ def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
 
 
 def run(spec_path: Path, *, watch: bool = False) -> Iterator[dict]:
-    """Start the dev process and yield each run's report as it arrives."""
+    """Start the dev process and yield each run's report as it arrives.
+
+    Its other output (Spark's and the JVM's log lines) goes to ``dev.log`` beside the spec.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
     env["SPARK_LOCAL_IP"] = "127.0.0.1"
     argv = [
@@ -60,9 +64,10 @@ def run(spec_path: Path, *, watch: bool = False) -> Iterator[dict]:
         str(spec_path),
         *(["--watch"] if watch else []),
     ]
-    with subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
-    ) as process:
+    with (
+        (spec_path.parent / "dev.log").open("a", encoding="utf-8") as log,
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env, text=True) as process,
+    ):
         assert process.stdout is not None
         try:
             for line in process.stdout:

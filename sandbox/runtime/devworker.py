@@ -24,6 +24,7 @@ def _fingerprint(job_dir: Path) -> tuple:
 
 
 def run_once(spark, spec: dict, job_dir: Path) -> dict:
+    from sandbox.domain.contract import FrameContract
     from sandbox.gate import advisory_gate
     from sandbox.runtime.execute import execute
     from sandbox.runtime.manifest import load_manifest
@@ -35,7 +36,10 @@ def run_once(spark, spec: dict, job_dir: Path) -> dict:
     manifest = load_manifest(job_dir)
     inputs = {k: Path(v) for k, v in spec["inputs"].items()}
     result = execute(spark, job_dir, manifest, inputs, staging, date.fromisoformat(spec["as_of"]))
-    report: dict = {"job": result.as_dict()}
+    report: dict = {"job": {**result.as_dict(), "traceback": result.traceback}}  # samples: theirs to see
+    if result.contract:
+        zh, en = FrameContract.from_dict(result.contract, manifest).message(manifest)
+        report["job"]["reason"] = {"zh": zh, "en": en}
     if result.ok:
         report["frames"] = {}
         for name in result.outputs:

@@ -2,7 +2,10 @@
 
 One code path for samples (dev) and raw data (production): only the input paths differ. Errors
 are reduced to the exception type and the job file's line — never a message, never a value —
-because messages can carry data back to the developer.
+because messages can carry data back to the developer. A broken frame contract travels as names
+from the manifest (``contract``: which output, which columns), which the trusted side checks
+before a developer sees them. The full traceback is kept apart (``traceback``): the production
+worker writes it to the run's stderr for operators; a dev run, on samples, shows it to the developer.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from sandbox.domain.contract import Breach, FrameContract, required_columns
 from sandbox.domain.job import JobManifest, OutputSpec
 from sandbox.runtime.guard import PolicyViolation, actions_refused, restricted_builtins
 from sandbox.runtime.sdk import JobContext
@@ -28,6 +32,10 @@ STAGING_CODEC = "lz4_raw"
 class FrameContractError(RuntimeError):
     """A job returned something other than one DataFrame per declared output with the declared columns."""
 
+    def __init__(self, contract: FrameContract) -> None:
+        self.contract = contract
+        super().__init__(contract.breach.value)
+
 
 @dataclass
 class JobResult:
@@ -36,10 +44,12 @@ class JobResult:
     error_type: str | None = None
     error_line: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    contract: dict | None = None  # FrameContract.as_dict(): names from the manifest only
+    traceback: str | None = None  # never in ``as_dict``: it may quote values
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "outputs": self.outputs, "error_type": self.error_type,
-                "error_line": self.error_line, "timings": self.timings}  # fmt: skip
+                "error_line": self.error_line, "timings": self.timings, "contract": self.contract}  # fmt: skip
 
 
 def load_build(job_dir: Path, manifest: JobManifest):
@@ -50,13 +60,8 @@ def load_build(job_dir: Path, manifest: JobManifest):
     exec(code, namespace)  # noqa: S102 - the job's own code, statically checked and sandboxed
     build = namespace.get("build")
     if not callable(build):
-        raise FrameContractError("build")
+        raise FrameContractError(FrameContract(Breach.NO_BUILD))
     return build
-
-
-def required_columns(spec: OutputSpec) -> list[str]:
-    measures = [m.column for m in spec.measures if m.column]
-    return list(dict.fromkeys([spec.entity, *spec.dimensions, *measures]))
 
 
 def _staged_entity(frame, entity: str):
@@ -92,14 +97,11 @@ def execute(
         with actions_refused():
             result = build(JobContext(frames, as_of))
         timings["build_s"] = round(time.perf_counter() - started, 3)
-        declared = {o.name for o in manifest.outputs}
-        if not isinstance(result, dict) or set(result) != declared:
-            raise FrameContractError("outputs")
+        _check_outputs(result, manifest)
         written = {}
         for spec in manifest.outputs:
             frame, columns = result[spec.name], required_columns(spec)
-            if not hasattr(frame, "select") or not set(columns) <= set(frame.columns):
-                raise FrameContractError(spec.name)
+            _check_frame(frame, spec, columns)
             staged = [
                 _staged_entity(frame, c) if hash_entities and c == spec.entity else F.col(c) for c in columns
             ]
@@ -115,7 +117,27 @@ def execute(
             error_type=_error_type(exc),
             error_line=_job_line(exc, job_dir / manifest.entry),
             timings=timings,
+            contract=exc.contract.as_dict() if isinstance(exc, FrameContractError) else None,
+            traceback="".join(traceback.format_exception(exc)),
         )
+
+
+def _check_outputs(result, manifest: JobManifest) -> None:
+    if not isinstance(result, dict):
+        raise FrameContractError(FrameContract(Breach.NOT_A_MAPPING))
+    missing = tuple(o.name for o in manifest.outputs if o.name not in result)
+    if missing:
+        raise FrameContractError(FrameContract(Breach.OUTPUTS, missing=missing))
+    if len(result) != len(manifest.outputs):
+        raise FrameContractError(FrameContract(Breach.UNDECLARED))
+
+
+def _check_frame(frame, spec: OutputSpec, columns: list[str]) -> None:
+    if not hasattr(frame, "select"):
+        raise FrameContractError(FrameContract(Breach.NOT_A_FRAME, spec.name))
+    missing = tuple(c for c in columns if c not in frame.columns)
+    if missing:
+        raise FrameContractError(FrameContract(Breach.COLUMNS, spec.name, missing))
 
 
 def _error_type(exc: BaseException) -> str:

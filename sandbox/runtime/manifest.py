@@ -7,11 +7,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sandbox.domain.errors import ShuyuError
+from sandbox.domain.errors import InvalidInput, ShuyuError
+from sandbox.domain.identifiers import IdKind, check_id
 from sandbox.domain.job import Aggregate, Domain, DPSpec, InputSpec, JobManifest, Measure, OutputSpec
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_JOB_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _OUTPUT_FIELDS = {"entity", "dimensions", "measures", "domains", "public_domains", "totals", "threshold",
                   "rounding", "max_cells", "dp"}  # fmt: skip
 
@@ -142,18 +142,26 @@ def _output(name: str, entry: Any) -> OutputSpec:
     )  # fmt: skip
 
 
+def _id(kind: IdKind, value: Any, where: str) -> str:
+    """A manifest's identifier, refused like every other malformed field (naming the field)."""
+    if value is None or value == "":
+        raise _fail(where, "缺少或为空", "is missing or empty")
+    try:
+        return check_id(kind, value)
+    except InvalidInput as err:
+        raise _fail(where, err.zh, err.en) from None
+
+
 def parse_manifest(document: dict[str, Any]) -> JobManifest:
     unknown = set(document) - {"id", "title", "scenario", "entry", "inputs", "outputs"}
     if unknown:
         raise _fail(
             "", f"未知字段 {', '.join(sorted(unknown))}", f"unknown field(s) {', '.join(sorted(unknown))}"
         )
-    job_id = document.get("id")
-    if not isinstance(job_id, str) or not _JOB_ID.match(job_id):
-        raise _fail("id", f"{job_id!r} 不是合法的作业标识", f"{job_id!r} is not a valid job id")
-    for key in ("title", "scenario"):
-        if not isinstance(document.get(key), str) or not document[key].strip():
-            raise _fail(key, "缺少或为空", "is missing or empty")
+    job_id = _id(IdKind.JOB, document.get("id"), "id")
+    if not isinstance(document.get("title"), str) or not document["title"].strip():
+        raise _fail("title", "缺少或为空", "is missing or empty")
+    scenario = _id(IdKind.SCENARIO, document.get("scenario"), "scenario")
     entry = document.get("entry", "job.py")
     if not isinstance(entry, str) or not re.match(r"^[a-z_][a-z0-9_]*\.py$", entry):
         raise _fail(
@@ -170,6 +178,7 @@ def parse_manifest(document: dict[str, Any]) -> JobManifest:
         _ident(alias, where)
         if not isinstance(spec, dict) or not isinstance(spec.get("dataset"), str):
             raise _fail(where, "须声明 dataset", "must name a dataset")
+        _id(IdKind.DATASET, spec["dataset"], f"{where}.dataset")
         columns = spec.get("columns")
         if not isinstance(columns, list) or not columns:
             raise _fail(where, "须列出所需的列", "must list the columns it needs")
@@ -180,7 +189,7 @@ def parse_manifest(document: dict[str, Any]) -> JobManifest:
     if not isinstance(outputs_doc, dict) or not outputs_doc:
         raise _fail("[outputs]", "须声明至少一个输出", "must declare at least one output")
     outputs = tuple(_output(name, spec) for name, spec in outputs_doc.items())
-    return JobManifest(job_id, document["title"], document["scenario"], entry, tuple(inputs), outputs)
+    return JobManifest(job_id, document["title"], scenario, entry, tuple(inputs), outputs)
 
 
 def load_manifest(job_dir: Path) -> JobManifest:

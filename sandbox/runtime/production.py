@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,9 +26,11 @@ from pathlib import Path
 from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.service import current_version, version_path
 from sandbox.context import PlatformContext
+from sandbox.domain.contract import FrameContract
 from sandbox.domain.errors import PermissionDenied, ShuyuError
 from sandbox.domain.identity import Role
-from sandbox.domain.job import RUN_LIFECYCLE, RunState, SubmissionState
+from sandbox.domain.job import RUN_LIFECYCLE, JobManifest, RunState, SubmissionState
+from sandbox.domain.progress import Stages, no_progress
 from sandbox.domain.scenario import ScenarioState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.authorizations import covering_authorization
@@ -35,8 +38,9 @@ from sandbox.governance.scenarios import get as get_scenario
 from sandbox.runtime.isolation import IsolatedProcess, run_isolated, start_isolated
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.snapshot import code_sha256
-from sandbox.runtime.submissions import JobRefused, checks
+from sandbox.runtime.submissions import JobRefused, checks, snapshot_dir
 from sandbox.store.models import JobRunRow, JobSubmissionRow, ProductRow
+from sandbox.store.zones import Zone, zone_path
 
 DEFAULT_TIMEOUT_S = 3600
 DEFAULT_MEMORY_BYTES = 6 * 1024**3
@@ -67,9 +71,15 @@ def _job_env(scratch: Path) -> dict[str, str]:
 
 
 def promote(
-    ctx: PlatformContext, actor: Principal, submission_id: str, *, limits: RunLimits | None = None
+    ctx: PlatformContext,
+    actor: Principal,
+    submission_id: str,
+    *,
+    limits: RunLimits | None = None,
+    stages: Stages = no_progress,
 ) -> JobRunRow:
     """Check again, run isolated, gate, release. Returns the finished run."""
+    stages("核对审核、快照与授权", "checking approval, snapshot and authorization")
     limits = limits or RunLimits(
         spark_master=ctx.settings.spark_master, driver_memory=ctx.settings.spark_driver_memory
     )
@@ -81,7 +91,7 @@ def promote(
             raise PromotionRefused(
                 f"作业提交 {submission_id} 未获批准", f"submission {submission_id} is not approved"
             )
-        snapshot = ctx.settings.home_dir / submission.snapshot_path
+        snapshot = snapshot_dir(ctx, submission)
         if code_sha256(snapshot) != submission.code_sha256:
             raise PromotionRefused(
                 "作业快照与审核时不一致，拒绝运行",
@@ -109,14 +119,16 @@ def promote(
                 f"数据产品 {manifest.id} 属于其他场景", f"product {manifest.id} belongs to another scenario"
             )
         versions = {d: current_version(ctx, d) for d in datasets}
-    return _run(ctx, actor, submission, manifest, snapshot, versions, limits)
+    return _run(ctx, actor, submission, manifest, snapshot, versions, limits, stages)
 
 
-def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits) -> JobRunRow:
+def _run(
+    ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits, stages: Stages
+) -> JobRunRow:
     run_id = uuid.uuid4().hex[:12]
-    run_dir = ctx.settings.home_dir / "runs" / run_id
-    staging = ctx.settings.staging_dir / manifest.scenario / run_id
-    scratch = ctx.settings.work_dir / f"run-{run_id}"
+    run_dir = zone_path(ctx.settings, Zone.RUNS, run_id)
+    staging = zone_path(ctx.settings, Zone.STAGING, manifest.scenario, run_id)
+    scratch = zone_path(ctx.settings, Zone.WORK, f"run-{run_id}")
     for directory in (run_dir, staging, scratch):
         directory.mkdir(parents=True)
     dataset_versions = {d: v.version for d, v in versions.items()}
@@ -130,7 +142,7 @@ def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits
         session.add(run)
         ctx.audit(session, "job.promote", "job_run", run_id, actor=actor.username, submission=submission.id,
                   code_sha256=submission.code_sha256, dataset_versions=dataset_versions)  # fmt: skip
-    gate_dir = ctx.settings.work_dir / f"gate-{run_id}"
+    gate_dir = zone_path(ctx.settings, Zone.WORK, f"gate-{run_id}")
     gate = None
     try:
         spec = {
@@ -141,6 +153,10 @@ def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits
             "driver_memory": limits.driver_memory,
         }  # fmt: skip
         (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        stages(
+            "在隔离进程中运行作业（门控同时启动）",
+            "running the job in its isolated process (the gate starts alongside)",
+        )
         gate = GateProcess.start(ctx, snapshot, staging, gate_dir, sorted(dataset_versions), run_dir, run_id,
                                  actor.username)  # fmt: skip
         started = time.perf_counter()
@@ -149,11 +165,13 @@ def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits
             timeout_s=limits.timeout_s, memory_limit_bytes=limits.memory_bytes,
             stdout=run_dir / "job.stdout", stderr=run_dir / "job.stderr", env=_job_env(scratch),
         )  # fmt: skip
-        result = _read_result(run_dir / "result.json", code)
+        result = _read_result(run_dir / "result.json", code, manifest, snapshot)
         timings = {**result.get("timings", {}), "job_process_s": round(time.perf_counter() - started, 3)}
         if not result["ok"]:
             return _finish(ctx, run_id, "fail", actor, isolation=isolation.as_dict(), timings=timings,
-                           error_type=result.get("error_type"), error_line=result.get("error_line"))  # fmt: skip
+                           error_type=result.get("error_type"), error_line=result.get("error_line"),
+                           contract=result.get("contract"))  # fmt: skip
+        stages("门控：聚合与披露控制", "the gate: aggregation and disclosure control")
         started = time.perf_counter()
         summary = gate.go()
         timings["gate_s"] = round(time.perf_counter() - started, 3)
@@ -167,13 +185,46 @@ def _run(ctx, actor, submission, manifest, snapshot, versions, limits: RunLimits
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _read_result(path: Path, code: int) -> dict:
-    """The job's own result, trusted as a success only if its process also exited 0."""
-    result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-    if result is not None and (code == 0 or not result["ok"]):
+_ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")
+
+
+def _read_result(path: Path, code: int, manifest: JobManifest, snapshot: Path) -> dict:
+    """The job's own result, trusted as a success only if its process also exited 0.
+
+    The job process wrote it, so everything a developer will see is checked here: the error type
+    must look like a class name, the line must be a line of the job's file, and a frame contract
+    breach must name only what the manifest declares (it is then worded here). Anything else is
+    dropped: the job cannot pass text to its developer through its result.
+    """
+    try:
+        result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (OSError, ValueError):
+        result = None
+    if not isinstance(result, dict) or not (code == 0 or result.get("ok") is False):
+        reason = "TimeoutKilled" if code == -9 else "ProcessDied"
+        return {"ok": False, "error_type": reason, "error_line": None, "timings": {}, "contract": None}
+    if result.get("ok") is True:
         return result
-    reason = "TimeoutKilled" if code == -9 else "ProcessDied"
-    return {"ok": False, "error_type": reason, "error_line": None, "timings": {}}
+    lines = (snapshot / manifest.entry).read_text(encoding="utf-8").count("\n") + 1
+    error_type, line = result.get("error_type"), result.get("error_line")
+    contract = FrameContract.from_dict(result.get("contract"), manifest)
+    return {
+        "ok": False,
+        "error_type": error_type if isinstance(error_type, str) and _ERROR_TYPE.fullmatch(error_type) else "Unknown",
+        "error_line": line if type(line) is int and 1 <= line <= lines else None,
+        "timings": _timings(result.get("timings")),
+        "contract": None if contract is None else {**contract.as_dict(), **dict(zip(("zh", "en"), contract.message(manifest), strict=True))},
+    }  # fmt: skip
+
+
+def _timings(value) -> dict[str, float]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        k: round(float(v), 3)
+        for k, v in value.items()
+        if isinstance(k, str) and k.isidentifier() and isinstance(v, int | float)
+    }
 
 
 class GateProcess:
@@ -255,10 +306,11 @@ def _release_or_withhold(
 
 
 def _apply_finish(ctx, session, run: JobRunRow, action: str, actor: Principal, *, isolation, timings, gate=None,
-                  error_type=None, error_line=None) -> None:  # fmt: skip
+                  error_type=None, error_line=None, contract=None) -> None:  # fmt: skip
     run.state = RUN_LIFECYCLE.check(RunState(run.state), action).value
     run.isolation_json, run.timings_json = json.dumps(isolation), json.dumps(timings)
     run.error_type, run.error_line, run.finished_at = error_type, error_line, utc_now_iso()
+    run.contract_json = json.dumps(contract, ensure_ascii=False) if contract else None
     run.gate_summary_json = json.dumps(gate, ensure_ascii=False) if gate is not None else None
     ctx.audit(session, f"job.run_{run.state}", "job_run", run.id, actor=actor.username, isolation=isolation,
               error_type=error_type, error_line=error_line)  # fmt: skip
@@ -272,8 +324,15 @@ def _finish(ctx, run_id: str, action: str, actor: Principal, **fields) -> JobRun
 
 
 def developer_view(run: JobRunRow) -> dict:
-    """What a developer may see of a production run: no logs, no messages, no values."""
+    """What a developer may see of a production run: no logs, no messages, no values.
+
+    A frame contract breach is the exception: ``_read_result`` checked it names only the manifest's
+    outputs and columns, and worded it on the trusted side.
+    """
+    contract = json.loads(run.contract_json) if run.contract_json else None
     return {
-        "run": run.id, "state": run.state, "started_at": run.started_at, "finished_at": run.finished_at,
-        "timings": json.loads(run.timings_json or "{}"), "error_type": run.error_type, "error_line": run.error_line,
+        "run": run.id, "submission": run.submission_id, "state": run.state, "started_at": run.started_at,
+        "finished_at": run.finished_at, "timings": json.loads(run.timings_json or "{}"),
+        "error_type": run.error_type, "error_line": run.error_line,
+        "reason": {"zh": contract["zh"], "en": contract["en"]} if contract else None,
     }  # fmt: skip

@@ -9,6 +9,7 @@ from sandbox.domain.errors import NotFoundError, PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal
 from sandbox.store.models import JobRunRow, JobSubmissionRow
+from sandbox.store.zones import Zone, zone_relative
 
 LOG_FILES = ("job.stdout", "job.stderr", "gate.stdout", "gate.stderr")
 
@@ -31,7 +32,8 @@ def operator_logs(ctx: PlatformContext, actor: Principal, run_id: str) -> dict[s
         run = session.get(JobRunRow, run_id)
     if run is None:
         raise NotFoundError(f"运行 {run_id} 不存在", f"run {run_id} does not exist")
-    directory = ctx.settings.home_dir / run.logs_path
+    zone, _, relative = run.logs_path.partition("/")
+    directory = zone_relative(ctx.settings, Zone(zone), relative)
     return {
         name: (directory / name).read_text(encoding="utf-8", errors="replace")
         for name in LOG_FILES

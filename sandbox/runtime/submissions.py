@@ -26,6 +26,7 @@ from sandbox.runtime.policy_check import Finding, check_job
 from sandbox.runtime.scope import scope_findings
 from sandbox.runtime.snapshot import take_snapshot
 from sandbox.store.models import JobSubmissionRow
+from sandbox.store.zones import Zone, zone_path, zone_relative
 
 
 class JobRefused(ShuyuError):
@@ -40,6 +41,10 @@ class JobRefused(ShuyuError):
             f"作业未通过策略检查（{len(findings)} 项）：\n{lines}",
             f"job failed the policy check ({len(findings)} findings)",
         )
+
+
+class ReviewError(ShuyuError):
+    code = "E811"
 
 
 def checks(ctx: PlatformContext, job_dir: Path, manifest: JobManifest) -> list[Finding]:
@@ -68,8 +73,8 @@ def submit(ctx: PlatformContext, actor: Principal, job_dir: Path) -> JobSubmissi
         if findings:
             raise JobRefused(findings)
         submission_id = uuid.uuid4().hex[:12]
-        relative = f"jobs/{submission_id}"
-        digest = take_snapshot(job_dir, ctx.settings.home_dir / relative)
+        relative = f"{Zone.JOBS.value}/{submission_id}"
+        digest = take_snapshot(job_dir, zone_path(ctx.settings, Zone.JOBS, submission_id))
         with ctx.transaction() as session:
             row = JobSubmissionRow(
                 id=submission_id, job_id=manifest.id, title=manifest.title, scenario_id=manifest.scenario,
@@ -96,12 +101,23 @@ def review(
                 "提交人不能审核自己的作业（四眼原则）",
                 "the submitter cannot review their own job (four eyes)",
             )
+        if not approve and not comment.strip():
+            raise ReviewError(
+                "驳回作业须写明理由，提交人会看到它",
+                "rejecting a job needs a comment; the submitter will see it",
+            )
         action = "approve" if approve else "reject"
         row.state = SUBMISSION_LIFECYCLE.check(SubmissionState(row.state), action).value
         row.reviewer, row.review_comment, row.reviewed_at = actor.username, comment, utc_now_iso()
         ctx.audit(session, f"job.{action}", "job_submission", submission_id, actor=actor.username,
                   code_sha256=row.code_sha256, comment=comment)  # fmt: skip
         return row
+
+
+def snapshot_dir(ctx: PlatformContext, row: JobSubmissionRow) -> Path:
+    """The submission's code snapshot (recorded as ``jobs/<id>`` relative to the home)."""
+    zone, _, relative = row.snapshot_path.partition("/")
+    return zone_relative(ctx.settings, Zone(zone), relative)
 
 
 def _load(session, submission_id: str) -> JobSubmissionRow:
@@ -122,11 +138,16 @@ def get(ctx: PlatformContext, actor: Principal, submission_id: str) -> JobSubmis
 
 
 def review_packet(ctx: PlatformContext, actor: Principal, submission_id: str) -> dict:
-    """What the reviewer is shown: the snapshot's code, its hash and a fresh static check."""
+    """The snapshot's code, its hash, a fresh static check and the review so far.
+
+    Operators review it; the submitter may read it too (it is their own code, and the reviewer's
+    comment is for them).
+    """
     with audited_refusals(ctx, actor, "job.inspect", "job_submission", submission_id):
-        check_role(actor, {Role.OPERATOR}, "审阅作业", "review jobs")
         row = get(ctx, actor, submission_id)
-        snapshot = ctx.settings.home_dir / row.snapshot_path
+        if row.submitter != actor.username:
+            check_role(actor, {Role.OPERATOR, Role.ADMIN, Role.AUDITOR}, "审阅作业", "review jobs")
+        snapshot = snapshot_dir(ctx, row)
         manifest = load_manifest(snapshot)
         files = {p.name: p.read_text(encoding="utf-8") for p in sorted(snapshot.iterdir()) if p.is_file()}
         return {

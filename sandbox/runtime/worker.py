@@ -33,6 +33,8 @@ def main(spec_path: str) -> int:
         spark, job_dir, manifest, {k: Path(v) for k, v in spec["inputs"].items()},
         Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]), hash_entities=True,
     )  # fmt: skip
+    if result.traceback:  # for operators (``sandbox job logs``); the developer sees type and line only
+        print(result.traceback, file=sys.stderr, flush=True)
     Path(spec["result_path"]).write_text(json.dumps(result.as_dict()), encoding="utf-8")
     spark.stop()
     return 0 if result.ok else 3

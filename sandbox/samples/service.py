@@ -20,6 +20,7 @@ from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.service import current_version, get_dataset, version_path
 from sandbox.context import PlatformContext
 from sandbox.domain.identity import Role
+from sandbox.domain.progress import Stages, no_progress
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.authorizations import covering_authorization
 from sandbox.governance.scenarios import approved_columns
@@ -34,6 +35,7 @@ from sandbox.store.models import (
     ScenarioMemberRow,
     ScenarioRow,
 )
+from sandbox.store.zones import Zone, zone_path, zone_relative
 
 CURRENT, SUPERSEDED, DELETED = "current", "superseded", "deleted"
 
@@ -51,8 +53,10 @@ def build_samples(
     policy: SamplePolicy = DEFAULT_POLICY,
     today: date | None = None,
     spark=None,
+    stages: Stages = no_progress,
 ) -> SampleVersionRow:
     """Build a new sample version of every dataset the scenario was granted, and record its card."""
+    stages("核对授权与已同意的列", "checking the authorization and the granted columns")
     with audited_refusals(ctx, actor, "samples.build", "scenario", scenario_id):
         check_role(actor, {Role.OPERATOR, Role.ADMIN}, "生成样例数据", "build samples")
         check_policy(policy)
@@ -73,7 +77,8 @@ def build_samples(
     key = ctx.keys.create(pseudonym_key_name(authorization_id))
     from sandbox.samples.build import write_sample
 
-    samples, entities = _build(ctx, granted, key, policy, seed, spark)
+    samples, entities = _build(ctx, granted, key, policy, seed, spark, stages)
+    stages("写入样例与样例卡", "writing the samples and their card")
     card = {
         "scenario": scenario_id, "version": number, "authorization": authorization_id, "seed": seed,
         "created_at": utc_now_iso(), "created_by": actor.username, "policy": policy.as_dict(),
@@ -81,10 +86,12 @@ def build_samples(
     }  # fmt: skip
     zh, en = residual_risk(card)
     card["residual_risk"] = {"zh": zh, "en": en}
-    root = ctx.settings.samples_dir / scenario_id
     for sample in samples:
-        write_sample(sample.table, root / sample.dataset.id / f"v{number:04d}")
-    cards = root / "cards"
+        write_sample(
+            sample.table,
+            zone_path(ctx.settings, Zone.SAMPLES, scenario_id, sample.dataset.id, f"v{number:04d}"),
+        )
+    cards = zone_path(ctx.settings, Zone.SAMPLES, scenario_id, "cards")
     cards.mkdir(parents=True, exist_ok=True)
     (cards / f"v{number:04d}.json").write_text(
         json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8"
@@ -95,7 +102,7 @@ def build_samples(
             if old.state == CURRENT:
                 old.state = SUPERSEDED
                 for d in old.datasets:
-                    shutil.rmtree(ctx.settings.samples_dir / d.path, ignore_errors=True)
+                    shutil.rmtree(zone_relative(ctx.settings, Zone.SAMPLES, d.path), ignore_errors=True)
         row = SampleVersionRow(
             scenario_id=scenario_id, version=number, authorization_id=authorization_id, seed=seed, state=CURRENT,
             card_json=json.dumps(card, ensure_ascii=False), created_by=actor.username, created_at=card["created_at"],
@@ -122,12 +129,15 @@ def build_samples(
     return row
 
 
-def _build(ctx, granted: dict[str, list[str]], key: bytes, policy: SamplePolicy, seed: int, spark):
+def _build(
+    ctx, granted: dict[str, list[str]], key: bytes, policy: SamplePolicy, seed: int, spark, stages: Stages
+):
     from sandbox.engines.ray import ray_runtime
     from sandbox.engines.spark import spark_from_settings
     from sandbox.samples.build import anonymize, prepare, redact
     from sandbox.samples.sampling import entity_frame, rows_of, stratified
 
+    stages("启动 Spark，抽样", "starting Spark; drawing the sample")
     spark = spark or spark_from_settings(ctx.settings)
     frames = {}
     for dataset_id in sorted(granted):
@@ -146,7 +156,9 @@ def _build(ctx, granted: dict[str, list[str]], key: bytes, policy: SamplePolicy,
         rows = rows_of(raw, dataset, chosen.get(entity_kind(dataset)), fraction=policy.fraction, seed=seed)
         columns = [c for c in dataset.column_names if c in granted[dataset_id]]
         prepared.append(prepare(dataset, raw_version, raw, rows, columns, key, policy))
+    stages("脱敏（Ray 处理自由文本）", "desensitizing (free text on Ray)")
     redact(lambda: ray_runtime(ctx.settings), prepared)
+    stages("泛化至 k-匿名并检查风险", "generalizing to k-anonymity and checking the risk")
     samples = [anonymize(p, policy) for p in prepared]
     for frame in chosen.values():
         frame.unpersist()
@@ -225,7 +237,7 @@ def sample_dir(ctx: PlatformContext, scenario_id: str, dataset_id: str) -> Path:
     with ctx.sessions() as session:
         row = _current(session, scenario_id)
         entry = next((d for d in row.datasets if d.dataset_id == dataset_id), None)
-    path = ctx.settings.samples_dir / entry.path if entry else None
+    path = zone_relative(ctx.settings, Zone.SAMPLES, entry.path) if entry else None
     if path is None or not path.is_dir():
         raise SamplesError(
             f"场景 {scenario_id} 没有数据集 {dataset_id} 的样例",

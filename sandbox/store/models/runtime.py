@@ -42,6 +42,7 @@ class JobRunRow(Base):
     timings_json: Mapped[str] = mapped_column(Text, default="{}")
     error_type: Mapped[str | None] = mapped_column(String(200))
     error_line: Mapped[int | None] = mapped_column(Integer)
+    contract_json: Mapped[str | None] = mapped_column(Text)  # FrameContract, checked against the manifest
     logs_path: Mapped[str] = mapped_column(String(500))  # relative to the home; operators only
     gate_summary_json: Mapped[str | None] = mapped_column(Text)
     product_version_id: Mapped[int | None] = mapped_column(Integer)

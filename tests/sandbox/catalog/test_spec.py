@@ -86,3 +86,20 @@ def test_bad_entries_are_named(document, mutate, zh, en):
         parse_catalog(document)
     assert zh in info.value.zh
     assert en in info.value.en
+
+
+@pytest.mark.parametrize(
+    ("mutate", "en"),
+    [
+        (lambda d: d["datasets"][0].update(id="../raw"), "invalid dataset id '../raw'"),
+        (lambda d: d["providers"][0].update(id="gong/an"), "invalid provider id 'gong/an'"),
+        (lambda d: d["code_tables"].update({"../t": ["1"]}), "invalid code table name '../t'"),
+    ],
+)
+def test_catalog_identifiers_that_could_name_a_path_are_refused(document, mutate, en):
+    from sandbox.domain.errors import InvalidInput
+
+    mutate(document)
+    with pytest.raises(InvalidInput) as info:
+        parse_catalog(document)
+    assert en in info.value.en

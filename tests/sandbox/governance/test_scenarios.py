@@ -164,3 +164,38 @@ def test_overdue_requests_are_listed_per_provider(cast):
         c.dataset_id
         for c in scenarios.consents_for(cast.ctx, cast("operator-2"), overdue_on=date(2026, 11, 10))
     ] == ["people"]
+
+
+def test_a_scenario_id_that_could_name_a_path_is_refused_by_the_service(cast):
+    """Layer 1, behind the CLI's own check: the service validates the id before the store sees it."""
+    from sandbox.domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as info:
+        propose(cast, scenario_id="../../outside")
+    assert info.value.code == "E110"
+    assert refusals(cast.ctx)[-1].object_id == "../../outside"
+    assert scenarios.list_scenarios(cast.ctx) == []
+
+
+def test_revoking_a_legacy_scenario_with_a_traversal_id_deletes_nothing_outside(cast, tmp_path):
+    """Layer 2: a store written before ids were checked still cannot make a revocation delete outside
+    the home; the zone path refuses, the transaction rolls back, the victim stays."""
+    from sandbox.store.models import ScenarioRow
+    from sandbox.store.zones import ZoneEscape
+
+    ctx = cast.ctx
+    victim = ctx.settings.home_dir.parent / "victim"
+    (victim / "data").mkdir(parents=True)
+    (victim / "data" / "precious.txt").write_text("keep me", encoding="utf-8")
+    with ctx.transaction() as session:
+        session.add(ScenarioRow(
+            id="../../victim", title="t", category=ScenarioCategory.PUBLIC_WELFARE.value, description="",
+            value_statement="", planned_products_json="[]", proposer="operator-1", operator_org_id="op-org",
+            state="active", created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
+        ))  # fmt: skip
+    (ctx.settings.samples_dir / "x").mkdir(parents=True)
+    with pytest.raises(ZoneEscape) as info:
+        scenarios.revoke(ctx, cast("operator-1"), "../../victim", "test")
+    assert info.value.code == "E701" and "samples" in info.value.en
+    assert (victim / "data" / "precious.txt").read_text(encoding="utf-8") == "keep me"
+    assert scenarios.get(ctx, "../../victim").state == "active"
