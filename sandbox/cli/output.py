@@ -187,15 +187,17 @@ def _table(title: str, columns: Sequence[Col], cells: list[list[str]]) -> Table:
 def _blocks(
     console: Console, title: str, columns: Sequence[Col], cells: list[list[str]], *, numbered: bool = True
 ) -> None:
-    console.print(Text(title, style="bold"))
+    """``header  value`` lines, never wrapped or cut by us (a terminal may wrap a long one; a pipe keeps it whole)."""
+    console.print(Text(title, style="bold"), soft_wrap=True)
+    pad = max((cell_len(c.header) for c in columns), default=0)
     for n, row in enumerate(cells, 1):
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style="dim")
-        grid.add_column(overflow="fold")
-        for column, value in zip(columns, row, strict=True):
-            grid.add_row(column.header, Text(value))
         if numbered:
             console.print(Text(f"— {n} —", style="dim"))
-        console.print(grid)
+        for column, value in zip(columns, row, strict=True):
+            key = column.header + " " * (pad - cell_len(column.header))
+            lines = value.splitlines() or [""]
+            console.print(Text(f"{key}  {lines[0]}"), soft_wrap=True)
+            for line in lines[1:]:
+                console.print(Text(f"{' ' * pad}  {line}"), soft_wrap=True)
     if not cells:
         console.print(Text("（无 / none）", style="dim"))

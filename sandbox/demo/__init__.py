@@ -44,7 +44,7 @@ DEMO_JOBS = ("elderly_care_hotspots", "enterprise_loan_support", "rental_housing
 
 def run_demo(settings: Settings, console: Console, *, people: int = 20000, seed: int = 7) -> PlatformContext:
     """Synthesize → register → deliver → authorize → scenarios → samples → dev run → submit → review → promote → quality."""
-    from sandbox.cli.common import table
+    from sandbox.cli.output import Col, emit
     from sandbox.demo.platform import build_platform
 
     started = time.perf_counter()
@@ -60,12 +60,12 @@ def run_demo(settings: Settings, console: Console, *, people: int = 20000, seed:
         f"[green]✓[/] 合成 / synthesized {people:,} people in 云泽市, {platform.synth.defects:,} known defects"
     )
     console.print(f"[green]✓[/] 用户 / users: {', '.join(platform.users)}")
-    versions = table("原始区版本 / raw-zone versions", "数据集 / dataset", "版本 / version", "行数 / rows",
-                     "重复键 / dup keys", "SHA-256")  # fmt: skip
-    for dataset_id, version in platform.versions.items():
-        versions.add_row(dataset_id, f"v{version.version}", f"{version.row_count:,}", str(version.duplicate_key_count),
-                         version.content_sha256[:16])  # fmt: skip
-    console.print(versions)
+    columns = [Col("dataset", "数据集", "dataset", ident=True), Col("version", "版本", "version", show=lambda v: f"v{v}"),
+               Col("rows", "行数", "rows"), Col("duplicate_keys", "重复键", "dup keys"), Col("sha256", "SHA-256", "SHA-256")]  # fmt: skip
+    emit(console, "原始区版本 / raw-zone versions", columns, [
+        {"dataset": d, "version": v.version, "rows": v.row_count, "duplicate_keys": v.duplicate_key_count,
+         "sha256": v.content_sha256[:16]} for d, v in platform.versions.items()
+    ])  # fmt: skip
     console.print(f"[green]✓[/] 授权 / authorization {platform.authorization}；场景 / scenarios elderly-care, "
                   "enterprise-credit, rental-housing: draft → submitted → under_review → approved → active")  # fmt: skip
 
@@ -87,6 +87,8 @@ def _samples_and_products(ctx: PlatformContext, console: Console) -> None:
     """Each job: samples → dev run (developer-1) → submit → review (operator-2) → promote → product."""
     from sandbox.cli.jobs import print_gate
     from sandbox.cli.samples import print_card_summary
+    from sandbox.domain.job import RunState
+    from sandbox.domain.labels import label_of
     from sandbox.governance.access import principal_for
     from sandbox.runtime import dev, production, submissions
     from sandbox.runtime.manifest import load_manifest
@@ -118,7 +120,7 @@ def _samples_and_products(ctx: PlatformContext, console: Console) -> None:
         ):
             run = production.promote(ctx, reviewer, submission.id)
         isolation = json.loads(run.isolation_json)
-        console.print(f"[green]✓[/] 生产运行 / production run {run.id}: {run.state}（隔离 / isolation: {isolation.get('network')}, "
+        console.print(f"[green]✓[/] 生产运行 / production run {run.id}: {label_of(RunState, run.state)}（隔离 / isolation: {isolation.get('network')}, "
                       f"内存上限 / memory {isolation.get('memory_limit_bytes')}）")  # fmt: skip
         if run.gate_summary_json:
             print_gate(json.loads(run.gate_summary_json))

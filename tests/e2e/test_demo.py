@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
+from .conftest import engine_noise, user_env
+
 pytestmark = pytest.mark.slow
 
 
 def _demo(home, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SANDBOX_HOME": str(home), "COLUMNS": "200"}
-    env.pop("SANDBOX_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "sandbox", "demo", "--people", "3000", *extra],
-        env=env, capture_output=True, text=True, timeout=900,
+        env=user_env(home), capture_output=True, text=True, timeout=900,
     )  # fmt: skip
 
 
-def test_demo_runs_end_to_end_and_can_run_again(tmp_path):
-    home = tmp_path / "home"
-    first = _demo(home)
-    assert first.returncode == 0, first.stderr + first.stdout
-    assert "audit chain intact" in first.stdout
-    assert "elderly-care" in first.stdout
-    assert sorted(p.name for p in (home / "raw").iterdir()) == sorted(
+def test_demo_runs_end_to_end(demo):
+    out = demo.result.stdout
+    assert "audit chain intact" in out
+    assert "elderly-care" in out
+    assert sorted(p.name for p in (demo.home / "raw").iterdir()) == sorted(
         [
             "hukou_population",
             "enterprises",
@@ -41,11 +38,23 @@ def test_demo_runs_end_to_end_and_can_run_again(tmp_path):
             "elderly_people",
         ]  # fmt: skip
     )
+
+
+def test_no_engine_log_line_reaches_the_terminal(demo):
+    """Spark's, log4j's and the JVM's lines go to the home's logs, never to the user's terminal."""
+    assert engine_noise(demo.result.stdout + demo.result.stderr) == []
+    assert (demo.home / "logs" / "spark.log").stat().st_size > 0
+
+
+def test_a_previous_demo_home_is_replaced(tmp_path):
+    from sandbox.context import PlatformContext
     from sandbox.demo import prepare_home
     from sandbox.settings import Settings
 
-    prepare_home(Settings(home=home))  # a previous demo's home is replaced, not refused
-    assert not home.exists()
+    settings = Settings(home=tmp_path / "home")
+    PlatformContext(settings).init_home(demo=True)
+    prepare_home(settings)  # a previous demo's home is replaced, not refused
+    assert not settings.home_dir.exists()
 
 
 def test_demo_refuses_a_home_it_did_not_create(tmp_path):

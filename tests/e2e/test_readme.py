@@ -1,0 +1,142 @@
+"""Every command the README shows, run on the demo's home as its users would type it.
+
+The README's own code block runs as written (a real process each); the journeys run every other
+command the README names, in the order a provider, an operator, a developer, a consumer and an
+auditor would, checking exit codes: 0 done, 1 not done, 2 refused. A last test keeps the README and
+the CLI in step: every ``sandbox …`` command the README mentions exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sandbox.cli import app
+
+from .conftest import REPO, engine_noise, user_env
+
+pytestmark = pytest.mark.slow
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def sb(demo, monkeypatch):
+    """``sandbox`` in this process (for speed), as ``user``, on the demo's home; checks the exit code."""
+    for key, value in user_env(demo.home).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("COLUMNS", "80")
+
+    def run(*args: str, user: str | None = None, code: int = 0):
+        argv = ([] if user is None else ["--as", user]) + list(args)
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == code, f"sandbox {shlex.join(argv)} → {result.exit_code}\n{result.output}"
+        assert "Traceback" not in result.output
+        return result
+
+    return run
+
+
+def shell(demo, command: str, cwd: Path) -> subprocess.CompletedProcess:
+    """A command line as a user types it, in a real process; engine log lines must not reach them."""
+    result = subprocess.run(command, shell=True, env=user_env(demo.home), cwd=cwd, capture_output=True,
+                            text=True, timeout=600)  # fmt: skip
+    assert engine_noise(result.stdout + result.stderr) == [], command
+    return result
+
+
+def _readme_block() -> list[str]:
+    block = README.split("The home stays in place afterwards", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.strip().splitlines() if line.strip()]
+
+
+def test_the_readme_block_runs_as_written(demo, tmp_path):
+    (tmp_path / ".venv").symlink_to(REPO / ".venv")
+    (tmp_path / "jobs").symlink_to(REPO / "jobs")
+    lines = _readme_block()
+    assert lines[0].startswith("export SANDBOX_HOME=")
+    for line in lines[1:]:
+        result = shell(demo, line, tmp_path)
+        assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
+    assert list((tmp_path / "out").glob("elderly_care_hotspots-v*.xlsx"))
+
+
+def test_platform_and_catalog(sb, demo, tmp_path):
+    assert "Shuyu" in sb("--version").output
+    assert "已是最新" in sb("init").output
+    sb("synth", "--people", "200", "--seed", "3", "--out", str(tmp_path / "county"))
+    assert (tmp_path / "county" / "catalog.yaml").exists()
+    loaded = sb("catalog", "load", str(demo.home / "deliveries" / "county" / "catalog.yaml"), user="admin")
+    assert "datasets added: 0" in loaded.output
+    listing = json.loads(sb("catalog", "list", "--format", "json", user="admin").output)
+    assert {d["dataset"] for d in listing} >= {"hukou_population", "housing_units"}
+    shown = json.loads(
+        sb("catalog", "show", "hukou_population", "--format", "json", user="provider-gongan").output
+    )
+    assert shown["versions"][0]["version"] == 1 and any(c["column"] == "id_number" for c in shown["columns"])
+    csv_lines = sb("catalog", "list", "--format", "csv", user="admin").output.splitlines()
+    assert csv_lines[0].startswith("dataset,title,provider")
+
+
+def test_scenario_review_and_consent_journey(sb):
+    sb("scenario", "propose", "readme-journey", "--title", "README 场景", "--category", "公共治理",
+       "--column", "hukou_population.district_code=按区县汇总", "--column", "hukou_population.gender=按性别统计",
+       "--product", "readme_product", "--description", "测试", "--value", "测试", user="operator-1")  # fmt: skip
+    sb("scenario", "submit", "readme-journey", user="operator-1")
+    requests = json.loads(sb("scenario", "requests", "--format", "json", user="provider-gongan").output)
+    assert any(r["scenario"] == "readme-journey" and r["state"] == "pending" for r in requests)
+    sb("scenario", "start-review", "readme-journey", user="operator-2")
+    sb("scenario", "consent", "readme-journey", "hukou_population", "--grant", "--refuse-column", "gender",
+       user="provider-gongan")  # fmt: skip
+    sb("scenario", "approve", "readme-journey", "--comment", "最小必要", user="operator-2")
+    sb("scenario", "activate", "readme-journey", user="operator-1")
+    sb("scenario", "add-developer", "readme-journey", "developer-2", user="operator-1")
+    shown = sb("scenario", "show", "readme-journey", user="operator-1").output
+    assert "部分同意 partial" in shown and "已启用 active" in shown
+    assert "已启用 active" in sb("scenario", "list", user="auditor-1").output
+    sb("scenario", "propose", "readme-withdrawn", "--title", "撤回", "--category", "公共治理",
+       "--column", "hukou_population.district_code=按区县汇总", "--product", "p", user="operator-1")  # fmt: skip
+    sb("scenario", "withdraw", "readme-withdrawn", user="operator-1")
+    sb("scenario", "reject", "readme-withdrawn", "--comment", "x", user="operator-2", code=2)  # illegal now
+
+
+def test_identities_authorizations_and_tokens(sb):
+    sb("org", "add", "readme-bank", "--name", "测试银行", "--kind", "consumer", user="admin")
+    assert "readme-bank" in sb("org", "list", user="admin").output
+    sb("user", "add", "readme-dev", "--org", "xinghe-tech", "--role", "developer", user="admin")
+    sb("user", "verify-identity", "readme-dev", user="operator-1")
+    sb("user", "file", "readme-dev", "--filing-no", "BA-1", user="operator-1")
+    sb("user", "sign-nda", "readme-dev", "--version", "v1", "--signed-on", "2026-12-01", user="operator-1")
+    users = json.loads(sb("user", "list", "--format", "json", user="admin").output)
+    assert next(u for u in users if u["user"] == "readme-dev")["cleared"] is True
+    token = re.search(r"token ([0-9a-f]{16})", sb("user", "token-create", "readme-dev", user="admin").output)[
+        1
+    ]
+    assert token in sb("user", "token-list", user="admin").output
+    sb("user", "token-revoke", token, "--reason", "test", user="admin")
+    granted = sb("authorization", "grant", "--operator", "yunze-data", "--dataset", "hukou_population",
+                 "--starts-on", "2020-01-01", "--ends-on", "2021-12-31", "--content", "历史授权", user="admin")  # fmt: skip
+    assert "recorded as expired" in granted.output
+    listing = json.loads(sb("authorization", "list", "--format", "json", user="admin").output)
+    assert [a["state"] for a in listing].count("expired") == 1
+    assert "no authorization is due" in sb("authorization", "expire", user="admin").output
+    extra = sb("authorization", "grant", "--operator", "yunze-data", "--dataset", "hukou_population",
+               "--starts-on", "2026-01-01", "--ends-on", "2027-12-31", "--content", "补充", user="admin")  # fmt: skip
+    auth_id = re.search(r"AUTH-\d{4}-\d{4}", extra.output)[0]
+    revoked = sb("authorization", "revoke", auth_id, "--reason", "重复", user="admin").output
+    assert "scenarios ended: 无 / none" in revoked  # the demo's own authorization still covers everything
+
+
+def test_audit_and_disclosure(sb, tmp_path):
+    sb("disclose", "--out", str(tmp_path / "disclosure"), user="auditor-1")
+    assert (tmp_path / "disclosure" / "disclosure.md").exists()
+    log = json.loads(sb("audit", "log", "--limit", "5", "--format", "json", user="auditor-1").output)
+    assert len(log) == 5 and all(e["ts"].endswith("+08:00") for e in log)
+    sb("audit", "purge", "--before", "2020-01-01", user="admin")
+    sb("audit", "purge", "--before", "2026-01-01", user="admin", code=2)  # younger than 3 years
+    sb("audit", "verify", user="auditor-1")
