@@ -11,7 +11,9 @@ from sandbox.cli import app
 
 README = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
 #: ``sandbox [--as USER] group[|group…] [command[|command…]]`` in backticks or a code block.
-MENTION = re.compile(r"sandbox(?: --as [\w-]+)? ((?:[a-z][\w-]*\|)*[a-z][\w-]*)(?: ((?:[a-z][\w-]*\|)*[a-z][\w-]*))?")
+MENTION = re.compile(
+    r"sandbox(?: --as [\w-]+)? ((?:[a-z][\w-]*\|)*[a-z][\w-]*)(?: ((?:[a-z][\w-]*\|)*[a-z][\w-]*))?"
+)
 
 
 def code() -> str:
