@@ -1,4 +1,4 @@
-"""``sandbox product register|change|correct|deregister|list|show`` and re-development."""
+"""``sandbox product register|change|correct|deregister|list|show``, terms of use and re-development."""
 
 from __future__ import annotations
 
@@ -7,28 +7,36 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, friendly_errors, table
+from sandbox.cli.common import acting, console, context, friendly_errors, parse_date, table
 from sandbox.display import shanghai_time
+from sandbox.domain.product import release_label
 
 product_app = typer.Typer(help="数据产品登记 / product registration", no_args_is_help=True)
 redevelop_app = typer.Typer(help="再开发申请 / re-development applications", no_args_is_help=True)
+terms_app = typer.Typer(
+    help="有偿产品的使用条款 / terms of use of fee-bearing products", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(product_app, name="product")
     product_app.add_typer(redevelop_app, name="redevelop")
+    product_app.add_typer(terms_app, name="terms")
 
 
 @product_app.command("register")
 @friendly_errors
 def product_register(
-    product_id: str,
+    product_id: Annotated[
+        str, typer.Argument(help="已批准作业的标识 / id of an approved job of the scenario")
+    ],
     title: Annotated[str, typer.Option(help="产品名称 / title")],
     scenario: Annotated[str, typer.Option(help="所属场景（已启用）/ active scenario")],
     description: Annotated[str, typer.Option(help="产品介绍 / description")] = "",
     form: Annotated[str, typer.Option(help="数据集|API接口|数据报告|模型")] = "数据集",
 ) -> None:
-    """首次登记 / first registration."""
+    """首次登记（须有该场景已批准的同名作业；发布前显示未发布）/ first registration (needs an approved job
+    of that id in the scenario; shown as not released until a version is released)."""
     from sandbox.products.registry import register as register_product
 
     ctx = context()
@@ -36,6 +44,7 @@ def product_register(
                            description=description, form=form)  # fmt: skip
     console.print(
         f"已登记 / registered: {row.id} 登记号 / no. {row.registration_no}（{'有偿' if row.fee_bearing else '免费'}）"
+        f"；{release_label([])}"
     )
 
 
@@ -76,14 +85,16 @@ _amend_command("deregister", "注销登记 / deregister")
 def product_list() -> None:
     """列出登记的数据产品 / list registered products."""
     from sandbox.products.registry import list_products
+    from sandbox.products.versions import released
 
     ctx = context()
     acting(ctx)
     rows = table("数据产品 / products", "登记号 / no.", "id", "名称 / title", "场景 / scenario", "类别 / category",
-                 "收费 / charging", "版本 / rev", "状态 / state")  # fmt: skip
+                 "收费 / charging", "版本 / rev", "状态 / state", "发布 / release")  # fmt: skip
+    versions = released(ctx)
     for p in list_products(ctx):
         rows.add_row(p.registration_no, p.id, p.title, p.scenario_id, p.category, "有偿" if p.fee_bearing else "免费",
-                     str(p.revision), p.state)  # fmt: skip
+                     str(p.revision), p.state, release_label(versions.get(p.id, [])))  # fmt: skip
     console.print(rows)
 
 
@@ -92,12 +103,14 @@ def product_list() -> None:
 def product_show(product_id: str) -> None:
     """数据产品登记详情 / a product's registration."""
     from sandbox.products.registry import get
+    from sandbox.products.versions import released
 
     ctx = context()
     acting(ctx)
     p = get(ctx, product_id)
     console.print(
-        f"[bold]{p.id}[/] {p.title} — 登记号 / no. {p.registration_no}，第 {p.revision} 版，{p.state}"
+        f"[bold]{p.id}[/] {p.title} — 登记号 / no. {p.registration_no}，第 {p.revision} 版，{p.state}；"
+        f"{release_label(released(ctx).get(p.id, []))}"
     )
     console.print(f"场景 / scenario: {p.scenario_id}；类别 / category: {p.category}（{'有偿' if p.fee_bearing else '免费'}）；"
                   f"形态 / form: {p.form}；运营机构 / operator: {p.operator_org_id}")  # fmt: skip
@@ -147,6 +160,54 @@ def product_export(
     ctx = context()
     for path in export(ctx, acting(ctx), product_id, out, format, version):
         console.print(f"已导出 / exported: {path}")
+
+
+@terms_app.command("grant")
+@friendly_errors
+def terms_grant(
+    product_id: str,
+    consumer: Annotated[str, typer.Option(help="使用方机构 / consumer organization")],
+    ends_on: Annotated[
+        str | None, typer.Option(help="最后有效日 YYYY-MM-DD，默认至撤销 / last day, default until revoked")
+    ] = None,
+) -> None:
+    """授予使用方有偿产品的使用条款 / grant a consumer organization terms of use for a fee-bearing product."""
+    from sandbox.products.terms import grant_terms
+
+    ctx = context()
+    row = grant_terms(ctx, acting(ctx), product_id, consumer,
+                      ends_on=parse_date(ends_on, "--ends-on") if ends_on else None)  # fmt: skip
+    until = f"至 {row.ends_on} / until {row.ends_on}" if row.ends_on else "至撤销 / until revoked"
+    console.print(f"已授予 / granted: #{row.id} {row.product_id} → {row.consumer_org_id}（{until}）")
+
+
+@terms_app.command("revoke")
+@friendly_errors
+def terms_revoke(terms_id: int, reason: Annotated[str, typer.Option(help="理由 / reason")]) -> None:
+    """撤销使用条款 / revoke terms of use."""
+    from sandbox.products.terms import revoke_terms
+
+    ctx = context()
+    row = revoke_terms(ctx, acting(ctx), terms_id, reason)
+    console.print(f"#{row.id} 已撤销 / revoked")
+
+
+@terms_app.command("list")
+@friendly_errors
+def terms_list(
+    product: Annotated[str | None, typer.Option(help="只看该产品 / only this product")] = None,
+) -> None:
+    """列出使用条款 / list terms of use."""
+    from sandbox.domain.product import TERMS_LABEL
+    from sandbox.products.terms import list_terms, state
+
+    ctx = context()
+    rows = table("使用条款 / terms of use", "#", "产品 / product", "使用方 / consumer", "授予 / granted",
+                 "最后有效日 / ends on", "状态 / state")  # fmt: skip
+    for t in list_terms(ctx, acting(ctx), product):
+        rows.add_row(str(t.id), t.product_id, t.consumer_org_id, f"{shanghai_time(t.granted_at)} {t.granted_by}",
+                     t.ends_on or "—", TERMS_LABEL[state(t)])  # fmt: skip
+    console.print(rows)
 
 
 @redevelop_app.command("apply")
