@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sandbox import audit
 from sandbox.domain.errors import HomeError
 from sandbox.settings import Settings
-from sandbox.store import migrate
 from sandbox.store.db import make_engine, session_factory, transaction
 from sandbox.store.keys import PLATFORM_KEY, KeyStore
 from sandbox.store.zones import Zone, zone_root
@@ -84,6 +83,8 @@ class PlatformContext:
             zone_root(self.settings, zone).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.keys.ensure_dir()
         self.keys.create(PLATFORM_KEY)
+        from sandbox.store import migrate  # Alembic takes half a second to import: only here
+
         migrate.upgrade(self.engine)
         if created:
             marker.write_text(

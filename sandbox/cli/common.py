@@ -84,9 +84,11 @@ class IdParam:
             raise typer.BadParameter(f"[{err.code}] {err.zh} / {err.en}") from None
 
 
-def id_argument(kind: IdKind, *, metavar: str | None = None, **kwargs) -> typer.models.ArgumentInfo:
+def id_argument(
+    kind: IdKind, *, metavar: str | None = None, help: str | None = None, **kwargs
+) -> typer.models.ArgumentInfo:
     zh, en = id_name(kind)
-    return typer.Argument(parser=IdParam(kind), metavar=metavar or kind.value.upper(), help=f"{zh} / {en}",
+    return typer.Argument(parser=IdParam(kind), metavar=metavar or kind.value.upper(), help=help or f"{zh} / {en}",
                           **kwargs)  # fmt: skip
 
 

@@ -1,42 +1,86 @@
-"""``sandbox product register|change|correct|deregister|list|show`` and re-development."""
+"""``sandbox product register|change|correct|deregister|list|show|versions|export``, terms of use and re-development."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import ProductArg, acting, console, context, friendly_errors, id_option, table
-from sandbox.display import shanghai_time
+from sandbox.cli.common import (
+    ProductArg,
+    acting,
+    console,
+    context,
+    friendly_errors,
+    id_argument,
+    id_option,
+    parse_date,
+)
+from sandbox.cli.output import Col, Format, FormatOption, emit, emit_record
 from sandbox.domain.identifiers import IdKind
+from sandbox.domain.labels import label_of
+from sandbox.domain.product import ProductState, RedevelopmentState, TermsState, release_label
 
 product_app = typer.Typer(help="数据产品登记 / product registration", no_args_is_help=True)
 redevelop_app = typer.Typer(help="再开发申请 / re-development applications", no_args_is_help=True)
+terms_app = typer.Typer(
+    help="有偿产品的使用条款 / terms of use of fee-bearing products", no_args_is_help=True
+)
+
+
+def _charging(fee_bearing: bool) -> str:
+    return "有偿 fee-bearing" if fee_bearing else "免费 free"
+
+
+_PRODUCT_COLUMNS = [
+    Col("registration_no", "登记号", "no.", ident=True),
+    Col("product", "产品", "product", ident=True),
+    Col("title", "名称", "title"),
+    Col("scenario", "场景", "scenario", ident=True),
+    Col("category", "类别", "category"),
+    Col("fee_bearing", "收费", "charging", show=_charging),
+    Col("revision", "登记版次", "revision", show=str),
+    Col("state", "状态", "state", show=lambda v: label_of(ProductState, v)),
+    Col("released_versions", "发布", "release", show=lambda v: release_label(v)),
+]
+
+
+def _product(p, released: list[int]) -> dict:
+    return {"registration_no": p.registration_no, "product": p.id, "title": p.title, "scenario": p.scenario_id,
+            "category": p.category, "fee_bearing": p.fee_bearing, "revision": p.revision, "state": p.state,
+            "released_versions": released}  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(product_app, name="product")
     product_app.add_typer(redevelop_app, name="redevelop")
+    product_app.add_typer(terms_app, name="terms")
 
 
 @product_app.command("register")
 @friendly_errors
 def product_register(
-    product_id: ProductArg,
+    product_id: Annotated[
+        str, id_argument(IdKind.PRODUCT, help="已批准作业的标识 / id of an approved job of the scenario")
+    ],
     title: Annotated[str, typer.Option(help="产品名称 / title")],
     scenario: Annotated[str, id_option(IdKind.SCENARIO, help="所属场景（已启用）/ active scenario")],
     description: Annotated[str, typer.Option(help="产品介绍 / description")] = "",
     form: Annotated[str, typer.Option(help="数据集|API接口|数据报告|模型")] = "数据集",
 ) -> None:
-    """首次登记 / first registration."""
+    """首次登记（须有该场景已批准的同名作业；发布前显示未发布）/ first registration (needs an approved job
+    of that id in the scenario; shown as not released until a version is released)."""
     from sandbox.products.registry import register as register_product
 
     ctx = context()
     row = register_product(ctx, acting(ctx), product_id=product_id, title=title, scenario_id=scenario,
                            description=description, form=form)  # fmt: skip
     console.print(
-        f"已登记 / registered: {row.id} 登记号 / no. {row.registration_no}（{'有偿' if row.fee_bearing else '免费'}）"
+        f"已登记 / registered: {row.id} 登记号 / no. {row.registration_no}（{_charging(row.fee_bearing)}）"
+        f"；{release_label([])}",
+        highlight=False,
     )
 
 
@@ -62,7 +106,9 @@ def _amend_command(name: str, help_text: str):
             if name == "deregister"
             else call(ctx, acting(ctx), product_id, reason, **changes)
         )
-        console.print(f"{row.id}: {name} ✓（第 {row.revision} 版 / revision {row.revision}，{row.state}）")
+        console.print(
+            f"{row.id}: {name} ✓（第 {row.revision} 版 / revision {row.revision}，{label_of(ProductState, row.state)}）"
+        )
 
     return command
 
@@ -74,71 +120,81 @@ _amend_command("deregister", "注销登记 / deregister")
 
 @product_app.command("list")
 @friendly_errors
-def product_list() -> None:
+def product_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出登记的数据产品 / list registered products."""
     from sandbox.products.registry import list_products
+    from sandbox.products.versions import released
 
     ctx = context()
     acting(ctx)
-    rows = table("数据产品 / products", "登记号 / no.", "id", "名称 / title", "场景 / scenario", "类别 / category",
-                 "收费 / charging", "版本 / rev", "状态 / state")  # fmt: skip
-    for p in list_products(ctx):
-        rows.add_row(p.registration_no, p.id, p.title, p.scenario_id, p.category, "有偿" if p.fee_bearing else "免费",
-                     str(p.revision), p.state)  # fmt: skip
-    console.print(rows)
+    versions = released(ctx)
+    rows = [_product(p, versions.get(p.id, [])) for p in list_products(ctx)]
+    emit(console, "数据产品 / products", _PRODUCT_COLUMNS, rows, fmt)
 
 
 @product_app.command("show")
 @friendly_errors
-def product_show(product_id: ProductArg) -> None:
+def product_show(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> None:
     """数据产品登记详情 / a product's registration."""
     from sandbox.products.registry import get
+    from sandbox.products.versions import released
 
     ctx = context()
     acting(ctx)
     p = get(ctx, product_id)
-    console.print(
-        f"[bold]{p.id}[/] {p.title} — 登记号 / no. {p.registration_no}，第 {p.revision} 版，{p.state}"
-    )
-    console.print(f"场景 / scenario: {p.scenario_id}；类别 / category: {p.category}（{'有偿' if p.fee_bearing else '免费'}）；"
-                  f"形态 / form: {p.form}；运营机构 / operator: {p.operator_org_id}")  # fmt: skip
-    console.print(
-        f"登记 / registered: {shanghai_time(p.registered_at)} by {p.registered_by}；更新 / updated: {shanghai_time(p.updated_at)}"
-    )
+    row = _product(p, released(ctx).get(p.id, []))
+    fields = [(c, row[c.key]) for c in _PRODUCT_COLUMNS] + [
+        (Col("description", "介绍", "description"), p.description),
+        (Col("form", "形态", "form"), p.form),
+        (Col("operator", "运营机构", "operator", ident=True), p.operator_org_id),
+        (Col("registered_by", "登记人", "registered by", ident=True), p.registered_by),
+        (Col("registered_at", "登记时间", "registered", time=True), p.registered_at),
+        (Col("updated_at", "更新时间", "updated", time=True), p.updated_at),
+    ]
+    emit_record(console, f"{p.id} {p.title}", fields, fmt)
 
 
 @product_app.command("versions")
 @friendly_errors
-def product_versions(product_id: ProductArg) -> None:
+def product_versions(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> None:
     """已发布的版本及其血缘 / released versions and their lineage."""
     from sandbox.products.versions import versions
 
     ctx = context()
     acting(ctx)
-    rows = table(
-        f"{product_id} 版本 / versions",
-        "版本 / v",
-        "发布时间 / released",
-        "作业哈希 / code",
-        "数据版本 / data",
-        "输出 / outputs",
+    columns = [
+        Col("version", "版本", "version", ident=True, show=lambda v: f"v{v}"),
+        Col("released_at", "发布时间", "released", time=True),
+        Col("run", "运行", "run", ident=True),
+        Col("code_sha256", "作业哈希", "code", show=lambda h: h[:12]),
+        Col(
+            "dataset_versions",
+            "数据版本",
+            "data",
+            show=lambda d: ", ".join(f"{k} v{v}" for k, v in d.items()),
+        ),
+        Col("outputs", "输出", "outputs", show=_outputs),
+    ]
+    rows = [
+        {"version": v.version, "released_at": v.released_at, "run": v.run_id, "code_sha256": v.code_sha256,
+         "dataset_versions": json.loads(v.dataset_versions_json), "outputs": json.loads(v.outputs_json)}
+        for v in versions(ctx, product_id)
+    ]  # fmt: skip
+    emit(console, f"{product_id} 版本 / versions", columns, rows, fmt)
+
+
+def _outputs(outputs: dict) -> str:
+    return "; ".join(
+        f"{name}: 发布 / released {o.get('released', 0)}, 抑制 / suppressed {o.get('suppressed', 0)}"
+        for name, o in outputs.items()
     )
-    for v in versions(ctx, product_id):
-        rows.add_row(
-            f"v{v.version}",
-            shanghai_time(v.released_at),
-            v.code_sha256[:12],
-            v.dataset_versions_json,
-            v.outputs_json[:80],
-        )
-    console.print(rows)
 
 
 @product_app.command("export")
 @friendly_errors
 def product_export(
     product_id: ProductArg,
-    format: Annotated[str, typer.Option("--format", help="csv|parquet|xlsx")] = "csv",
+    format: Annotated[str, typer.Option("--format", help="文件格式 / file format: csv|parquet|xlsx")] = "csv",
     out: Annotated[Path, typer.Option(help="输出目录 / output directory")] = Path("export"),
     version: Annotated[int | None, typer.Option(help="版本，默认最新 / version, default latest")] = None,
 ) -> None:
@@ -147,7 +203,69 @@ def product_export(
 
     ctx = context()
     for path in export(ctx, acting(ctx), product_id, out, format, version):
-        console.print(f"已导出 / exported: {path}")
+        console.print(f"已导出 / exported: {path}", highlight=False, soft_wrap=True)
+
+
+@terms_app.command("grant")
+@friendly_errors
+def terms_grant(
+    product_id: ProductArg,
+    consumer: Annotated[str, id_option(IdKind.ORGANIZATION, help="使用方机构 / consumer organization")],
+    ends_on: Annotated[
+        str | None, typer.Option(help="最后有效日 YYYY-MM-DD，默认至撤销 / last day, default until revoked")
+    ] = None,
+) -> None:
+    """授予使用方有偿产品的使用条款 / grant a consumer organization terms of use for a fee-bearing product."""
+    from sandbox.products.terms import grant_terms
+
+    ctx = context()
+    row = grant_terms(ctx, acting(ctx), product_id, consumer,
+                      ends_on=parse_date(ends_on, "--ends-on") if ends_on else None)  # fmt: skip
+    until = f"至 {row.ends_on} / until {row.ends_on}" if row.ends_on else "至撤销 / until revoked"
+    console.print(
+        f"已授予 / granted: #{row.id} {row.product_id} → {row.consumer_org_id}（{until}）", highlight=False
+    )
+
+
+@terms_app.command("revoke")
+@friendly_errors
+def terms_revoke(
+    terms_id: Annotated[
+        int, typer.Argument(help="使用条款编号（terms list 的 #）/ terms number (# in terms list)")
+    ],
+    reason: Annotated[str, typer.Option(help="理由 / reason")],
+) -> None:
+    """撤销使用条款 / revoke terms of use."""
+    from sandbox.products.terms import revoke_terms
+
+    ctx = context()
+    row = revoke_terms(ctx, acting(ctx), terms_id, reason)
+    console.print(f"#{row.id} 已撤销 / revoked")
+
+
+@terms_app.command("list")
+@friendly_errors
+def terms_list(
+    product: Annotated[str | None, id_option(IdKind.PRODUCT, help="只看该产品 / only this product")] = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """列出使用条款 / list terms of use."""
+    from sandbox.products.terms import list_terms, state
+
+    ctx = context()
+    columns = [
+        Col("terms", "#", "#", ident=True, show=str),
+        Col("product", "产品", "product", ident=True),
+        Col("consumer", "使用方", "consumer", ident=True),
+        Col("granted_by", "授予人", "granted by", ident=True),
+        Col("granted_at", "授予时间", "granted", time=True),
+        Col("ends_on", "最后有效日", "ends on"),
+        Col("state", "状态", "state", show=lambda v: label_of(TermsState, v)),
+    ]
+    rows = [{"terms": t.id, "product": t.product_id, "consumer": t.consumer_org_id, "granted_by": t.granted_by,
+             "granted_at": t.granted_at, "ends_on": t.ends_on, "state": state(t).value}
+            for t in list_terms(ctx, acting(ctx), product)]  # fmt: skip
+    emit(console, "使用条款 / terms of use", columns, rows, fmt)
 
 
 @redevelop_app.command("apply")
@@ -166,7 +284,9 @@ def redevelop_apply(
 @redevelop_app.command("review")
 @friendly_errors
 def redevelop_review(
-    application_id: int,
+    application_id: Annotated[
+        int, typer.Argument(help="申请编号（redevelop list 的 #）/ application number")
+    ],
     approve: Annotated[bool, typer.Option("--approve/--reject", help="批准或驳回 / approve or reject")],
     comment: Annotated[str, typer.Option(help="意见 / comment")] = "",
 ) -> None:
@@ -175,25 +295,24 @@ def redevelop_review(
 
     ctx = context()
     row = review(ctx, acting(ctx), application_id, approve=approve, comment=comment)
-    console.print(f"#{row.id}: {row.state}")
+    console.print(f"#{row.id}: {label_of(RedevelopmentState, row.state)}")
 
 
 @redevelop_app.command("list")
 @friendly_errors
-def redevelop_list() -> None:
+def redevelop_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出再开发申请 / list re-development applications."""
     from sandbox.products.redevelopment import list_applications
 
     ctx = context()
     acting(ctx)
-    rows = table(
-        "再开发申请 / re-development",
-        "#",
-        "产品 / product",
-        "申请机构 / applicant",
-        "用途 / purpose",
-        "状态 / state",
-    )
-    for r in list_applications(ctx):
-        rows.add_row(str(r.id), r.product_id, r.applicant_org_id, r.purpose, r.state)
-    console.print(rows)
+    columns = [
+        Col("application", "#", "#", ident=True, show=str),
+        Col("product", "产品", "product", ident=True),
+        Col("applicant", "申请机构", "applicant", ident=True),
+        Col("purpose", "用途", "purpose"),
+        Col("state", "状态", "state", show=lambda v: label_of(RedevelopmentState, v)),
+    ]
+    rows = [{"application": r.id, "product": r.product_id, "applicant": r.applicant_org_id, "purpose": r.purpose,
+             "state": r.state} for r in list_applications(ctx)]  # fmt: skip
+    emit(console, "再开发申请 / re-development", columns, rows, fmt)

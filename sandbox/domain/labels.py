@@ -13,7 +13,7 @@ from sandbox.domain.authorization import AuthorizationState
 from sandbox.domain.gate import CellDecision, Refusal, Rule
 from sandbox.domain.identity import ROLE_ZH, OrgKind, Role
 from sandbox.domain.job import RunState, SubmissionState
-from sandbox.domain.product import ProductState, RedevelopmentState
+from sandbox.domain.product import ProductState, RedevelopmentState, TermsState
 from sandbox.domain.quality import TICKET_STATE_ZH, Severity, TicketState
 from sandbox.domain.scenario import ColumnStatus, ConsentState, ScenarioState
 
@@ -35,6 +35,7 @@ ZH: dict[type[StrEnum], dict[str, str]] = {
     SubmissionState: {"submitted": "待审核", "approved": "已批准", "rejected": "已驳回"},
     RunState: {"running": "运行中", "released": "已发布", "withheld": "未发布", "failed": "失败"},
     ProductState: {"registered": "已登记", "deregistered": "已注销"},
+    TermsState: {"active": "有效", "expired": "已到期", "revoked": "已撤销"},
     RedevelopmentState: {"submitted": "待审核", "approved": "已批准", "rejected": "已驳回"},
     TicketState: {state.value: zh for state, zh in TICKET_STATE_ZH.items()},
     Severity: {s.value: s.zh for s in Severity},

@@ -1,4 +1,9 @@
-"""信息披露: what the seeds require to be published — authorizations, products, data usage."""
+"""信息披露: what the seeds require to be published — authorizations, products, data usage.
+
+Data usage is the released lineage: per dataset, the product versions that read it and which of
+its versions they read. A product registered without a release is listed, marked not released,
+and has read nothing. Every table cell is escaped, so free text cannot break the Markdown tables.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from sandbox.audit.chain import utc_now_iso
 from sandbox.context import PlatformContext
 from sandbox.display import shanghai_time
 from sandbox.domain.identity import Role
+from sandbox.domain.product import release_label
 from sandbox.governance.access import Principal, audited_refusals, check_role
-from sandbox.products.registry import datasets_of
+from sandbox.products.versions import dataset_reads, released_versions
 from sandbox.store.models import AuthorizationRow, DatasetRow, OrganizationRow, ProductRow, ProviderRow
 
 STATE_ZH = {
@@ -44,25 +50,31 @@ def build(ctx: PlatformContext) -> dict[str, Any]:
             }
             for a in session.scalars(select(AuthorizationRow).order_by(AuthorizationRow.id))
         ]
-        products, usage = [], {}
+        released = released_versions(session)
+        reads = dataset_reads(session)
+        products = []
         for p in session.scalars(select(ProductRow).order_by(ProductRow.registration_no)):
-            feeds = datasets_of(session, p)
             products.append({
                 "registration_no": p.registration_no, "id": p.id, "title": p.title, "category": p.category,
                 "charging": "有偿" if p.fee_bearing else "免费", "fee_bearing": p.fee_bearing, "form": p.form,
                 "operator": orgs.get(p.operator_org_id, p.operator_org_id), "scenario": p.scenario_id,
-                "state": p.state, "revision": p.revision, "datasets": feeds,
+                "state": p.state, "revision": p.revision, "released": p.id in released,
+                "versions": released.get(p.id, []),
+                "datasets": sorted({r.dataset_id for r in reads if r.product_id == p.id}),
             })  # fmt: skip
-            for d in feeds:
-                usage.setdefault(d, []).append(p.id)
         data_usage = [
             {
                 "dataset": d,
                 "title": datasets[d].title,
                 "provider": providers.get(datasets[d].provider_id, datasets[d].provider_id),
-                "products": usage[d],
+                "products": sorted({r.product_id for r in reads if r.dataset_id == d}),
+                "reads": [
+                    {"product": r.product_id, "version": r.version, "dataset_version": r.dataset_version}
+                    for r in reads
+                    if r.dataset_id == d
+                ],
             }
-            for d in sorted(usage)
+            for d in sorted({r.dataset_id for r in reads})
         ]
     return {
         "generated_at": utc_now_iso(),
@@ -70,6 +82,19 @@ def build(ctx: PlatformContext) -> dict[str, Any]:
         "products": products,
         "data_usage": data_usage,
     }
+
+
+def _cell(value: object) -> str:
+    """A Markdown table cell: a pipe or a line break in free text would split or end the row."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _state(state: str) -> str:
+    return f"{STATE_ZH[state]} / {state}" if state in STATE_ZH else state
 
 
 def to_markdown(report: dict[str, Any]) -> str:
@@ -86,30 +111,33 @@ def to_markdown(report: dict[str, Any]) -> str:
     for a in report["authorizations"]:
         scope = "、".join(f"{s['title']}（{s['dataset']}）" for s in a["scope"])
         period = f"{a['period']['starts_on']} 至 {a['period']['ends_on']}"
-        lines.append(
-            f"| {a['id']} | {a['object']} | {a['content']} | {scope} | {period} | {STATE_ZH.get(a['state'], a['state'])} |"
-        )
+        lines.append(_row(a["id"], a["object"], a["content"], scope, period, _state(a["state"])))
     lines += [
         "",
         "## 二、数据产品和服务清单 / Products",
         "",
-        "| 登记号 / no. | 产品 / product | 类别 / category | 收费 / charging | 形态 / form | 运营机构 / operator | 状态 / state |",
-        "|---|---|---|---|---|---|---|",
+        "| 登记号 / no. | 产品 / product | 类别 / category | 收费 / charging | 形态 / form | 运营机构 / operator "
+        "| 状态 / state | 发布 / release |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for p in report["products"]:
-        lines.append(
-            f"| {p['registration_no']} | {p['title']}（{p['id']}，第 {p['revision']} 版） | {p['category']} | {p['charging']} "
-            f"| {p['form']} | {p['operator']} | {STATE_ZH.get(p['state'], p['state'])} |"
-        )
+        product = f"{p['title']}（{p['id']}，第 {p['revision']} 版 / revision {p['revision']}）"
+        lines.append(_row(p["registration_no"], product, p["category"], p["charging"], p["form"], p["operator"],
+                          _state(p["state"]), release_label(p["versions"])))  # fmt: skip
     lines += [
         "",
         "## 三、数据使用情况 / Data usage",
         "",
-        "| 数据集 / dataset | 提供单位 / provider | 支撑的产品 / products |",
-        "|---|---|---|",
+        "已发布的产品版本实际读取的数据集（据发布血缘）/ datasets read by released product versions (release lineage)",
+        "",
+        "| 数据集 / dataset | 提供单位 / provider | 支撑的产品 / products | 产品版本（数据集版本）/ product version (dataset version) |",
+        "|---|---|---|---|",
     ]
     for u in report["data_usage"]:
-        lines.append(f"| {u['title']}（{u['dataset']}） | {u['provider']} | {'、'.join(u['products'])} |")
+        versions = "、".join(f"{r['product']} v{r['version']}（v{r['dataset_version']}）" for r in u["reads"])
+        lines.append(
+            _row(f"{u['title']}（{u['dataset']}）", u["provider"], "、".join(u["products"]), versions)
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,12 @@
 
 Each is a transition of the registration state machine, carries a reason, bumps the revision
 where the registration's content changes, and writes one audit event.
+
+A product is what an approved job releases, and its id is that job's id: a registration naming
+no approved job submission of its scenario is refused, so nothing can be registered that no job
+could ever release. A registration made by hand before the first release (production registers
+automatically at the first release otherwise) stays "not released" until a version exists; that
+status is read from the released versions (``versions.released``), never stored beside them.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from sandbox.context import PlatformContext
 from sandbox.domain.errors import NotFoundError, PermissionDenied, ShuyuError
 from sandbox.domain.identifiers import IdKind, check_id
 from sandbox.domain.identity import Role
+from sandbox.domain.job import SubmissionState
 from sandbox.domain.product import PRODUCT_REGISTRATION, ProductState
 from sandbox.domain.scenario import ScenarioCategory, ScenarioState
 from sandbox.governance.access import Principal, audited_refusals, check_role
-from sandbox.store.models import ProductRow, ScenarioRow
+from sandbox.store.models import JobSubmissionRow, ProductRow, ScenarioRow
 
 EDITABLE = ("title", "description", "form")
 FORMS = ("数据集", "API接口", "数据报告", "模型")
@@ -29,14 +36,34 @@ class ProductError(ShuyuError):
     code = "E540"
 
 
-def _load(session: Session, product_id: str) -> ProductRow:
+def load(session: Session, product_id: str) -> ProductRow:
     row = session.get(ProductRow, product_id)
     if row is None:
         raise NotFoundError(f"数据产品 {product_id} 不存在", f"product {product_id} does not exist")
     return row
 
 
-def _check_owner(row: ProductRow, actor: Principal) -> None:
+def _approved_submission(session: Session, product_id: str, scenario_id: str) -> JobSubmissionRow:
+    """The latest approved submission of job ``product_id`` in the scenario: the job the product comes from."""
+    submission = session.scalars(
+        select(JobSubmissionRow)
+        .where(
+            JobSubmissionRow.job_id == product_id,
+            JobSubmissionRow.scenario_id == scenario_id,
+            JobSubmissionRow.state == SubmissionState.APPROVED.value,
+        )
+        .order_by(JobSubmissionRow.reviewed_at.desc())
+    ).first()
+    if submission is None:
+        raise ProductError(
+            f"场景 {scenario_id} 没有已批准的作业 {product_id}：数据产品只能登记为已批准作业的产出（产品标识即作业标识）",
+            f"scenario {scenario_id} has no approved job {product_id}: a product can only be registered as the "
+            "output of an approved job submission (the product id is the job id)",
+        )
+    return submission
+
+
+def check_owner(row: ProductRow, actor: Principal) -> None:
     if Role.ADMIN not in actor.roles and row.operator_org_id != actor.org_id:
         raise PermissionDenied(
             f"数据产品 {row.id} 由 {row.operator_org_id} 登记，{actor.username} 无权修改",
@@ -81,6 +108,7 @@ def register(
                 "只能为本机构的场景登记产品",
                 "products can only be registered for your own organization's scenarios",
             )
+        submission = _approved_submission(session, product_id, scenario_id)
         category = ScenarioCategory(scenario.category)
         year = utc_now_iso()[:4]
         serial = session.scalar(select(func.count()).select_from(ProductRow)) + 1
@@ -95,7 +123,7 @@ def register(
         session.add(row)
         ctx.audit(session, "product.register", "product", product_id, actor=actor.username,
                   registration_no=row.registration_no, scenario=scenario_id, category=category.value,
-                  fee_bearing=category.fee_bearing)  # fmt: skip
+                  fee_bearing=category.fee_bearing, job_submission=submission.id)  # fmt: skip
         return row
 
 
@@ -109,8 +137,8 @@ def _amend(
         check_role(actor, {Role.OPERATOR, Role.ADMIN}, "变更数据产品登记", "amend product registrations")
         if not reason.strip():
             raise ProductError("须说明理由", "a reason is required")
-        row = _load(session, product_id)
-        _check_owner(row, actor)
+        row = load(session, product_id)
+        check_owner(row, actor)
         row.state = PRODUCT_REGISTRATION.check(ProductState(row.state), action).value
         unknown = set(changes) - set(EDITABLE)
         if unknown:
@@ -155,18 +183,12 @@ def find(ctx: PlatformContext, product_id: str) -> ProductRow | None:
 
 def get(ctx: PlatformContext, product_id: str) -> ProductRow:
     with ctx.sessions() as session:
-        return _load(session, product_id)
+        return load(session, product_id)
 
 
 def list_products(ctx: PlatformContext) -> list[ProductRow]:
     with ctx.sessions() as session:
         return list(session.scalars(select(ProductRow).order_by(ProductRow.registration_no)))
-
-
-def datasets_of(session: Session, product: ProductRow) -> list[str]:
-    """The datasets feeding a product: its scenario's granted columns."""
-    scenario = session.get(ScenarioRow, product.scenario_id)
-    return sorted({c.dataset_id for c in scenario.columns if c.status == "granted"})
 
 
 def planned_products(scenario: ScenarioRow) -> list[str]:

@@ -1,7 +1,9 @@
-"""Product versions: atomic release of what passed the gate, listing and export.
+"""Product versions: atomic release of what passed the gate, lineage, listing and export.
 
 A version directory appears only by rename once complete, and is recorded with its lineage (job
-hash, dataset versions, policy, gate report). Only released aggregate tables are ever exported.
+hash, dataset versions, policy, gate report). That lineage is the one record of which data a
+product used (``dataset_reads``) and of whether it was released at all (``released``). Only
+released aggregate tables are ever exported, and a fee-bearing one to a consumer only under terms.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -17,10 +21,13 @@ from sqlalchemy.orm import Session
 
 from sandbox.audit.chain import utc_now_iso
 from sandbox.context import PlatformContext
+from sandbox.display import SHANGHAI
 from sandbox.domain.errors import InvalidInput, NotFoundError, PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.domain.product import ProductState
 from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.products.registry import load
+from sandbox.products.terms import check_terms
 from sandbox.store.models import ProductVersionRow
 from sandbox.store.zones import Zone, zone_relative
 
@@ -75,6 +82,48 @@ def withdraw_directory(ctx: PlatformContext, relative: str) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class DatasetRead:
+    """One released product version read one version of a dataset, as recorded at its release."""
+
+    dataset_id: str
+    dataset_version: int
+    product_id: str
+    version: int
+
+
+def dataset_reads(session: Session) -> list[DatasetRead]:
+    """Every read of the released lineage, by product, version and dataset.
+
+    This, not a scenario's granted columns, is what products used: a scenario may be granted
+    datasets its jobs never read, and a product without a release has read nothing.
+    """
+    rows = session.scalars(
+        select(ProductVersionRow).order_by(ProductVersionRow.product_id, ProductVersionRow.version)
+    )
+    return [
+        DatasetRead(dataset_id, dataset_version, row.product_id, row.version)
+        for row in rows
+        for dataset_id, dataset_version in sorted(json.loads(row.dataset_versions_json).items())
+    ]
+
+
+def released_versions(session: Session) -> dict[str, list[int]]:
+    """Released version numbers per product, ascending; a product missing here has no release."""
+    query = select(ProductVersionRow.product_id, ProductVersionRow.version).order_by(
+        ProductVersionRow.product_id, ProductVersionRow.version
+    )
+    numbers: dict[str, list[int]] = {}
+    for product_id, number in session.execute(query):
+        numbers.setdefault(product_id, []).append(number)
+    return numbers
+
+
+def released(ctx: PlatformContext) -> dict[str, list[int]]:
+    with ctx.sessions() as session:
+        return released_versions(session)
+
+
 def versions(ctx: PlatformContext, product_id: str) -> list[ProductVersionRow]:
     with ctx.sessions() as session:
         return list(
@@ -100,15 +149,18 @@ def version_dir(
     return row, zone_relative(ctx.settings, Zone.PRODUCTS, row.path)
 
 
-def check_may_export(ctx: PlatformContext, actor: Principal, product_id: str) -> None:
-    """Operators and consumers may take released products; a deregistered product is gone."""
-    from sandbox.products.registry import get
-
+def check_may_export(ctx: PlatformContext, actor: Principal, product_id: str, today: date) -> None:
+    """Operators, admins and auditors may take any released product; consumers a free one, or a
+    fee-bearing one under terms of use in force ``today`` for their organization. A deregistered product is gone."""
     check_role(
         actor, {Role.OPERATOR, Role.ADMIN, Role.CONSUMER, Role.AUDITOR}, "导出数据产品", "export products"
     )
-    if get(ctx, product_id).state != ProductState.REGISTERED.value:
-        raise PermissionDenied(f"数据产品 {product_id} 已注销", f"product {product_id} is deregistered")
+    with ctx.sessions() as session:
+        product = load(session, product_id)
+        if product.state != ProductState.REGISTERED.value:
+            raise PermissionDenied(f"数据产品 {product_id} 已注销", f"product {product_id} is deregistered")
+        if not actor.has(Role.OPERATOR, Role.ADMIN, Role.AUDITOR):
+            check_terms(session, actor, product, today)
 
 
 def export(
@@ -118,10 +170,15 @@ def export(
     out_dir: Path,
     fmt: str,
     version: int | None = None,
+    *,
+    today: date | None = None,
 ) -> list[Path]:
-    """Write every released table of a version in ``fmt``; the gate report travels with it."""
+    """Write every released table of a version in ``fmt``; the gate report travels with it.
+
+    ``today`` (Asia/Shanghai) decides whether terms of use are still in force; it defaults to now.
+    """
     with audited_refusals(ctx, actor, "product.export", "product", product_id):
-        check_may_export(ctx, actor, product_id)
+        check_may_export(ctx, actor, product_id, today or datetime.now(SHANGHAI).date())
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(
             f"格式须为 {', '.join(EXPORT_FORMATS)} 之一", f"format must be one of {', '.join(EXPORT_FORMATS)}"

@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.context import PlatformContext
@@ -16,17 +16,11 @@ from sandbox.display import SHANGHAI
 from sandbox.domain.errors import NotFoundError
 from sandbox.domain.product import ProductState
 from sandbox.governance.access import Principal, audited_refusals
-from sandbox.products.registry import datasets_of
+from sandbox.products.versions import dataset_reads
 from sandbox.quality.access import check_may_read_provider
 from sandbox.quality.tickets import shanghai_today
 from sandbox.store import catalog_repo
-from sandbox.store.models import (
-    ProductRow,
-    ProductVersionRow,
-    QualityRunRow,
-    QualityTicketRow,
-    ScenarioColumnRow,
-)
+from sandbox.store.models import ProductRow, QualityRunRow, QualityTicketRow, ScenarioColumnRow
 
 
 @dataclass(frozen=True)
@@ -49,8 +43,8 @@ class DatasetUsage:
     dataset_id: str
     scenarios: int  # scenarios granted at least one of its columns
     granted_columns: int
-    products: list[str] = field(default_factory=list)  # registered products fed by it
-    releases: int = 0  # released versions of those products
+    products: list[str] = field(default_factory=list)  # registered products whose releases read it
+    releases: int = 0  # released versions of those products that read it
 
 
 @dataclass(frozen=True)
@@ -95,26 +89,26 @@ def _quality(session: Session, dataset_ids: dict[str, str]) -> list[DatasetQuali
 
 
 def _usage(session: Session, dataset_ids: list[str]) -> list[DatasetUsage]:
-    products = [p for p in session.scalars(select(ProductRow)) if p.state != ProductState.DEREGISTERED.value]
-    feeds = {p.id: set(datasets_of(session, p)) for p in products}
+    """Scenarios and columns granted, and the released product versions that actually read each dataset."""
+    registered = {
+        p.id for p in session.scalars(select(ProductRow)) if p.state != ProductState.DEREGISTERED.value
+    }
+    reads = [r for r in dataset_reads(session) if r.product_id in registered]
     usage = []
     for dataset_id in dataset_ids:
         granted = select(ScenarioColumnRow).where(
             ScenarioColumnRow.dataset_id == dataset_id, ScenarioColumnRow.status == "granted"
         )
         columns = list(session.scalars(granted))
-        fed = sorted(pid for pid, datasets in feeds.items() if dataset_id in datasets)
-        releases = (
-            session.scalar(
-                select(func.count())
-                .select_from(ProductVersionRow)
-                .where(ProductVersionRow.product_id.in_(fed))
-            )
-            if fed
-            else 0
-        )
+        read = [r for r in reads if r.dataset_id == dataset_id]
         usage.append(
-            DatasetUsage(dataset_id, len({c.scenario_id for c in columns}), len(columns), fed, releases or 0)
+            DatasetUsage(
+                dataset_id,
+                len({c.scenario_id for c in columns}),
+                len(columns),
+                sorted({r.product_id for r in read}),
+                len(read),
+            )
         )
     return usage
 

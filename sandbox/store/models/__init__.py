@@ -25,7 +25,7 @@ from sandbox.store.models.governance import (
     ScenarioRow,
     UserRow,
 )
-from sandbox.store.models.products import ProductRow, RedevelopmentRow
+from sandbox.store.models.products import ProductRow, ProductTermsRow, RedevelopmentRow
 from sandbox.store.models.quality import (
     QualityDeliveryRow,
     QualityExceptionRow,
@@ -40,7 +40,7 @@ from sandbox.store.models.samples import ProfileFindingRow, SampleDatasetRow, Sa
 __all__ = [
     "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
     "ConsentRow", "DatasetColumnRow", "JobRunRow", "JobSubmissionRow", "ProductVersionRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
-    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProviderRow", "QualityDeliveryRow", "QualityExceptionRow",
+    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProductTermsRow", "ProviderRow", "QualityDeliveryRow", "QualityExceptionRow",
     "QualityRuleResultRow", "QualityRunRow", "QualityTicketRow", "QualityWebhookRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
     "ScenarioMemberRow", "ScenarioRow", "UserRow",
     "ProfileFindingRow", "SampleDatasetRow", "SampleVersionRow",

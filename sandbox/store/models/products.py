@@ -1,4 +1,4 @@
-"""Product registration (登记) and re-development applications."""
+"""Product registration (登记), terms of use and re-development applications."""
 
 from __future__ import annotations
 
@@ -40,3 +40,19 @@ class RedevelopmentRow(Base):
     reviewed_at: Mapped[str | None] = mapped_column(String(32))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(32))
+
+
+class ProductTermsRow(Base):
+    """Terms of use (使用条款): an operator lets one consumer organization take one fee-bearing product."""
+
+    __tablename__ = "product_terms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    consumer_org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[str] = mapped_column(String(32))
+    ends_on: Mapped[str | None] = mapped_column(String(10))  # last day in force (inclusive); None: open-ended
+    revoked_at: Mapped[str | None] = mapped_column(String(32))
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)

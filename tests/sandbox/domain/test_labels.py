@@ -12,7 +12,8 @@ from sandbox.domain.labels import ZH, label, label_of
 #: Every enum of a lifecycle state or of who someone is: each must be in ZH.
 MUST_BE_NAMED = [
     authorization.AuthorizationState, scenario.ScenarioState, scenario.ConsentState, scenario.ColumnStatus,
-    job.SubmissionState, job.RunState, product.ProductState, product.RedevelopmentState, quality.TicketState,
+    job.SubmissionState, job.RunState, product.ProductState, product.RedevelopmentState, product.TermsState,
+    quality.TicketState,
     quality.Severity, identity.Role, identity.OrgKind,
 ]  # fmt: skip
 

@@ -59,7 +59,9 @@ def test_submit_review_promote_releases_a_product_version(platform):
     )
     assert not any(value in report for value in raw["id_number"].head(2000))
     view = production.developer_view(runs.list_runs(ctx, who(platform, "developer-1"))[0])
-    assert set(view) == {"run", "state", "started_at", "finished_at", "timings", "error_type", "error_line"}
+    assert set(view) == {
+        "run", "submission", "state", "started_at", "finished_at", "timings", "error_type", "error_line", "reason"
+    }  # fmt: skip
     with pytest.raises(PermissionDenied):
         runs.operator_logs(ctx, who(platform, "developer-1"), run.id)
     assert "job.stderr" in runs.operator_logs(ctx, who(platform, "operator-1"), run.id)
@@ -88,6 +90,30 @@ def test_a_failing_job_reports_type_and_line_only(platform, tmp_path):
     )
     assert not (ctx.settings.work_dir / f"gate-{run.id}").exists()  # the waiting gate was never told to go
     assert json.loads(run.timings_json)["job_process_s"] > 0
+    assert production.developer_view(run)["reason"] is None  # the job's own error: type and line only
+    logs = runs.operator_logs(ctx, who(platform, "operator-1"), run.id)
+    assert (
+        "Traceback (most recent call last)" in logs["job.stderr"]
+        and "ZeroDivisionError" in logs["job.stderr"]
+    )
+
+
+def test_a_frame_without_its_entity_column_names_output_and_column(platform, tmp_path):
+    ctx = platform.ctx
+    job = tmp_path / "job"
+    shutil.copytree(JOBS / "rental_housing_supply", job)
+    source = (job / "job.py").read_text(encoding="utf-8")
+    (job / "job.py").write_text(source.replace('{"rental_dwellings_by_district": frame}',
+                                               '{"rental_dwellings_by_district": frame.drop("owner_id_number")}'),
+                                encoding="utf-8")  # fmt: skip
+    submission = submissions.submit(ctx, who(platform, "developer-1"), job)
+    submissions.review(ctx, who(platform, "operator-2"), submission.id, approve=True, comment="ok")
+    run = production.promote(ctx, who(platform, "operator-1"), submission.id)
+    view = production.developer_view(run)
+    assert (view["state"], view["error_type"], view["error_line"]) == ("failed", "FrameContractError", None)
+    assert view["reason"]["en"] == (
+        "output rental_dwellings_by_district lacks column(s): owner_id_number (owner_id_number is its entity column)"
+    )
 
 
 def test_tampered_snapshot_is_refused(platform):

@@ -1,0 +1,59 @@
+"""What a production run's developer sees comes from a file the job process wrote: the trusted side
+keeps only what cannot carry data (a class-like name, a line of the job's file, a frame-contract breach
+naming manifest entries) and words the reason itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sandbox.domain.contract import Breach, FrameContract
+from sandbox.runtime.manifest import load_manifest
+from sandbox.runtime.production import _read_result
+
+JOB = Path(__file__).parents[3] / "jobs" / "rental_housing_supply"
+OUTPUT = "rental_dwellings_by_district"
+
+
+def _result(tmp_path, **fields) -> dict:
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"ok": False, "timings": {}, **fields}), encoding="utf-8")
+    return _read_result(path, 3, load_manifest(JOB), JOB)
+
+
+def test_a_contract_breach_is_worded_by_the_trusted_side(tmp_path):
+    contract = FrameContract(Breach.COLUMNS, OUTPUT, ("owner_id_number",)).as_dict()
+    kept = _result(tmp_path, error_type="FrameContractError", error_line=None, contract=contract)
+    assert kept["contract"]["en"] == (
+        f"output {OUTPUT} lacks column(s): owner_id_number (owner_id_number is its entity column)"
+    )
+    assert "缺少列" in kept["contract"]["zh"]
+
+
+def test_a_forged_result_passes_nothing_of_the_data(tmp_path):
+    """The attack: a compromised job process writes values into its own result file."""
+    secret = "110101199003070011"
+    forged = _result(
+        tmp_path,
+        error_type=f"ValueError: {secret}",
+        error_line=10_000,
+        timings={"build_s": 1.0, secret: 2.0},
+        contract={"breach": "columns", "output": OUTPUT, "missing": [secret]},
+    )
+    assert forged["error_type"] == "Unknown" and forged["error_line"] is None
+    assert forged["contract"] is None
+    assert forged["timings"] == {"build_s": 1.0}
+    assert secret not in json.dumps(forged)
+
+
+def test_an_output_name_not_in_the_manifest_is_dropped(tmp_path):
+    kept = _result(
+        tmp_path, error_type="FrameContractError", contract={"breach": "not_a_frame", "output": "x"}
+    )
+    assert kept["contract"] is None
+
+
+def test_a_process_that_died_without_a_result_is_reported_as_such(tmp_path):
+    assert (
+        _read_result(tmp_path / "absent.json", -9, load_manifest(JOB), JOB)["error_type"] == "TimeoutKilled"
+    )
