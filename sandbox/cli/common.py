@@ -14,8 +14,8 @@ from sandbox.domain.errors import InvalidInput, ShuyuError, enum_member
 from sandbox.domain.identifiers import IdKind, check_id, id_name
 from sandbox.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # a message stays one line; tables still fit the width
+err_console = Console(stderr=True, soft_wrap=True)
 
 #: Exit codes: 0 done; 1 the command ran but what it was asked for did not happen (a failed or
 #: withheld run, a broken audit chain); 2 refused (bad input, no permission, illegal state).

@@ -36,7 +36,7 @@ def run_once(spark, spec: dict, job_dir: Path) -> dict:
     manifest = load_manifest(job_dir)
     inputs = {k: Path(v) for k, v in spec["inputs"].items()}
     result = execute(spark, job_dir, manifest, inputs, staging, date.fromisoformat(spec["as_of"]))
-    report: dict = {"job": {**result.as_dict(), "traceback": result.traceback}}  # samples: theirs to see
+    report: dict = {"job": {**result.as_dict(), "traceback": result.job_traceback}}  # samples: theirs to see
     if result.contract:
         zh, en = FrameContract.from_dict(result.contract, manifest).message(manifest)
         report["job"]["reason"] = {"zh": zh, "en": en}

@@ -46,6 +46,7 @@ class JobResult:
     timings: dict[str, float] = field(default_factory=dict)
     contract: dict | None = None  # FrameContract.as_dict(): names from the manifest only
     traceback: str | None = None  # never in ``as_dict``: it may quote values
+    job_traceback: str | None = None  # the same from the job's own first frame on (for a dev run)
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "outputs": self.outputs, "error_type": self.error_type,
@@ -119,6 +120,7 @@ def execute(
             timings=timings,
             contract=exc.contract.as_dict() if isinstance(exc, FrameContractError) else None,
             traceback="".join(traceback.format_exception(exc)),
+            job_traceback=_from_job_frames(exc, job_dir / manifest.entry),
         )
 
 
@@ -148,6 +150,16 @@ def _error_type(exc: BaseException) -> str:
         if type(exc).__module__ == "builtins"
         else f"{type(exc).__module__}.{type(exc).__name__}"
     )
+
+
+def _from_job_frames(exc: BaseException, entry: Path) -> str | None:
+    """The traceback from the first frame in the job's file on; ``None`` if the job's code is not in it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    first = next((i for i, frame in enumerate(frames) if Path(frame.filename) == entry), None)
+    if first is None:
+        return None
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames[first:])]
+    return "".join(lines + traceback.format_exception_only(exc))
 
 
 def _job_line(exc: BaseException, entry: Path) -> int | None:

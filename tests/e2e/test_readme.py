@@ -2,8 +2,8 @@
 
 The README's own code block runs as written (a real process each); the journeys run every other
 command the README names, in the order a provider, an operator, a developer, a consumer and an
-auditor would, checking exit codes: 0 done, 1 not done, 2 refused. A last test keeps the README and
-the CLI in step: every ``sandbox …`` command the README mentions exists.
+auditor would, checking exit codes: 0 done, 1 not done, 2 refused. (That every ``sandbox …`` command
+the README mentions exists is checked in tests/sandbox/cli/test_readme_commands.py.)
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def sb(demo, monkeypatch):
         argv = ([] if user is None else ["--as", user]) + list(args)
         result = CliRunner().invoke(app, argv)
         assert result.exit_code == code, f"sandbox {shlex.join(argv)} → {result.exit_code}\n{result.output}"
-        assert "Traceback" not in result.output
+        assert f'File "{REPO / "sandbox"}' not in result.output  # never a platform traceback
         return result
 
     return run
@@ -140,3 +141,120 @@ def test_audit_and_disclosure(sb, tmp_path):
     sb("audit", "purge", "--before", "2020-01-01", user="admin")
     sb("audit", "purge", "--before", "2026-01-01", user="admin", code=2)  # younger than 3 years
     sb("audit", "verify", user="auditor-1")
+
+
+def _broken_job(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    job = tmp_path / name
+    shutil.copytree(REPO / "jobs" / "rental_housing_supply", job)
+    code = (job / "job.py").read_text(encoding="utf-8")
+    assert old in code
+    (job / "job.py").write_text(code.replace(old, new), encoding="utf-8")
+    return job
+
+
+def _submission(output: str) -> str:
+    return re.search(r"submitted: ([0-9a-f]{12})", output)[1]
+
+
+def test_developer_and_reviewer_journey(sb, tmp_path):
+    no_entity = _broken_job(tmp_path, "no_entity", '{"rental_dwellings_by_district": frame}',
+                            '{"rental_dwellings_by_district": frame.drop("owner_id_number")}')  # fmt: skip
+    failed = sb("dev", "run", str(no_entity), user="developer-1", code=1)
+    assert "output rental_dwellings_by_district lacks column(s): owner_id_number" in failed.output
+    assert "None" not in failed.output
+    crashing = _broken_job(tmp_path, "crashing", "    return {", "    x = 1 / 0\n    return {")
+    crashed = sb("dev", "run", str(crashing), user="developer-1", code=1)
+    assert (
+        "ZeroDivisionError" in crashed.output and "x = 1 / 0" in crashed.output
+    )  # their traceback, on samples
+
+    submission = _submission(sb("job", "submit", str(no_entity), user="developer-1").output)
+    packet = sb("job", "show", submission, user="operator-2").output  # at 80 columns
+    lines = (no_entity / "job.py").read_text(encoding="utf-8").splitlines()
+    assert max(map(len, lines)) > 80
+    for number, line in enumerate(lines, 1):
+        assert f"{number:>2} │ {line}" in packet.splitlines()
+    sb("job", "review", submission, "--reject", user="operator-2", code=2)  # a rejection needs a comment
+    sb("job", "review", submission, "--reject", "--comment", "实体列缺失，请修正", user="operator-2")
+    mine = json.loads(sb("job", "list", "--format", "json", user="developer-1").output)
+    assert next(s for s in mine if s["submission"] == submission)["review_comment"] == "实体列缺失，请修正"
+    assert "实体列缺失" in sb("job", "show", submission, user="developer-1").output
+
+    again = _submission(sb("job", "submit", str(no_entity), user="developer-1").output)
+    sb("job", "review", again, "--approve", "--comment", "看生产结果", user="operator-2")
+    promoted = sb("job", "promote", again, user="operator-2", code=1)
+    assert "output rental_dwellings_by_district lacks column(s): owner_id_number" in promoted.output
+    (run,) = json.loads(sb("job", "runs", again, "--format", "json", user="developer-1").output)
+    assert run["state"] == "failed" and run["error"]["error_line"] is None
+    assert run["error"]["reason"]["en"].startswith("output rental_dwellings_by_district lacks")
+    logs = sb("job", "logs", run["run"], user="operator-1").output
+    assert "Traceback (most recent call last)" in logs and "FrameContractError" in logs
+    sb("job", "logs", run["run"], user="developer-1", code=2)
+
+
+def test_consumer_and_product_journey(sb, tmp_path):
+    products = json.loads(sb("product", "list", "--format", "json", user="operator-1").output)
+    assert {p["product"] for p in products} >= {"elderly_care_hotspots", "enterprise_loan_support"}
+    assert all(p["released_versions"] for p in products)
+    shown = sb("product", "show", "enterprise_loan_support", user="consumer-1").output
+    assert "有偿 fee-bearing" in shown and "已发布 v1 / released v1" in shown
+    lineage = json.loads(
+        sb("product", "versions", "enterprise_loan_support", "--format", "json", user="auditor-1").output
+    )
+    assert lineage[0]["dataset_versions"] == {"admin_penalties": 1, "enterprises": 1}
+    out = tmp_path / "export"
+    sb(
+        "product", "export", "enterprise_loan_support", "--out", str(out), user="consumer-1", code=2
+    )  # no terms
+    sb("product", "terms", "grant", "enterprise_loan_support", "--consumer", "yunze-bank", user="operator-1")
+    assert "有效 active" in sb("product", "terms", "list", user="consumer-1").output
+    sb(
+        "product",
+        "export",
+        "enterprise_loan_support",
+        "--format",
+        "parquet",
+        "--out",
+        str(out),
+        user="consumer-1",
+    )
+    assert list(out.glob("enterprise_loan_support-v1-*.parquet"))
+    sb(
+        "product",
+        "change",
+        "enterprise_loan_support",
+        "--reason",
+        "更名",
+        "--title",
+        "企业信贷支持统计",
+        user="operator-1",
+    )
+    sb(
+        "product",
+        "correct",
+        "enterprise_loan_support",
+        "--reason",
+        "错别字",
+        "--description",
+        "更正",
+        user="operator-1",
+    )
+    applied = sb(
+        "product", "redevelop", "apply", "enterprise_loan_support", "--purpose", "信贷模型", user="consumer-1"
+    )
+    number = re.search(r"#(\d+)", applied.output)[1]
+    sb("product", "redevelop", "review", number, "--approve", "--comment", "同意", user="operator-2")
+    assert "已批准 approved" in sb("product", "redevelop", "list", user="operator-1").output
+    sb(
+        "product",
+        "register",
+        "no_such_job",
+        "--title",
+        "空壳",
+        "--scenario",
+        "elderly-care",
+        user="operator-1",
+        code=2,
+    )
+    sb("product", "deregister", "enterprise_loan_support", "--reason", "停止运营", user="operator-1")
+    sb("product", "export", "enterprise_loan_support", "--out", str(out), user="consumer-1", code=2)
