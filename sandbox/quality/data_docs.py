@@ -3,7 +3,9 @@
 GX writes its pages with scripts and stylesheets from public CDNs, an S3-hosted logo carrying the
 context's id, and an index whose table is drawn by jQuery. After each build every page that has
 not passed ``pages.self_contained`` yet does (pages of earlier builds included), and the index is
-replaced by a static list of the site's validation pages, newest first.
+replaced by a static list of the site's validation pages, newest first. GX's own custom-styles
+hook (``install_styles``) stands in for the CDN stylesheets and icon font a page no longer loads:
+pass and fail marks as text, and the widgets that only scripts made work hidden.
 """
 
 from __future__ import annotations
@@ -18,6 +20,18 @@ from sandbox.quality.pages import is_self_contained, write_page
 
 INDEX = "index.html"
 VALIDATIONS = "validations"
+#: Inlined by GX into every page it renders (``plugins/custom_data_docs/styles``).
+GX_STYLES = """
+table{border-collapse:collapse}td,th{padding:3px 8px;text-align:left;vertical-align:top}
+.fa-check-circle::before{content:"\\2714";color:#2e7d32}.fa-times::before{content:"\\2718";color:#c62828}
+footer,.modal,a[data-toggle="collapse"],.card:has(input[type="radio"]){display:none}
+"""
+
+
+def install_styles(plugins_directory: Path) -> None:
+    styles = plugins_directory / "custom_data_docs" / "styles"
+    styles.mkdir(parents=True, exist_ok=True)
+    (styles / "data_docs_custom_styles.css").write_text(GX_STYLES, encoding="utf-8")
 
 
 def finish_site(site: Path, private: Iterable[Path] = ()) -> None:

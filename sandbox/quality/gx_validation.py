@@ -37,7 +37,7 @@ from great_expectations.validator.validator import calc_validation_statistics
 from pyspark.sql import DataFrame
 
 from sandbox.domain.quality import QualityError, Tally
-from sandbox.quality.data_docs import finish_site
+from sandbox.quality.data_docs import finish_site, install_styles
 
 DATASOURCE = "shuyu_raw"
 BATCH = "whole_version"
@@ -59,6 +59,7 @@ class GxWorkspace:
     def __init__(self, root: Path) -> None:
         self.context = gx.get_context(mode="file", project_root_dir=str(root))
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)  # a server has no terminal
+        install_styles(Path(self.context.plugins_directory))
 
     def validate(
         self, suite_name: str, expectations: list, frame: DataFrame, run_name: str
