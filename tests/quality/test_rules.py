@@ -12,6 +12,8 @@ from sandbox.catalog.service import read_catalog_file
 from sandbox.domain.errors import IllegalTransition
 from sandbox.domain.quality import (
     CLOSED_STATES,
+    OPEN_STATES,
+    RECHECKED_STATES,
     TICKET_LIFECYCLE,
     Check,
     Dimension,
@@ -231,6 +233,10 @@ def test_ticket_lifecycle_table():
                 frontier.append(target)
     assert reachable == set(TicketState)
     assert all(not TICKET_LIFECYCLE.actions_from(s) for s in CLOSED_STATES)
+    # open and closed come from the table: closed where no action leads on, re-checked where ``verify`` may
+    assert {TicketState.VERIFIED, TicketState.UPHELD} == CLOSED_STATES
+    assert set(TicketState) - CLOSED_STATES == OPEN_STATES
+    assert OPEN_STATES - {TicketState.DISPUTED} == RECHECKED_STATES
     with pytest.raises(IllegalTransition) as illegal:
         TICKET_LIFECYCLE.check(TicketState.UPHELD, "reopen")
     assert (
