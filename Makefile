@@ -22,10 +22,18 @@ $(STAMP): pyproject.toml
 $(CLASS_ARCHIVE): $(STAMP)
 	$(BIN)/python -m sandbox.engines.class_archive
 
+# Debian's Chromium and a Chinese font for the report-rendering test (Playwright never downloads a browser)
+BROWSER_STAMP := $(VENV)/.browser-stamp
+$(BROWSER_STAMP): $(STAMP)
+	@{ test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . ; } || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "需要 Chromium 与中文字体 / chromium and a CJK font are required"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
+	touch $(BROWSER_STAMP)
+
 demo: $(STAMP) $(CLASS_ARCHIVE)
 	$(BIN)/sandbox demo
 
-test: $(STAMP) $(CLASS_ARCHIVE)
+test: $(STAMP) $(CLASS_ARCHIVE) $(BROWSER_STAMP)
 	$(BIN)/pytest
 
 test-fast: $(STAMP) $(CLASS_ARCHIVE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -20,3 +20,8 @@ def shanghai_time(utc_iso: str) -> str:
 def shanghai_iso(utc_iso: str) -> str:
     """For scripts: ISO 8601 with the +08:00 offset, to the second."""
     return _moment(utc_iso).isoformat(timespec="seconds")
+
+
+def shanghai_date(utc_iso: str) -> date:
+    """The day in Asia/Shanghai of a stored UTC timestamp: due dates and as-of dates are Shanghai days."""
+    return _moment(utc_iso).date()

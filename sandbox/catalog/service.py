@@ -235,6 +235,11 @@ def ingest(ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[
         # The record did not commit: withdraw the directory so no unrecorded version is left behind.
         _withdraw(target, ctx.settings.work_dir)
         raise
+    # The new version verifies its open tickets (a failed run is recorded, never raised). Quality
+    # builds on the catalog, so it is imported here, when used.
+    from sandbox.quality.verification import verify_delivery
+
+    verify_delivery(ctx, version)
     return version
 
 

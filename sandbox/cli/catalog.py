@@ -127,11 +127,16 @@ def ingest(
 ) -> None:
     """导入数据集的新版本 / ingest files as the dataset's next immutable raw version."""
     from sandbox.catalog.service import ingest as ingest_version
+    from sandbox.quality.verification import delivery_check, describe
 
     ctx = context()
-    version = ingest_version(ctx, acting(ctx), dataset, files)
+    actor = acting(ctx)
+    version = ingest_version(ctx, actor, dataset, files)
     console.print(
         f"{dataset} v{version.version}: {version.row_count:,} 行 / rows, "
         f"schema {version.schema_hash[:12]}, sha256 {version.content_sha256[:12]} ({version.engine})",
         highlight=False,
     )
+    check = delivery_check(ctx, actor, dataset, version.version)
+    if check:
+        console.print(describe(check), markup=False)

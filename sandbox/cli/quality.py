@@ -58,7 +58,10 @@ def run(
         int | None, typer.Option(help="原始区版本，默认最新 / raw version, default latest")
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option(help="评估基准日 YYYY-MM-DD，默认今天 / reference date")
+        str | None,
+        typer.Option(
+            help="评估基准日 YYYY-MM-DD，默认为该版本的交付日 / reference date, default: the version's delivery day"
+        ),
     ] = None,
     cross_check: Annotated[
         bool,

@@ -117,7 +117,12 @@ class Suite:
 
 @dataclass(frozen=True)
 class RuleOutcome:
-    """A rule's result on one run: Great Expectations' counts plus the keys Shuyu extracted."""
+    """A rule's result on one run: Great Expectations' counts plus the keys Shuyu extracted.
+
+    Scores count records, not rows: a record is a key, however many rows repeat it (a row whose
+    key is incomplete is a record of its own). Removing a duplicated key's extra rows — what the
+    uniqueness rule asks for — then changes no other rule's count, so a fix never lowers a score.
+    """
 
     rule: Rule
     success: bool
@@ -128,11 +133,14 @@ class RuleOutcome:
     excepted_rows: int = 0
     new_keys: int = 0  # keys not already on an open ticket: what a new ticket carries
     examples: tuple[str, ...] = field(default=())
+    records: int = 0  # the version's records: its rows less the extra rows of duplicated keys
+    failing_records: int = 0
+    excepted_records: int = 0
 
     @property
     def counted_failures(self) -> int:
-        """Failures the score counts: upheld disputes said the excepted ones are correct."""
-        return max(self.unexpected_rows - self.excepted_rows, 0)
+        """Failing records the score counts: upheld disputes said the excepted ones are correct."""
+        return max(self.failing_records - self.excepted_records, 0)
 
 
 @dataclass(frozen=True)
@@ -201,7 +209,13 @@ TICKET_LIFECYCLE = TransitionTable(
         (T.DISPUTED, "reject"): T.REJECTED,
     },
 )
-CLOSED_STATES = frozenset({T.VERIFIED, T.UPHELD})
+#: A ticket is closed in a state no action leaves (verified, upheld) and open in every other one:
+#: while open, it is the one ticket of its rule on its dataset, and a run adds what it finds to it.
+CLOSED_STATES = TICKET_LIFECYCLE.final_states()
+OPEN_STATES = frozenset(TicketState) - CLOSED_STATES
+#: Open tickets a run on a newer version re-checks: those ``verify`` may close. A disputed one waits
+#: for the operator's decision, with the keys it was disputed on.
+RECHECKED_STATES = TICKET_LIFECYCLE.states_allowing("verify")
 TICKET_DUE_WORKING_DAYS = 5
 MANUAL_RULE = "manual"  # rule id of correction requests raised by people (数据治理校核需求)
 

@@ -35,3 +35,10 @@ class TransitionTable:
 
     def actions_from(self, state: StrEnum | None) -> list[str]:
         return sorted(a for (s, a) in self.table if s == state)
+
+    def final_states(self) -> frozenset[StrEnum]:
+        """The states no action leaves: whatever reaches one is done."""
+        return frozenset(s for s in self.table.values() if not self.actions_from(s))
+
+    def states_allowing(self, action: str) -> frozenset[StrEnum]:
+        return frozenset(s for (s, a) in self.table if a == action and s is not None)

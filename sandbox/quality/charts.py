@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-_FONT = 'font-family="sans-serif" font-size="12"'
+from sandbox.quality.pages import FONT_FAMILY
+
+_FONT = f'font-family="{FONT_FAMILY}" font-size="12"'  # labels are Chinese: the pages' CJK font stack
 
 
 def _colour(score: float) -> str:

@@ -16,7 +16,7 @@ from great_expectations.core.expectation_validation_result import ExpectationSui
 from pyspark.sql import SparkSession
 
 from sandbox.domain.catalog import Dataset
-from sandbox.domain.quality import KEYED_CHECKS, QualityIntegrityError, RuleOutcome, Suite
+from sandbox.domain.quality import KEYED_CHECKS, Check, QualityIntegrityError, RuleOutcome, Suite
 from sandbox.quality.checks import RunParameters
 from sandbox.quality.expectations import expectation_for
 from sandbox.quality.failing_keys import FAILING, KeysRef, RuleKeys, extract, still_failing
@@ -63,15 +63,18 @@ def evaluate(
         if cross_check:
             result = workspace.validate(dataset.id, expectations, prepared.frame, run_name)
         else:
-            result = workspace.record(dataset.id, expectations, tally, run_name, {"path": str(raw_path)})
+            # the batch by name, never by path: Data Docs print it, and the raw zone's layout is the platform's
+            batch = {"dataset": dataset.id, "run": run_name}
+            result = workspace.record(dataset.id, expectations, tally, run_name, batch)
         remaining = still_failing(spark, dataset, out / FAILING, earlier.recheck or {})
     finally:
         prepared.release()
     counts = counts_by_rule(result)
+    records = tally.rows - _extra_rows(suite, dataset, keys)
     outcomes = []
     for rule in suite.rules:
         count = counts[rule.id]
-        found = keys.get(rule.id, RuleKeys(0, 0, 0, 0, 0, ()))
+        found = keys.get(rule.id, RuleKeys())
         if (
             rule.check in KEYED_CHECKS
             and not count.unexpected_rows == found.rows == tally.failing_rows[rule.id]
@@ -93,6 +96,17 @@ def evaluate(
                 excepted_rows=found.excepted_rows,
                 new_keys=found.new_keys,
                 examples=found.examples,
+                records=records,
+                failing_records=found.records,
+                excepted_records=found.excepted_records,
             )
         )
     return Evaluation(outcomes, remaining, result, max((o.element_count for o in outcomes), default=0))
+
+
+def _extra_rows(suite: Suite, dataset: Dataset, keys: dict[str, RuleKeys]) -> int:
+    """Rows beyond the first of each duplicated key: the uniqueness rule's failing rows less its keys."""
+    unique = [
+        r for r in suite.rules if r.check == Check.UNIQUE_KEY and sorted(r.columns) == sorted(dataset.keys)
+    ]
+    return max((keys[r.id].rows - keys[r.id].keys for r in unique if r.id in keys), default=0)

@@ -8,9 +8,10 @@ judge the suite, so the version is read once. A uniqueness rule on the dataset's
 judged row by row: its failing keys are the duplicated keys ``prepare`` found, with their rows,
 written beside the others and counted from them (GX's own validation, with ``--cross-check``,
 counts them row by row and must agree). Keys recorded as exceptions (an upheld dispute)
-and keys already on an open ticket are marked, so a new ticket carries only keys nobody has been
-told about yet: its keys are the unmarked rows of its rule. Only counts and a few examples reach
-the driver.
+and keys already on an open ticket are marked: the unmarked ones are new, nobody was told about
+them yet. A ticket's keys are its rule's rows of its run that no exception covers — the keys
+found new when it was raised, or, once a later run has followed it up, everything its rule still
+fails (one open ticket per rule). Only counts and a few examples reach the driver.
 
 Layout under a run directory::
 
@@ -49,6 +50,7 @@ FAILING = "failing"
 _FLAGS = ("rows", "excepted", "on_ticket")  # written beside the key columns
 _NOT_KEYS = (*_FLAGS, "rule")
 _NEW = "NOT excepted AND NOT on_ticket"  # a key nobody has been told about yet
+_TICKETED = "NOT excepted"  # a key its rule's ticket carries
 _RULE_FROM_PATH = r"/rule=([a-z0-9_]+)/"  # the older layout's rule directories
 _RUN_FROM_PATH = r"/runs/([0-9a-f]+)/"
 #: The pass groups by key, and nearly every key it sees is unique (each failing row, every key of a
@@ -66,12 +68,16 @@ class KeysRef(NamedTuple):
 
 @dataclass(frozen=True)
 class RuleKeys:
-    rows: int
-    keys: int
-    excepted_keys: int
-    excepted_rows: int
-    new_keys: int
-    examples: tuple[str, ...]
+    rows: int = 0
+    keys: int = 0
+    excepted_keys: int = 0
+    excepted_rows: int = 0
+    new_keys: int = 0
+    records: int = (
+        0  # a complete key once however many rows carry it; a row whose key is incomplete on its own
+    )
+    excepted_records: int = 0
+    examples: tuple[str, ...] = ()
 
 
 def _key_condition(left: DataFrame, right: DataFrame, keys: list[str]) -> Column:
@@ -82,7 +88,7 @@ def _key_condition(left: DataFrame, right: DataFrame, keys: list[str]) -> Column
 
 
 def _ticket_keys(spark: SparkSession, refs: Iterable[KeysRef]) -> DataFrame:
-    """The keys of tickets (rows of their rule, new in their run), with their run and rule."""
+    """The keys of tickets (rows of their rule in their run, not excepted), with their run and rule."""
     refs = list(refs)
     # files of the older layout have no rule column: merging the schemas gives them a null one
     frame = spark.read.option("mergeSchema", "true").parquet(*sorted({str(r.path) for r in refs}))
@@ -91,7 +97,7 @@ def _ticket_keys(spark: SparkSession, refs: Iterable[KeysRef]) -> DataFrame:
     rule = f"coalesce(rule, {rule})" if "rule" in frame.columns else rule
     wanted = ", ".join(f"'{_run_of(r.path)}/{r.rule}'" for r in refs)  # hex run ids, [a-z0-9_] rule ids
     return (
-        frame.where(_NEW)
+        frame.where(_TICKETED)
         .select(
             F.expr(f"{run} AS run"),
             F.expr(f"{rule} AS rule"),
@@ -187,7 +193,7 @@ def extract(
     grouped = _mark(grouped, _key_sets(spark, exceptions, keys), "excepted", keys)
     grouped = _mark(grouped, _key_sets(spark, on_tickets, keys), "on_ticket", keys)
     found = Observation()
-    grouped = grouped.observe(found, _per_rule_stats(keyed))
+    grouped = grouped.observe(found, _per_rule_stats(keyed, keys))
     with session_conf(spark, _GROUPED_BY_KEY):
         grouped.select(*keys, *_FLAGS, "rule").write.parquet(str(out / FAILING))
     counted, stats, per_rule = observation.get, json.loads(found.get["stats"]), {}
@@ -200,7 +206,8 @@ def extract(
     for i, r in enumerate(keyed):
         if stats[f"keys_{i}"]:
             counts = {name: stats.get(f"{name}_{i}", 0) for name in _STATS}
-            examples = _examples(KeysRef(out / FAILING, r.id), keys) if counts["new_keys"] else ()
+            ticketed = counts["keys"] > counts["excepted_keys"]
+            examples = _examples(KeysRef(out / FAILING, r.id), keys) if ticketed else ()
             per_rule[r.id] = RuleKeys(**counts, examples=examples)
     return tally, per_rule
 
@@ -208,7 +215,7 @@ def extract(
 _STATS = tuple(f.name for f in fields(RuleKeys) if f.name != "examples")  # observed per rule
 
 
-def _per_rule_stats(rules: list[Rule]) -> Column:
+def _per_rule_stats(rules: list[Rule], keys: list[str]) -> Column:
     """Aggregates over the grouped keys, per rule: the numbers of ``RuleKeys`` (``<field>_<rule index>``).
 
     One JSON text rather than a column each: handing an observed row to Python costs Spark about
@@ -216,6 +223,8 @@ def _per_rule_stats(rules: list[Rule]) -> Column:
     no rows is null and left out of the text.
     """
     stats = ["'pairs', count(1)"]  # an observation needs one aggregate even with no rule
+    complete = " AND ".join(f"`{k}` IS NOT NULL" for k in keys) or "false"
+    record = f"CASE WHEN {complete} THEN 1 ELSE rows END"
     for i, r in enumerate(rules):
         mine = f"rule = '{r.id}'"  # rule ids are [a-z0-9_] (suites._RULE_ID)
         stats += [
@@ -224,24 +233,26 @@ def _per_rule_stats(rules: list[Rule]) -> Column:
             f"'excepted_keys_{i}', count_if({mine} AND excepted)",
             f"'excepted_rows_{i}', sum(CASE WHEN {mine} AND excepted THEN rows END)",
             f"'new_keys_{i}', count_if({mine} AND {_NEW})",
+            f"'records_{i}', sum(CASE WHEN {mine} THEN {record} END)",
+            f"'excepted_records_{i}', sum(CASE WHEN {mine} AND excepted THEN {record} END)",
         ]
     return F.expr(f"to_json(named_struct({', '.join(stats)})) AS stats")
 
 
 def _examples(ref: KeysRef, keys: list[str]) -> tuple[str, ...]:
-    """The first few new keys of a rule, read from the written files (only as many rows as needed)."""
-    head = _new_keys(ref).head(EXAMPLES).to_pylist()
+    """The first few keys a ticket of the rule carries, read from the written files (only as many rows as needed)."""
+    head = _ticketed_keys(ref).head(EXAMPLES).to_pylist()
     return tuple("|".join("" if row[k] is None else str(row[k]) for k in keys) for row in head)
 
 
-def _new_keys(ref: KeysRef) -> pads.Scanner:
-    """A ticket's keys: its rule's rows that were new in its run (Arrow, no cluster)."""
+def _ticketed_keys(ref: KeysRef) -> pads.Scanner:
+    """A ticket's keys: its rule's rows in its run that no exception covers (Arrow, no cluster)."""
     dataset = pads.dataset(str(ref.path), format="parquet")
     names = dataset.schema.names
-    new = ~pc.field("excepted") & ~pc.field("on_ticket")
+    ticketed = ~pc.field("excepted")
     if "rule" in names:  # else a directory of the rule's keys alone, as older releases wrote
-        new &= pc.field("rule") == ref.rule
-    return dataset.scanner(columns=[n for n in names if n not in _NOT_KEYS], filter=new)
+        ticketed &= pc.field("rule") == ref.rule
+    return dataset.scanner(columns=[n for n in names if n not in _NOT_KEYS], filter=ticketed)
 
 
 def still_failing(
@@ -264,4 +275,4 @@ def still_failing(
 
 def read_keys(ref: KeysRef) -> list[dict]:
     """A ticket's keys as rows, for the provider's export."""
-    return _new_keys(ref).to_table().to_pylist()
+    return _ticketed_keys(ref).to_table().to_pylist()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from great_expectations.validator.validator import calc_validation_statistics
 from pyspark.sql import DataFrame
 
 from sandbox.domain.quality import QualityError, Tally
+from sandbox.quality.data_docs import finish_site, install_styles
 
 DATASOURCE = "shuyu_raw"
 BATCH = "whole_version"
@@ -57,6 +59,7 @@ class GxWorkspace:
     def __init__(self, root: Path) -> None:
         self.context = gx.get_context(mode="file", project_root_dir=str(root))
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)  # a server has no terminal
+        install_styles(Path(self.context.plugins_directory))
 
     def validate(
         self, suite_name: str, expectations: list, frame: DataFrame, run_name: str
@@ -127,12 +130,17 @@ class GxWorkspace:
             store.remove_key(store.get_key(name=suite.name, id=None))
             return self.context.suites.add(suite)
 
-    def build_docs(self, result: ExpectationSuiteValidationResult) -> Path:
-        """Render the result's Data Docs page (and the site index); return the page's path."""
+    def build_docs(self, result: ExpectationSuiteValidationResult, private: Iterable[Path] = ()) -> Path:
+        """Render the result's Data Docs page (and the site index), self-contained with ``private``
+        paths masked (``data_docs``); return the page's path."""
         identifier = _identifier(result)
         self.context.build_data_docs(resource_identifiers=[identifier])
-        urls = self.context.get_docs_sites_urls(resource_identifier=identifier)
-        return Path(unquote(urlparse(urls[0]["site_url"]).path))
+        finish_site(_path(self.context.get_docs_sites_urls()).parent, private)
+        return _path(self.context.get_docs_sites_urls(resource_identifier=identifier))
+
+
+def _path(site_urls: list[dict]) -> Path:
+    return Path(unquote(urlparse(site_urls[0]["site_url"]).path))
 
 
 def _identifier(result: ExpectationSuiteValidationResult) -> ValidationResultIdentifier:

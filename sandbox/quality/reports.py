@@ -1,8 +1,10 @@
 """Quality reports per dataset and per provider, as JSON and as a self-contained HTML page (zh/en).
 
-Reports carry counts and scores only — never keys or values — and sit in the provider's tickets
-zone beside the GX Data Docs they link to. The HTML summary draws its charts as inline SVG:
-score per GB/T 36344 dimension, score across versions, the rules failing most.
+Reports carry counts and scores only — never keys or values — and name the tickets (QT-000042)
+a provider answers; they sit in the provider's tickets zone beside the GX Data Docs they link to.
+The HTML summary draws its charts as inline SVG: score per GB/T 36344 dimension, score across
+versions, the rules failing most. Pages are written through ``pages.write_page``: nothing loaded
+from outside, the CJK font stack declared.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from sqlalchemy.orm import Session
 from sandbox.context import PlatformContext
 from sandbox.display import shanghai_time
 from sandbox.domain.errors import NotFoundError
-from sandbox.domain.quality import Dimension, Severity, TicketState
+from sandbox.domain.quality import OPEN_STATES, Dimension, Severity, TicketState, ticket_label
 from sandbox.governance.access import Principal, audited_refusals
 from sandbox.quality import charts, zone
 from sandbox.quality.access import check_may_read_provider
+from sandbox.quality.pages import write_page
 from sandbox.quality.scorecard import Scorecard, build_scorecard
 from sandbox.quality.tickets import shanghai_today
 from sandbox.store import catalog_repo
@@ -38,6 +41,29 @@ def _tickets_by_state(session: Session, **where) -> dict[str, int]:
         query = query.where(getattr(QualityTicketRow, name) == value)
     counts = Counter(session.scalars(query))
     return {state.value: counts.get(state.value, 0) for state in TicketState}
+
+
+def _ticket_list(session: Session, *, open_only: bool = False, **where) -> list[dict[str, Any]]:
+    """Tickets by id, open ones first: rule, state, counts and due date — never keys."""
+    query = select(QualityTicketRow)
+    for name, value in where.items():
+        query = query.where(getattr(QualityTicketRow, name) == value)
+    if open_only:
+        query = query.where(QualityTicketRow.state.in_([s.value for s in OPEN_STATES]))
+    tickets = sorted(session.scalars(query), key=lambda t: (TicketState(t.state) not in OPEN_STATES, -t.id))
+    return [
+        {
+            "id": ticket_label(t.id),
+            "dataset": t.dataset_id,
+            "rule": t.rule_id,
+            "column": t.column_label,
+            "state": t.state,
+            "keys": t.key_count,
+            "remaining": t.remaining_count,
+            "due_on": t.due_on,
+        }
+        for t in tickets
+    ]
 
 
 def dataset_report(session: Session, dataset_id: str) -> dict[str, Any]:
@@ -65,6 +91,11 @@ def dataset_report(session: Session, dataset_id: str) -> dict[str, Any]:
     scores = json.loads(run.dimension_scores_json)
     latest_by_version = {r.version: r for r in runs}
     failing = sorted((r for r in rules if r.unexpected_rows), key=lambda r: -r.unexpected_rows)[:TOP_FAILING]
+    tickets = _ticket_list(session, dataset_id=dataset_id)
+    open_for_rule = {}
+    for t in reversed(tickets):  # the oldest open ticket of a rule is its one
+        if TicketState(t["state"]) in OPEN_STATES:
+            open_for_rule.setdefault(t["rule"], t["id"])
     return {
         "dataset": {
             "id": dataset.id,
@@ -97,6 +128,7 @@ def dataset_report(session: Session, dataset_id: str) -> dict[str, Any]:
                 "failing_keys": r.failing_keys,
                 "excepted_keys": r.excepted_keys,
                 "score": r.score,
+                "ticket": open_for_rule.get(r.rule_id),
             }
             for r in rules
         ],
@@ -108,6 +140,7 @@ def dataset_report(session: Session, dataset_id: str) -> dict[str, Any]:
             for v, r in sorted(latest_by_version.items())
         ],
         "tickets": _tickets_by_state(session, dataset_id=dataset_id),
+        "ticket_list": tickets,
     }
 
 
@@ -150,13 +183,14 @@ def provider_report(ctx: PlatformContext, provider_id: str) -> dict[str, Any]:
     card = build_scorecard(ctx, provider_id, today=shanghai_today())
     with ctx.sessions() as session:
         tickets = _tickets_by_state(session, provider_id=provider_id)
-    return {**_scorecard_dict(card), "tickets_by_state": tickets}
+        open_tickets = _ticket_list(session, open_only=True, provider_id=provider_id)
+    return {**_scorecard_dict(card), "tickets_by_state": tickets, "open_ticket_list": open_tickets}
 
 
 # -- HTML --------------------------------------------------------------------------------------
 
 _STYLE = """
-body{font-family:sans-serif;margin:2em;color:#263238;max-width:960px}
+body{margin:2em;color:#263238;max-width:960px}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #cfd8dc}
 table{border-collapse:collapse}td,th{border:1px solid #cfd8dc;padding:4px 8px;font-size:13px;text-align:left}
 .score{font-size:2.2em;font-weight:bold}.muted{color:#607d8b;font-size:12px}.bad{color:#c62828}
@@ -204,6 +238,7 @@ def dataset_html(report: dict[str, Any], docs_link: str) -> str:
             f"{r['failing_keys']:,}",
             r["excepted_keys"],
             f"{r['score']:.2f}",
+            r["ticket"] or "—",
         ]
         for r in report["rules"]
     ]
@@ -229,13 +264,24 @@ def dataset_html(report: dict[str, Any], docs_link: str) -> str:
                 "不合格键 failing keys",
                 "例外 exceptions",
                 "得分 score",
+                "工单 ticket",
             ],
             rules,
         )
         + "<h2>整改工单 / tickets</h2>"
         + _table(["状态 state", "状态", "数量 count"], tickets)
+        + _tickets_table(report["ticket_list"])
     )
     return _page(f"{d['title']} 数据质量报告", body)
+
+
+def _tickets_table(tickets: list[dict[str, Any]]) -> str:
+    return _table(
+        ["工单 ticket", "数据集 dataset", "规则 rule", "列 column", "状态 state", "键数 keys", "未解决 remaining",
+         "截止 due"],
+        [[t["id"], t["dataset"], t["rule"], t["column"] or "—", f"{TicketState(t['state']).zh} {t['state']}",
+          f"{t['keys']:,}", f"{t['remaining']:,}", t["due_on"]] for t in tickets],
+    )  # fmt: skip
 
 
 def provider_html(report: dict[str, Any]) -> str:
@@ -277,6 +323,8 @@ def provider_html(report: dict[str, Any]) -> str:
                 ["逾期比例 / overdue share", share(report["overdue_share"])],
             ],
         )
+        + "<h2>未关闭工单 / open tickets</h2>"
+        + _tickets_table(report["open_ticket_list"])
         + "<h2>数据应用情况 / use in products</h2>"
         + _table(
             [
@@ -306,16 +354,16 @@ def write_dataset_report(ctx: PlatformContext, provider_id: str, dataset_id: str
         report = dataset_report(session, dataset_id)
     docs = os.path.relpath(zone.absolute(ctx.settings, report["run"]["data_docs"]), out)
     payload = json.dumps(report, ensure_ascii=False, indent=2)
-    return _write(out / f"{dataset_id}.json", payload), _write(
-        out / f"{dataset_id}.html", dataset_html(report, docs)
-    )
+    html = write_page(out / f"{dataset_id}.html", dataset_html(report, docs), (ctx.settings.home_dir,))
+    return _write(out / f"{dataset_id}.json", payload), html
 
 
 def write_provider_report(ctx: PlatformContext, provider_id: str) -> tuple[Path, Path]:
     out = zone.reports_dir(ctx.settings, provider_id)
     report = provider_report(ctx, provider_id)
     payload = json.dumps(report, ensure_ascii=False, indent=2)
-    return _write(out / "index.json", payload), _write(out / "index.html", provider_html(report))
+    html = write_page(out / "index.html", provider_html(report), (ctx.settings.home_dir,))
+    return _write(out / "index.json", payload), html
 
 
 def refresh(ctx: PlatformContext, provider_id: str, dataset_id: str) -> None:

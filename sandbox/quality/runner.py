@@ -2,9 +2,13 @@
 
 Evaluate in Spark (one pass writes the failing keys to the tickets zone and tallies the counts GX
 judges the suite by; with ``cross_check`` GX's own validation runs too), render the Data Docs
-page, then record everything in one transaction — the run, each rule's result, new tickets,
-tickets verified or reopened by this version — and finally refresh the provider's reports and
-notify its webhook. Nothing but counts and a few example keys reaches the driver.
+page, then record everything in one transaction — the run, each rule's result, tickets verified
+or reopened by this version, and per failing rule its one open ticket, followed up or new — and
+finally refresh the provider's reports and notify its webhook. Nothing but counts and a few
+example keys reaches the driver.
+
+A run is as of the day its version was delivered unless told otherwise: a version scores the same
+whenever it is checked, and timeliness is judged at delivery, not at checking.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from pathlib import Path
 from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.service import current_version, get_dataset, version_path
 from sandbox.context import PlatformContext
+from sandbox.display import shanghai_date
 from sandbox.domain.quality import (
     KEYED_CHECKS,
     MANUAL_RULE,
+    RECHECKED_STATES,
     Check,
     RuleOutcome,
     Suite,
@@ -35,20 +41,9 @@ from sandbox.quality.evaluation import EarlierKeys, Evaluation, evaluate
 from sandbox.quality.failing_keys import FAILING, KeysRef
 from sandbox.quality.gx_validation import GxWorkspace
 from sandbox.quality.suites import suite_for
-from sandbox.quality.tickets import active_tickets, exceptions_for, new_ticket, shanghai_today, transition
+from sandbox.quality.tickets import active_tickets, exceptions_for, follow_up, new_ticket, transition
 from sandbox.store import catalog_repo
-from sandbox.store.models import QualityRuleResultRow, QualityRunRow, QualityTicketRow
-
-#: A run re-checks these tickets; disputed ones wait for the operator's decision.
-_RECHECKED = frozenset(
-    {
-        TicketState.OPEN,
-        TicketState.ACKNOWLEDGED,
-        TicketState.FIXED,
-        TicketState.REOPENED,
-        TicketState.REJECTED,
-    }
-)
+from sandbox.store.models import DatasetVersionRow, QualityRuleResultRow, QualityRunRow, QualityTicketRow
 
 
 @dataclass(frozen=True)
@@ -62,6 +57,7 @@ class RunInfo:
     as_of: date
     actor: str
     started_at: str
+    delivered_at: str  # the version's delivery: when a ticket it verifies was answered
 
 
 @dataclass(frozen=True)
@@ -79,6 +75,12 @@ class RunSummary:
     verified: list[int]
     reopened: list[int]
     docs_path: Path
+    followed: list[int]  # open tickets that now carry this run's keys of their rule
+
+
+def delivery_day(version: DatasetVersionRow) -> date:
+    """A run's default as-of date: the day (Asia/Shanghai) its version was delivered."""
+    return shanghai_date(version.created_at)
 
 
 def run_quality(
@@ -92,10 +94,24 @@ def run_quality(
 ) -> RunSummary:
     with audited_refusals(ctx, actor, "quality.run", "dataset", dataset_id):
         check_may_run(actor)
+    return run_suite(ctx, actor.username, dataset_id, version=version, as_of=as_of, cross_check=cross_check)
+
+
+def run_suite(
+    ctx: PlatformContext,
+    actor: str,
+    dataset_id: str,
+    *,
+    version: int | None = None,
+    as_of: date | None = None,
+    cross_check: bool = False,
+) -> RunSummary:
+    """The run itself, for a caller entitled to it: an operator (``run_quality``) or the platform
+    verifying a delivery (``verification``); ``actor`` is who the audit trail names."""
     dataset = get_dataset(ctx, dataset_id)
     raw = current_version(ctx, dataset_id, version)
     suite = suite_for(ctx, dataset)
-    as_of = as_of or shanghai_today()
+    as_of = as_of or delivery_day(raw)
     with ctx.sessions() as session:
         params = RunParameters(as_of, catalog_repo.code_tables(session))
         earlier, rechecked = _earlier(ctx, session, suite, raw.version)
@@ -104,13 +120,20 @@ def run_quality(
         for target in {r.target.partition(".")[0] for r in suite.rules if r.check == Check.REFERENCES}
     }
     run = RunInfo(
-        uuid.uuid4().hex[:16], suite, dataset.provider, raw.version, as_of, actor.username, utc_now_iso()
+        uuid.uuid4().hex[:16],
+        suite,
+        dataset.provider,
+        raw.version,
+        as_of,
+        actor,
+        utc_now_iso(),
+        raw.created_at,
     )
     out = zone.run_dir(ctx.settings, run.provider_id, dataset_id, run.id)
     workspace = GxWorkspace(zone.gx_root(ctx.settings, run.provider_id))
     evaluation = evaluate(spark_from_settings(ctx.settings), workspace, dataset, suite, params, version_path(ctx, raw),
                           targets, out, f"v{raw.version:04d}-{run.id}", earlier, cross_check=cross_check)  # fmt: skip
-    docs = workspace.build_docs(evaluation.result)
+    docs = workspace.build_docs(evaluation.result, private=(ctx.settings.home_dir,))
     summary = _record(ctx, run, evaluation, rechecked, out, docs)
     reports.refresh(ctx, run.provider_id, dataset_id)
     if summary.raised:
@@ -131,7 +154,7 @@ def _earlier(
     )
     active = [t for t in active_tickets(session, suite.dataset_id) if t.rule_id in rules]
     on_tickets = tuple(KeysRef(home / t.keys_path, t.rule_id) for t in active if t.keys_path)
-    rechecked = [t for t in active if TicketState(t.state) in _RECHECKED and (t.version or 0) < version]
+    rechecked = [t for t in active if TicketState(t.state) in RECHECKED_STATES and (t.version or 0) < version]
     recheck = {(t.run_id, t.rule_id): home / t.keys_path for t in rechecked if t.keys_path}
     return EarlierKeys(exceptions, on_tickets, recheck), rechecked
 
@@ -167,12 +190,13 @@ def _record(
             ))  # fmt: skip
         session.flush()
         verified, reopened = _recheck(ctx, session, run, evaluation, rechecked)
-        raised = _raise(ctx, session, run, outcomes, out)
+        raised, followed = _ticket(ctx, session, run, outcomes, out, {t.id for t in rechecked})
         ctx.audit(session, "quality.run", "quality_run", run.id, actor=run.actor, dataset=run.suite.dataset_id,
                   version=run.version, as_of=run.as_of.isoformat(), score=score, rules=len(outcomes),
-                  suite_sha256=run.suite.sha256, raised=len(raised), verified=len(verified), reopened=len(reopened))  # fmt: skip
+                  suite_sha256=run.suite.sha256, raised=len(raised), verified=len(verified), reopened=len(reopened),
+                  followed=len(followed))  # fmt: skip
     return RunSummary(run.id, run.suite.dataset_id, run.provider_id, run.version, run.as_of, evaluation.row_count,
-                      score, dimensions, outcomes, raised, verified, reopened, docs)  # fmt: skip
+                      score, dimensions, outcomes, raised, verified, reopened, docs, followed)  # fmt: skip
 
 
 def _recheck(
@@ -183,15 +207,16 @@ def _recheck(
     verified, reopened = [], []
     for earlier in rechecked:
         ticket = session.get(QualityTicketRow, earlier.id)
-        if TicketState(ticket.state) not in _RECHECKED:  # answered while this run was evaluating
+        if TicketState(ticket.state) not in RECHECKED_STATES:  # answered while this run was evaluating
             continue
         if ticket.keys_path:
             ticket.remaining_count = evaluation.remaining.get((ticket.run_id, ticket.rule_id), 0)
             clean = ticket.remaining_count == 0
         else:
             clean = ticket.rule_id in passed
-        if clean:
-            transition(ctx, session, ticket, "verify", run.actor, run=run.id, version=run.version)
+        if clean:  # the provider answered by delivering this version
+            transition(ctx, session, ticket, "verify", run.actor, answered_at=run.delivered_at, run=run.id,
+                       version=run.version)  # fmt: skip
             verified.append(ticket.id)
         elif TicketState(ticket.state) == TicketState.FIXED:
             transition(ctx, session, ticket, "reopen", run.actor, run=run.id, version=run.version,
@@ -200,28 +225,48 @@ def _recheck(
     return verified, reopened
 
 
-def _raise(ctx: PlatformContext, session, run: RunInfo, outcomes: list[RuleOutcome], out: Path) -> list[int]:
-    """One ticket per failing rule, carrying the keys no open ticket or exception covers yet."""
-    open_rules = {
-        t.rule_id for t in active_tickets(session, run.suite.dataset_id) if t.rule_id != MANUAL_RULE
-    }
-    raised = []
+def _ticket(
+    ctx: PlatformContext, session, run: RunInfo, outcomes: list[RuleOutcome], out: Path, rechecked: set[int]
+) -> tuple[list[int], list[int]]:
+    """One open ticket per failing rule: its findings go to the rule's open ticket, or to a new one.
+
+    A ticket open for the rule (re-checked on this newer version, or with keys nobody was told
+    about) follows this run: its keys become the rule's keys here. A disputed one keeps the keys
+    it was disputed on; what else fails waits for the decision. Returns (raised, followed).
+    """
+    open_for_rule: dict[str, QualityTicketRow] = {}
+    for t in active_tickets(session, run.suite.dataset_id):  # oldest first; verified ones are closed by now
+        if t.rule_id != MANUAL_RULE:
+            open_for_rule.setdefault(t.rule_id, t)
+    keys = zone.relative(ctx.settings, out / FAILING)
+    raised, followed = [], []
     for o in outcomes:
-        if not _needs_ticket(o, open_rules):
-            continue
-        keys = zone.relative(ctx.settings, out / FAILING) if o.new_keys else None
-        ticket = new_ticket(
-            ctx, session, provider_id=run.provider_id, dataset_id=run.suite.dataset_id, rule=o.rule, actor=run.actor,
-            description=o.rule.description, suggested_fix=o.rule.fix, severity=o.rule.severity,
-            dimension=o.rule.dimension, column_label=o.rule.column_label, run_id=run.id, version=run.version,
-            key_count=o.new_keys, examples=o.examples, keys_path=keys,
-        )  # fmt: skip
-        raised.append(ticket.id)
-    return raised
+        ticket = open_for_rule.get(o.rule.id)
+        if ticket is None:
+            if _needs_ticket(o):
+                raised.append(_raise(ctx, session, run, o, keys if o.new_keys else None).id)
+        elif (
+            o.rule.check in KEYED_CHECKS
+            and TicketState(ticket.state) in RECHECKED_STATES
+            and (o.new_keys or ticket.id in rechecked)
+        ):
+            follow_up(ctx, session, ticket, run.actor, run_id=run.id, version=run.version, keys_path=keys,
+                      keys=o.failing_keys - o.excepted_keys, new_keys=o.new_keys, examples=o.examples)  # fmt: skip
+            followed.append(ticket.id)
+    return raised, followed
 
 
-def _needs_ticket(outcome: RuleOutcome, rules_with_open_tickets: set[str]) -> bool:
-    """Keyed rules: when keys nobody was told about fail. Table rules: when failing and not yet ticketed."""
+def _raise(ctx: PlatformContext, session, run: RunInfo, o: RuleOutcome, keys: str | None) -> QualityTicketRow:
+    return new_ticket(
+        ctx, session, provider_id=run.provider_id, dataset_id=run.suite.dataset_id, rule=o.rule, actor=run.actor,
+        description=o.rule.description, suggested_fix=o.rule.fix, severity=o.rule.severity,
+        dimension=o.rule.dimension, column_label=o.rule.column_label, run_id=run.id, version=run.version,
+        key_count=o.new_keys, examples=o.examples, keys_path=keys,
+    )  # fmt: skip
+
+
+def _needs_ticket(outcome: RuleOutcome) -> bool:
+    """For a rule with no open ticket. Keyed rules: when keys no exception covers fail. Table rules: when failing."""
     if outcome.rule.check in KEYED_CHECKS:
         return outcome.new_keys > 0
-    return not outcome.success and outcome.rule.id not in rules_with_open_tickets
+    return not outcome.success

@@ -1,6 +1,9 @@
 """Provider scorecards (数据质量、审核时效、应用情况): data quality and its trend, how fast tickets are
 answered against their deadline, the share answered late or not at all, and how much the data is
-used in scenarios and products."""
+used in scenarios and products.
+
+A delivered version that fixes a ticket answers it (``tickets._ANSWERS``), at its delivery: fixing
+data is never scored worse than acknowledging it."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.context import PlatformContext
-from sandbox.display import SHANGHAI
+from sandbox.display import shanghai_date
 from sandbox.domain.errors import NotFoundError
 from sandbox.domain.product import ProductState
 from sandbox.governance.access import Principal, audited_refusals
@@ -65,10 +68,6 @@ class Scorecard:
     def quality_score(self) -> float | None:
         scores = [q.latest for q in self.quality if q.latest is not None]
         return round(statistics.fmean(scores), 2) if scores else None
-
-
-def _shanghai_date(utc_iso: str) -> date:
-    return datetime.fromisoformat(utc_iso).astimezone(SHANGHAI).date()
 
 
 def _hours(start: str, end: str) -> float:
@@ -138,7 +137,7 @@ def build_scorecard(ctx: PlatformContext, provider_id: str, *, today: date) -> S
         quality = _quality(session, datasets)
         usage = _usage(session, list(datasets))
     answered = [t for t in tickets if t.answered_at]
-    on_time = [t for t in answered if _shanghai_date(t.answered_at) <= date.fromisoformat(t.due_on)]
+    on_time = [t for t in answered if shanghai_date(t.answered_at) <= date.fromisoformat(t.due_on)]
     judged = [t for t in tickets if t.answered_at or date.fromisoformat(t.due_on) < today]
     overdue = [t for t in judged if t not in on_time]
     return Scorecard(

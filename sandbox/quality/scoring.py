@@ -1,5 +1,11 @@
-"""Scores out of 100: per rule the share of rows that pass, per GB/T 36344 dimension and overall a
-severity-weighted mean, so one failing high-severity rule weighs three low-severity ones."""
+"""Scores out of 100: per rule the share of the version's records that pass, per GB/T 36344
+dimension and overall a severity-weighted mean, so one failing high-severity rule weighs three
+low-severity ones.
+
+A record is a key (``RuleOutcome``): the denominator is the same for every rule and no fix —
+correcting values, removing a duplicated key's extra rows — changes it, so fixing data never
+lowers a rule's score, a dimension's or the dataset's.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,9 @@ from sandbox.domain.quality import KEYED_CHECKS, Dimension, RuleOutcome
 
 
 def rule_score(outcome: RuleOutcome) -> float:
-    if outcome.rule.check not in KEYED_CHECKS or outcome.element_count <= 0:
+    if outcome.rule.check not in KEYED_CHECKS or outcome.records <= 0:
         return 100.0 if outcome.success else 0.0
-    return round(
-        100.0 * (1 - min(outcome.counted_failures, outcome.element_count) / outcome.element_count), 2
-    )
+    return round(100.0 * (1 - min(outcome.counted_failures, outcome.records) / outcome.records), 2)
 
 
 def _weighted(outcomes: list[RuleOutcome]) -> float:

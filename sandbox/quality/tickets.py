@@ -4,7 +4,8 @@ Every move goes through the lifecycle table in ``sandbox.domain.quality`` and wr
 event. The provider answers (acknowledge, fix, dispute); an operator decides disputes — an
 upheld dispute records the ticket's keys as an exception for that rule, so later runs never
 raise them again — and confirms manual requests; runs verify or reopen tickets by re-checking
-their keys on a newer version.
+their keys on a newer version, and while a ticket is open it is its rule's only one: a later run
+that finds the rule failing moves the ticket to its keys (``follow_up``) instead of raising another.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sandbox.domain.errors import NotFoundError
 from sandbox.domain.quality import (
     CLOSED_STATES,
     MANUAL_RULE,
+    OPEN_STATES,
     TICKET_DUE_WORKING_DAYS,
     TICKET_LIFECYCLE,
     Dimension,
@@ -39,7 +41,9 @@ from sandbox.store import catalog_repo
 from sandbox.store.models import QualityExceptionRow, QualityTicketRow
 
 #: Provider answers: the first of them sets ``answered_at`` (response time against the deadline).
-_ANSWERS = ("acknowledge", "fix", "dispute")
+#: A delivered version that fixes the ticket (``verify``) is an answer too, given when it was
+#: delivered: a provider that fixes its data without a click must not count as late or silent.
+_ANSWERS = ("acknowledge", "fix", "dispute", "verify")
 
 
 def shanghai_today() -> date:
@@ -47,15 +51,26 @@ def shanghai_today() -> date:
 
 
 def transition(
-    ctx: PlatformContext, session: Session, ticket: QualityTicketRow, action: str, actor: str, **details
+    ctx: PlatformContext,
+    session: Session,
+    ticket: QualityTicketRow,
+    action: str,
+    actor: str,
+    *,
+    answered_at: str | None = None,
+    **details,
 ) -> None:
-    """Move ``ticket`` by ``action`` (or raise ``IllegalTransition``) and audit the move."""
+    """Move ``ticket`` by ``action`` (or raise ``IllegalTransition``) and audit the move.
+
+    ``answered_at``: when the provider gave this answer if not now (the delivery of a verifying
+    version); never before the ticket was raised.
+    """
     before = TicketState(ticket.state)
     ticket.state = TICKET_LIFECYCLE.check(before, action).value
     now = utc_now_iso()
     ticket.updated_at = now
     if action in _ANSWERS and ticket.answered_at is None:
-        ticket.answered_at = now
+        ticket.answered_at = max(answered_at or now, ticket.created_at)
     if TicketState(ticket.state) in CLOSED_STATES:
         ticket.closed_at = now
     if details.get("note"):
@@ -133,6 +148,35 @@ def new_ticket(
         due_on=ticket.due_on,
     )
     return ticket
+
+
+def follow_up(
+    ctx: PlatformContext,
+    session: Session,
+    ticket: QualityTicketRow,
+    actor: str,
+    *,
+    run_id: str,
+    version: int,
+    keys_path: str,
+    keys: int,
+    new_keys: int,
+    examples: tuple[str, ...],
+) -> None:
+    """A later run found the open ticket's rule failing: the ticket now carries that run's keys.
+
+    ``keys`` is how many fail now (its remaining count); ``new_keys`` of them it had not carried
+    before, and they add to its key count. The state does not change: re-checking did that.
+    """
+    ticket.run_id, ticket.version, ticket.keys_path = run_id, version, keys_path
+    ticket.remaining_count = keys
+    ticket.key_count += new_keys
+    if examples:
+        ticket.examples_json = json.dumps(list(examples), ensure_ascii=False)
+    ticket.updated_at = utc_now_iso()
+    ctx.audit(session, "quality_ticket.follow_up", "quality_ticket", ticket_label(ticket.id), actor=actor,
+              dataset=ticket.dataset_id, rule=ticket.rule_id, run=run_id, version=version, keys=keys,
+              new_keys=new_keys)  # fmt: skip
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -323,11 +367,12 @@ def exceptions_for(session: Session, dataset_id: str) -> list[QualityExceptionRo
 
 
 def active_tickets(session: Session, dataset_id: str) -> list[QualityTicketRow]:
-    closed = [s.value for s in CLOSED_STATES]
+    """The dataset's open tickets, oldest first."""
+    opened = [s.value for s in OPEN_STATES]
     return list(
         session.scalars(
             select(QualityTicketRow)
-            .where(QualityTicketRow.dataset_id == dataset_id, QualityTicketRow.state.not_in(closed))
+            .where(QualityTicketRow.dataset_id == dataset_id, QualityTicketRow.state.in_(opened))
             .order_by(QualityTicketRow.id)
         )
     )

@@ -49,6 +49,7 @@ DATASET = Dataset(
 RULES = (
     Rule("key_unique", Check.UNIQUE_KEY, Dimension.ACCURACY, Severity.HIGH, columns=KEYS),
     Rule("value_present", Check.NOT_NULL, Dimension.COMPLETENESS, Severity.LOW, columns=("value",)),
+    Rule("area_present", Check.NOT_NULL, Dimension.COMPLETENESS, Severity.LOW, columns=("area",)),
 )
 
 
@@ -78,6 +79,12 @@ def test_duplicated_keys_are_the_rows_gx_counts(spark, tmp_path, raw, cross_chec
     )
     found = sorted(((r["area"], r["seq"], r["rows"]) for r in written.to_pylist()), key=str)
     assert found == sorted([("x", 1, 2), ("y", 1, 3)], key=str)
+    # scores count records: a duplicated key once (12 rows, 3 of them extra copies), a row whose key
+    # is incomplete on its own (4 rows lack an area: 2 keys as grouped, 4 records)
+    assert {o.records for o in evaluation.outcomes} == {len(ROWS) - 3}
+    assert (unique.failing_records, outcomes["value_present"].failing_records) == (2, 1)
+    area = outcomes["area_present"]
+    assert (area.unexpected_rows, area.failing_keys, area.failing_records) == (4, 2, 4)
 
 
 def _in_the_older_layout(failing: Path, out: Path) -> None:

@@ -1,5 +1,6 @@
-"""The ticket lifecycle on real runs: fixed data is verified by the next version, an upheld dispute
-is never raised again, a fix that fixed nothing is reopened — on SQLite and on PostgreSQL."""
+"""The ticket lifecycle on real runs: fixed data is verified by the next version as it is delivered,
+an upheld dispute is never raised again, a fix that fixed nothing is reopened — on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sandbox.governance.workdays import add_working_days
 from sandbox.quality import tickets
 from sandbox.quality.runner import run_quality
 from sandbox.quality.tickets import shanghai_today
+from sandbox.quality.verification import delivery_check
 from sandbox.store.models import AuditEventRow
 from tests.quality.conftest import county_as_of, deliver, raw_table, redeliver
 
@@ -58,8 +60,8 @@ def test_fix_verify_reopen_and_upheld_dispute(ctx, county, spark, tmp_path):
     fixed = table.set_column(
         table.schema.get_field_index("name"), "name", pc.fill_null(names, "云泽市补录养老院")
     )
-    assert redeliver(ctx, DATASET, fixed, tmp_path) == 2
-    second = run_quality(ctx, operator, DATASET, as_of=as_of)
+    assert redeliver(ctx, DATASET, fixed, tmp_path) == 2  # the delivery's own run re-checks the tickets
+    checked = delivery_check(ctx, provider, DATASET, 2)
 
     after = _by_rule(ctx)
     assert (
@@ -67,13 +69,13 @@ def test_fix_verify_reopen_and_upheld_dispute(ctx, county, spark, tmp_path):
     )
     assert after["occupied_beds_not_after_beds"].state == TicketState.REOPENED
     assert after["occupied_beds_in_range"].state == TicketState.UPHELD
-    assert second.verified == [missing.id] and second.reopened == [ordered.id]
-    assert second.raised == []  # nothing new: the excepted key is not raised again, the rest are on tickets
-    in_range = next(o for o in second.outcomes if o.rule.id == "occupied_beds_in_range")
-    assert in_range.unexpected_rows == 1 and in_range.excepted_keys == 1 and in_range.new_keys == 0
+    assert checked.verified == (ticket_label(missing.id),) and checked.reopened == (ticket_label(ordered.id),)
+    assert checked.raised == ()  # nothing new: the excepted key is not raised again, the rest are on tickets
 
-    third = run_quality(ctx, operator, DATASET, as_of=as_of)  # again on the same version: still nothing new
-    assert third.raised == [] and third.verified == [] and third.reopened == []
+    again = run_quality(ctx, operator, DATASET, as_of=as_of)  # the same version again: nothing moves
+    assert again.raised == again.verified == again.reopened == again.followed == []
+    in_range = next(o for o in again.outcomes if o.rule.id == "occupied_beds_in_range")
+    assert in_range.unexpected_rows == 1 and in_range.excepted_keys == 1 and in_range.new_keys == 0
     with ctx.sessions() as session:
         actions = [
             e.action

@@ -12,6 +12,8 @@ from sandbox.catalog.service import read_catalog_file
 from sandbox.domain.errors import IllegalTransition
 from sandbox.domain.quality import (
     CLOSED_STATES,
+    OPEN_STATES,
+    RECHECKED_STATES,
     TICKET_LIFECYCLE,
     Check,
     Dimension,
@@ -204,7 +206,7 @@ def test_birth_date_check_compares_digits_7_to_14_with_the_date_literally(spark)
 def test_scores_weigh_rules_by_severity():
     def outcome(severity: Severity, failures: int, dimension=Dimension.COMPLETENESS) -> RuleOutcome:
         rule = Rule(f"r{failures}", Check.NOT_NULL, dimension, severity, ("c",))
-        return RuleOutcome(rule, failures == 0, 100, failures)
+        return RuleOutcome(rule, failures == 0, 100, failures, records=100, failing_records=failures)
 
     outcomes = [
         outcome(Severity.HIGH, 10),
@@ -214,8 +216,10 @@ def test_scores_weigh_rules_by_severity():
     assert scoring.rule_score(outcomes[0]) == 90.0
     assert scoring.dimension_scores(outcomes) == {"完整性": 92.5, "时效性": 100.0}
     assert scoring.overall_score(outcomes) == round((90 * 3 + 100 + 100 * 2) / 6, 2)
-    excepted = RuleOutcome(outcomes[0].rule, False, 100, 10, excepted_rows=10)
-    assert scoring.rule_score(excepted) == 100.0  # an upheld dispute said those rows are right
+    excepted = RuleOutcome(
+        outcomes[0].rule, False, 100, 10, records=100, failing_records=10, excepted_records=10
+    )
+    assert scoring.rule_score(excepted) == 100.0  # an upheld dispute said those records are right
 
 
 def test_ticket_lifecycle_table():
@@ -229,6 +233,10 @@ def test_ticket_lifecycle_table():
                 frontier.append(target)
     assert reachable == set(TicketState)
     assert all(not TICKET_LIFECYCLE.actions_from(s) for s in CLOSED_STATES)
+    # open and closed come from the table: closed where no action leads on, re-checked where ``verify`` may
+    assert {TicketState.VERIFIED, TicketState.UPHELD} == CLOSED_STATES
+    assert set(TicketState) - CLOSED_STATES == OPEN_STATES
+    assert OPEN_STATES - {TicketState.DISPUTED} == RECHECKED_STATES
     with pytest.raises(IllegalTransition) as illegal:
         TICKET_LIFECYCLE.check(TicketState.UPHELD, "reopen")
     assert (

@@ -63,6 +63,7 @@ class QualityTicketRow(Base):
     provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), index=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
     rule_id: Mapped[str] = mapped_column(String(64))
+    # the run whose keys it carries: the one that raised it, or the latest that followed it up
     run_id: Mapped[str | None] = mapped_column(ForeignKey("quality_runs.id"), index=True)
     version: Mapped[int | None] = mapped_column(Integer)  # raw version the keys were found in
     column_label: Mapped[str] = mapped_column(String(200))
@@ -71,7 +72,7 @@ class QualityTicketRow(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     description: Mapped[str] = mapped_column(Text)
     suggested_fix: Mapped[str] = mapped_column(Text)
-    key_count: Mapped[int] = mapped_column(BigInteger)
+    key_count: Mapped[int] = mapped_column(BigInteger)  # keys it has carried in all
     remaining_count: Mapped[int] = mapped_column(BigInteger)  # keys still failing at the last check
     examples_json: Mapped[str] = mapped_column(Text)
     keys_path: Mapped[str | None] = mapped_column(String(500))  # its run's failing keys, relative to the home
@@ -79,7 +80,9 @@ class QualityTicketRow(Base):
     due_exact: Mapped[bool] = mapped_column(Boolean)
     raised_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[str] = mapped_column(String(32))
-    answered_at: Mapped[str | None] = mapped_column(String(32))  # the provider's first answer
+    answered_at: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # the provider's first answer (or fixing delivery)
     closed_at: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)  # the latest comment: fix note, dispute reason, decision
     updated_at: Mapped[str] = mapped_column(String(32))
