@@ -123,13 +123,3 @@ def parse_enum(kind, value: str, name: str):
     return enum_member(kind, value, lambda allowed: InvalidInput(
         f"{name} 的取值 {value!r} 无效（可选：{allowed}）", f"invalid {name} {value!r} (allowed: {allowed})"
     ))  # fmt: skip
-
-
-def table(title: str, *columns: str):
-    """Deprecated: being replaced by ``sandbox.cli.output.emit`` command by command."""
-    from rich.table import Table
-
-    result = Table(title=title)
-    for column in columns:
-        result.add_column(column, overflow="fold")
-    return result

@@ -23,10 +23,12 @@ from sandbox.cli.common import (
     id_argument,
     id_option,
     parse_date,
-    table,
 )
-from sandbox.display import shanghai_time
+from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_record, emit_show, write_json
+from sandbox.cli.progress import progress
 from sandbox.domain.identifiers import IdKind
+from sandbox.domain.labels import label_of
+from sandbox.domain.quality import Severity, TicketState, ticket_label
 
 quality_app = typer.Typer(help="数据质量检查与报告 / data quality runs and reports", no_args_is_help=True)
 ticket_app = typer.Typer(help="整改工单 / correction tickets", no_args_is_help=True)
@@ -71,6 +73,7 @@ def run(
             "validate the version and compare its counts (one more full scan)",
         ),
     ] = False,
+    fmt: FormatOption = Format.TABLE,
 ) -> None:
     """在生产侧对原始数据运行质量规则 / run the quality suite on raw data (production side)."""
     from sandbox.quality.runner import run_quality
@@ -78,31 +81,36 @@ def run(
     ctx = context()
     actor = acting(ctx)
     day = parse_date(as_of, "--as-of") if as_of else None
-    results = table(
-        "数据质量检查 / quality runs",
-        "数据集 / dataset",
-        "版本 / version",
-        "行数 / rows",
-        "得分 / score",
-        "新工单 / new tickets",
-        "已核验 / verified",
-        "重新打开 / reopened",
-    )
-    for dataset in datasets:
-        summary = run_quality(ctx, actor, dataset, version=version, as_of=day, cross_check=cross_check)
-        results.add_row(
-            dataset,
-            f"v{summary.version}",
-            f"{summary.row_count:,}",
-            f"{summary.score:.2f}",
-            str(len(summary.raised)),
-            str(len(summary.verified)),
-            str(len(summary.reopened)),
-        )
-        for dimension, score in summary.dimension_scores.items():
-            console.print(f"  {dataset} {dimension}: {score:.2f}")
-        console.print(f"  GX Data Docs: {summary.docs_path}")
-    console.print(results)
+    rows = []
+    with progress("数据质量检查", "quality run") as stage:
+        for dataset in datasets:
+            summary = run_quality(ctx, actor, dataset, version=version, as_of=day, cross_check=cross_check,
+                                  stages=stage)  # fmt: skip
+            rows.append({
+                "dataset": dataset, "version": summary.version, "as_of": summary.as_of.isoformat(),
+                "rows": summary.row_count, "score": summary.score, "dimension_scores": summary.dimension_scores,
+                "raised": [ticket_label(t) for t in summary.raised],
+                "verified": [ticket_label(t) for t in summary.verified],
+                "reopened": [ticket_label(t) for t in summary.reopened], "docs": str(summary.docs_path),
+            })  # fmt: skip
+    columns = [
+        Col("dataset", "数据集", "dataset", ident=True),
+        Col("version", "版本", "version", show=lambda v: f"v{v}"),
+        Col("as_of", "基准日", "as of"),
+        Col("rows", "行数", "rows"),
+        Col("score", "得分", "score"),
+        Col(
+            "dimension_scores",
+            "各维度",
+            "dimensions",
+            show=lambda d: ", ".join(f"{k} {v:.1f}" for k, v in d.items()),
+        ),
+        Col("raised", "新工单", "new tickets"),
+        Col("verified", "已核验", "verified"),
+        Col("reopened", "重新打开", "reopened"),
+        Col("docs", "GX Data Docs", "GX Data Docs", ident=True),
+    ]
+    emit(console, "数据质量检查 / quality runs", columns, rows, fmt)
 
 
 @quality_app.command("report")
@@ -112,6 +120,7 @@ def report(
     provider: Annotated[
         str | None, id_option(IdKind.PROVIDER, help="数据提供单位（汇总报告）/ provider summary")
     ] = None,
+    fmt: FormatOption = Format.TABLE,
 ) -> None:
     """生成并显示数据集或数据提供单位的质量报告（HTML + JSON）/ write and show a quality report."""
     from sandbox.quality.reports import report_for_dataset, report_for_provider
@@ -123,21 +132,34 @@ def report(
     else:
         json_path, html_path = report_for_provider(ctx, actor, _provider(provider, actor))
     data = json.loads(json_path.read_text(encoding="utf-8"))
+    if fmt is Format.JSON:
+        write_json({**data, "html": str(html_path), "json": str(json_path)})
+        return
     if dataset:
         run_ = data["run"]
-        console.print(f"{data['dataset']['title']}（{dataset}）v{run_['version']}：{run_['score']:.2f} / 100")
-        for item in data["dimensions"]:
-            if item["score"] is not None:
-                console.print(f"  {item['dimension']} {item['en']}: {item['score']:.2f}")
+        fields = [
+            (Col("dataset", "数据集", "dataset", ident=True), dataset),
+            (Col("title", "名称", "title"), data["dataset"]["title"]),
+            (Col("version", "版本", "version", show=lambda v: f"v{v}"), run_["version"]),
+            (Col("score", "得分", "score"), run_["score"]),
+            *((Col(d["en"], d["dimension"], d["en"]), d["score"]) for d in data["dimensions"] if d["score"] is not None),
+        ]  # fmt: skip
     else:
-        console.print(f"{data['name']}（{data['provider']}）数据质量 / quality: {data['quality_score']}")
-    console.print(f"HTML: {html_path}\nJSON: {json_path}")
+        fields = [
+            (Col("provider", "数据提供单位", "provider", ident=True), data["provider"]),
+            (Col("name", "名称", "name"), data["name"]),
+            (Col("quality_score", "数据质量", "quality"), data["quality_score"]),
+        ]
+    fields += [(Col("html", "HTML", "HTML", ident=True), str(html_path)),
+               (Col("json", "JSON", "JSON", ident=True), str(json_path))]  # fmt: skip
+    emit_record(console, "质量报告 / quality report", fields, fmt)
 
 
 @quality_app.command("scorecard")
 @friendly_errors
 def scorecard(
     provider: Annotated[str | None, id_argument(IdKind.PROVIDER)] = None,
+    fmt: FormatOption = Format.TABLE,
 ) -> None:
     """数据提供单位评价：数据质量、整改时效、应用情况 / provider scorecard."""
     from sandbox.quality.scorecard import scorecard as build
@@ -145,48 +167,40 @@ def scorecard(
     ctx = context()
     actor = acting(ctx)
     card = build(ctx, actor, _provider(provider, actor))
-    print_scorecard(card)
+    print_scorecard(card, fmt)
 
 
-def print_scorecard(card) -> None:
-    quality = table(
-        f"{card.provider_name}（{card.provider_id}）数据质量 / data quality",
-        "数据集 / dataset",
-        "得分 / score",
-        "变化 / change",
-        "趋势 / trend",
+def print_scorecard(card, fmt: Format = Format.TABLE) -> None:
+    quality = Section("quality", f"{card.provider_name}（{card.provider_id}）数据质量 / data quality", [
+        Col("dataset", "数据集", "dataset", ident=True), Col("score", "得分", "score"),
+        Col("change", "变化", "change", show=lambda v: f"{v:+.2f}"),
+        Col("trend", "趋势", "trend", show=lambda t: " → ".join(f"v{v}:{s:.1f}" for v, s in t)),
+    ], [{"dataset": q.dataset_id, "score": q.latest, "change": q.change, "trend": q.trend} for q in card.quality])  # fmt: skip
+    usage = Section("usage", "数据应用情况 / use in products", [
+        Col("dataset", "数据集", "dataset", ident=True), Col("scenarios", "场景", "scenarios"),
+        Col("granted_columns", "授权列", "columns"), Col("products", "产品", "products"),
+        Col("releases", "发布", "releases"),
+    ], [{"dataset": u.dataset_id, "scenarios": u.scenarios, "granted_columns": u.granted_columns,
+         "products": u.products, "releases": u.releases} for u in card.usage])  # fmt: skip
+    fields = [
+        (Col("provider", "数据提供单位", "provider", ident=True), card.provider_id),
+        (Col("quality_score", "数据质量", "quality"), card.quality_score),
+        (Col("tickets", "工单", "tickets"), card.tickets),
+        (Col("open_tickets", "未关闭", "open"), card.open_tickets),
+        (Col("answered", "已答复", "answered"), card.answered),
+        (
+            Col("median_response_hours", "答复用时中位数（小时）", "median response (hours)"),
+            card.median_response_hours,
+        ),
+        (
+            Col("answered_on_time_share", "按期答复", "answered on time", show=_share),
+            card.answered_on_time_share,
+        ),
+        (Col("overdue_share", "逾期", "overdue", show=_share), card.overdue_share),
+    ]
+    emit_show(
+        console, f"{card.provider_name}（{card.provider_id}）评价 / scorecard", fields, [quality, usage], fmt
     )
-    for q in card.quality:
-        quality.add_row(
-            q.dataset_id,
-            "—" if q.latest is None else f"{q.latest:.2f}",
-            "—" if q.change is None else f"{q.change:+.2f}",
-            " → ".join(f"v{v}:{s:.1f}" for v, s in q.trend) or "—",
-        )
-    console.print(quality)
-    hours = "—" if card.median_response_hours is None else f"{card.median_response_hours}h"
-    console.print(
-        f"工单 / tickets {card.tickets}（未关闭 / open {card.open_tickets}，已答复 / answered {card.answered}）；"
-        f"答复用时中位数 / median response {hours}；按期答复 / on time {_share(card.answered_on_time_share)}；"
-        f"逾期 / overdue {_share(card.overdue_share)}"
-    )
-    usage = table(
-        "数据应用情况 / use in products",
-        "数据集 / dataset",
-        "场景 / scenarios",
-        "授权列 / columns",
-        "产品 / products",
-        "发布 / releases",
-    )
-    for u in card.usage:
-        usage.add_row(
-            u.dataset_id,
-            str(u.scenarios),
-            str(u.granted_columns),
-            ", ".join(u.products) or "—",
-            str(u.releases),
-        )
-    console.print(usage)
 
 
 @quality_app.command("suite")
@@ -225,75 +239,67 @@ def webhook(
 # -- tickets -----------------------------------------------------------------------------------
 
 
+_TICKET_COLUMNS = [
+    Col("ticket", "工单", "ticket", ident=True),
+    Col("dataset", "数据集", "dataset", ident=True),
+    Col("rule", "规则", "rule", ident=True),
+    Col("column", "列", "column"),
+    Col("severity", "严重度", "severity", show=lambda v: label_of(Severity, v)),
+    Col("keys", "键数", "keys"),
+    Col("remaining", "未解决", "remaining"),
+    Col("state", "状态", "state", show=lambda v: label_of(TicketState, v)),
+    Col("due_on", "截止", "due"),
+]
+
+
+def _ticket(t) -> dict:
+    return {"ticket": ticket_label(t.id), "dataset": t.dataset_id, "rule": t.rule_id, "column": t.column_label,
+            "severity": t.severity, "keys": t.key_count, "remaining": t.remaining_count, "state": t.state,
+            "due_on": t.due_on}  # fmt: skip
+
+
 @ticket_app.command("list")
 @friendly_errors
 def ticket_list(
     dataset: Annotated[str | None, id_option(IdKind.DATASET)] = None,
-    state: Annotated[str | None, typer.Option(help="状态 / state")] = None,
+    state: Annotated[str | None, typer.Option(help="状态 / state: " + "|".join(TicketState))] = None,
     provider: Annotated[str | None, id_option(IdKind.PROVIDER)] = None,
+    fmt: FormatOption = Format.TABLE,
 ) -> None:
     """列出可见的整改工单 / list the tickets you may see."""
-    from sandbox.domain.quality import Severity, TicketState, ticket_label
     from sandbox.quality.tickets import list_tickets
 
     ctx = context()
-    rows = table(
-        "整改工单 / tickets",
-        "工单 / ticket",
-        "数据集 / dataset",
-        "规则 / rule",
-        "列 / column",
-        "严重度 / severity",
-        "键数 / keys",
-        "状态 / state",
-        "截止 / due",
-    )
-    for t in list_tickets(ctx, acting(ctx), dataset_id=dataset, state=state, provider_id=provider):
-        rows.add_row(
-            ticket_label(t.id),
-            t.dataset_id,
-            t.rule_id,
-            t.column_label or "—",
-            f"{Severity(t.severity).zh} {t.severity}",
-            f"{t.key_count:,}",
-            f"{TicketState(t.state).zh} {t.state}",
-            t.due_on,
-        )
-    console.print(rows)
+    rows = [
+        _ticket(t)
+        for t in list_tickets(ctx, acting(ctx), dataset_id=dataset, state=state, provider_id=provider)
+    ]
+    emit(console, "整改工单 / tickets", _TICKET_COLUMNS, rows, fmt)
 
 
 @ticket_app.command("show")
 @friendly_errors
-def ticket_show(ticket: TicketArg) -> None:
+def ticket_show(ticket: TicketArg, fmt: FormatOption = Format.TABLE) -> None:
     """显示工单详情（示例键与不合格列）/ show a ticket with example keys and the failing column."""
-    from sandbox.domain.quality import Severity, TicketState, ticket_label
     from sandbox.quality.tickets import get_ticket
 
     ctx = context()
     t = get_ticket(ctx, acting(ctx), ticket)
-    console.print(f"{ticket_label(t.id)}  {t.dataset_id} / {t.rule_id}  {TicketState(t.state).zh} {t.state}")
-    console.print(
-        f"不合格列 / failing column: {t.column_label or '—'}；维度 / dimension: {t.dimension}；"
-        f"严重度 / severity: {Severity(t.severity).zh} {t.severity}"
-    )
-    console.print(
-        f"键数 / keys: {t.key_count:,}（未解决 / remaining {t.remaining_count:,}）；截止 / due: {t.due_on}"
-    )
-    console.print(f"问题 / issue: {t.description}", markup=False)
-    console.print(f"建议 / suggested fix: {t.suggested_fix}", markup=False)
-    examples = json.loads(t.examples_json)
-    if examples:
-        console.print(f"示例键 / example keys: {', '.join(examples)}", markup=False)
-    console.print(
-        f"创建 / raised {shanghai_time(t.created_at)} by {t.raised_by}"
-        + (f"；备注 / note: {t.note}" if t.note else "")
-    )
+    row = _ticket(t)
+    fields = [(c, row[c.key]) for c in _TICKET_COLUMNS] + [
+        (Col("dimension", "维度", "dimension"), t.dimension),
+        (Col("description", "问题", "issue"), t.description),
+        (Col("suggested_fix", "建议", "suggested fix"), t.suggested_fix),
+        (Col("examples", "示例键", "example keys"), json.loads(t.examples_json)),
+        (Col("raised_by", "提出人", "raised by", ident=True), t.raised_by),
+        (Col("created_at", "创建", "raised", time=True), t.created_at),
+        (Col("note", "备注", "note"), t.note),
+    ]
+    emit_record(console, f"{ticket_label(t.id)} {t.dataset_id} / {t.rule_id}", fields, fmt)
 
 
 def _show_state(row) -> None:
-    from sandbox.domain.quality import TicketState, ticket_label
-
-    console.print(f"{ticket_label(row.id)}: {TicketState(row.state).zh} {row.state}")
+    console.print(f"{ticket_label(row.id)}: {label_of(TicketState, row.state)}")
 
 
 @ticket_app.command("ack")
@@ -373,7 +379,7 @@ def ticket_raise(
 ) -> None:
     """提出数据治理校核需求 / raise a manual data correction request."""
     from sandbox.domain.errors import InvalidInput
-    from sandbox.domain.quality import Dimension, Severity, ticket_label
+    from sandbox.domain.quality import Dimension
     from sandbox.quality.tickets import raise_request
 
     try:
@@ -410,4 +416,4 @@ def ticket_export(
 
     ctx = context()
     path = export_tickets(ctx, acting(ctx), out, refs=tickets or None, dataset_id=dataset, state=state)
-    console.print(f"已导出 / exported: {path}")
+    console.print(f"已导出 / exported: {path}", highlight=False)

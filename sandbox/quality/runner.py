@@ -23,6 +23,7 @@ from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.service import current_version, get_dataset, version_path
 from sandbox.context import PlatformContext
 from sandbox.display import shanghai_date
+from sandbox.domain.progress import Stages, no_progress
 from sandbox.domain.quality import (
     KEYED_CHECKS,
     MANUAL_RULE,
@@ -91,10 +92,12 @@ def run_quality(
     version: int | None = None,
     as_of: date | None = None,
     cross_check: bool = False,
+    stages: Stages = no_progress,
 ) -> RunSummary:
     with audited_refusals(ctx, actor, "quality.run", "dataset", dataset_id):
         check_may_run(actor)
-    return run_suite(ctx, actor.username, dataset_id, version=version, as_of=as_of, cross_check=cross_check)
+    return run_suite(ctx, actor.username, dataset_id, version=version, as_of=as_of, cross_check=cross_check,
+                     stages=stages)  # fmt: skip
 
 
 def run_suite(
@@ -105,6 +108,7 @@ def run_suite(
     version: int | None = None,
     as_of: date | None = None,
     cross_check: bool = False,
+    stages: Stages = no_progress,
 ) -> RunSummary:
     """The run itself, for a caller entitled to it: an operator (``run_quality``) or the platform
     verifying a delivery (``verification``); ``actor`` is who the audit trail names."""
@@ -131,8 +135,11 @@ def run_suite(
     )
     out = zone.run_dir(ctx.settings, run.provider_id, dataset_id, run.id)
     workspace = GxWorkspace(zone.gx_root(ctx.settings, run.provider_id))
+    stages(f"{dataset_id} v{raw.version}：在原始数据上评估 {len(suite.rules)} 条规则",
+           f"{dataset_id} v{raw.version}: evaluating {len(suite.rules)} rules on the raw data")  # fmt: skip
     evaluation = evaluate(spark_from_settings(ctx.settings), workspace, dataset, suite, params, version_path(ctx, raw),
                           targets, out, f"v{raw.version:04d}-{run.id}", earlier, cross_check=cross_check)  # fmt: skip
+    stages("记录结果、工单与报告", "recording results, tickets and reports")
     docs = workspace.build_docs(evaluation.result, private=(ctx.settings.home_dir,))
     summary = _record(ctx, run, evaluation, rechecked, out, docs)
     reports.refresh(ctx, run.provider_id, dataset_id)
