@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.audit.chain import utc_now_iso
@@ -18,6 +18,7 @@ from sandbox.domain.identity import Role
 from sandbox.domain.product import PRODUCT_REGISTRATION, ProductState
 from sandbox.domain.scenario import ScenarioCategory, ScenarioState
 from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.store import allocate
 from sandbox.store.models import ProductRow, ScenarioRow
 
 EDITABLE = ("title", "description", "form")
@@ -80,9 +81,9 @@ def register(
                 "products can only be registered for your own organization's scenarios",
             )
         category = ScenarioCategory(scenario.category)
-        year = utc_now_iso()[:4]
-        serial = session.scalar(select(func.count()).select_from(ProductRow)) + 1
+        serial = allocate.registration_serial(session)
         now = utc_now_iso()
+        year = now[:4]
         row = ProductRow(
             id=product_id, title=title, description=description, scenario_id=scenario_id, category=category.value,
             fee_bearing=category.fee_bearing, operator_org_id=scenario.operator_org_id, form=form,

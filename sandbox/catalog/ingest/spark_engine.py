@@ -24,8 +24,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from sandbox.catalog.ingest import locate, reasons
+from sandbox.catalog.ingest.hygiene import CONTROL_PATTERN
 from sandbox.catalog.ingest.model import EngineOutput, Upload
-from sandbox.catalog.ingest.scan import scan_text
+from sandbox.catalog.ingest.scan import Scanned, scan_text
 from sandbox.catalog.ingest.validate import (
     FALSE_VALUES,
     PATTERNS,
@@ -51,12 +52,13 @@ def convert(
     uploads: list[Upload],
     staging: Path,
     spark_factory: Callable[[], SparkSession] | None,
+    max_field_chars: int,
 ) -> EngineOutput:
     digest = hashlib.sha256()
-    headers, multiline = [], []
+    headers, scans = [], []
     for upload in uploads:
         encoding = upload.detected.encoding
-        multiline.append(scan_text(upload.path, upload.name, encoding, digest))
+        scans.append(scan_text(upload.path, upload.name, encoding, digest))
         header = locate.csv_header(upload.path, encoding, upload.detected.delimiter)
         if not header:
             raise reasons.empty(upload.name)
@@ -66,18 +68,21 @@ def convert(
     inputs = staging / ".inputs"  # plain names: Spark would read "[", "{", "*" in a path as a glob
     inputs.mkdir()
     frames = []
-    for i, (upload, header, whole) in enumerate(zip(uploads, headers, multiline, strict=True)):
+    for i, (upload, header, scanned) in enumerate(zip(uploads, headers, scans, strict=True)):
         link = inputs / f"{i}.csv"
         link.symlink_to(upload.path.resolve())
-        frames.append(_read(spark, dataset, link, upload, header, whole, i))
+        frames.append(_read(spark, dataset, link, upload, header, scanned, i, max_field_chars))
     checked = reduce(DataFrame.unionByName, frames)
     flags = [F.col(MALFORMED)] + [F.col(_flag(i)) for i in range(len(dataset.columns))]
+    controls = [F.col(_control(i)) for i in range(len(dataset.columns))]
     summary = {
         r[SOURCE]: r
         for r in checked.groupBy(SOURCE)
         .agg(
             F.count(F.lit(1)).alias("rows"),
-            F.min(F.when(reduce(SparkColumn.__or__, flags), F.struct(BLOCK, ROW, *flags))).alias("bad"),
+            F.min(F.when(reduce(SparkColumn.__or__, flags), F.struct(BLOCK, ROW, *flags, *controls))).alias(
+                "bad"
+            ),
         )
         .collect()
     }
@@ -86,7 +91,9 @@ def convert(
         if stats is None or stats["rows"] == 0:
             raise reasons.empty(upload.name)
         if stats["bad"] is not None:
-            raise _failure(checked, index, stats["bad"], upload, len(headers[index]), dataset)
+            raise _failure(
+                checked, index, stats["bad"], upload, len(headers[index]), dataset, max_field_chars
+            )
     rows = sum(s["rows"] for s in summary.values())
     out = staging / ".spark"
     writer = checked.select(*(c.name for c in dataset.columns)).write.option("compression", "zstd")
@@ -120,8 +127,9 @@ def _read(
     path: Path,
     upload: Upload,
     header: list[str],
-    multiline: bool,
+    scanned: Scanned,
     index: int,
+    max_field_chars: int,
 ) -> DataFrame:
     schema = T.StructType(
         [T.StructField(h, T.StringType()) for h in header] + [T.StructField(CORRUPT, T.StringType())]
@@ -133,7 +141,7 @@ def _read(
             enforceSchema=True,
             mode="PERMISSIVE",
             columnNameOfCorruptRecord=CORRUPT,
-            multiLine=multiline,
+            multiLine=scanned.multiline,
             encoding="GB18030" if upload.detected.encoding == "gb18030" else "UTF-8",
             sep=upload.detected.delimiter,
             quote='"',
@@ -145,9 +153,10 @@ def _read(
     text = {h.strip(): _name(h) for h in header}
     converted, flags = [], []
     for i, col in enumerate(dataset.columns):
-        value, bad = _typed(F.when(text[col.name] != "", text[col.name]), col)
+        cell = F.when(text[col.name] != "", text[col.name])
+        value, bad, control = _typed(cell, col, max_field_chars, scanned.control)
         converted.append(value.alias(col.name))
-        flags.append(bad.alias(_flag(i)))
+        flags += [bad.alias(_flag(i)), control.alias(_control(i))]
     return frame.select(
         F.lit(index).alias(SOURCE),
         F.col("_metadata.file_block_start").alias(BLOCK),
@@ -158,15 +167,21 @@ def _read(
     )
 
 
-def _typed(text: SparkColumn, col: Column) -> tuple[SparkColumn, SparkColumn]:
-    """The typed value and a "refused" flag, by the grammar the Arrow engine applies."""
+def _typed(
+    text: SparkColumn, col: Column, max_chars: int, may_hold_control: bool
+) -> tuple[SparkColumn, SparkColumn, SparkColumn]:
+    """The typed value, a "refused" flag and a "control character" flag, by the grammar and the
+    :mod:`hygiene` rules the Arrow engine applies. Cells are searched for control characters
+    only when the byte scan found one in the file."""
     if col.type is ColumnType.STRING:
-        return text, F.lit(False)
+        control = text.rlike(CONTROL_PATTERN) if may_hold_control else F.lit(False)
+        bad = control | (F.length(text) > max_chars)
+        return text, F.coalesce(bad, F.lit(False)), F.coalesce(control, F.lit(False))
     if col.type is ColumnType.BOOLEAN:
         value = F.when(text.isin(*TRUE_VALUES), F.lit(True)).when(text.isin(*FALSE_VALUES), F.lit(False))
     else:
         value = F.when(text.rlike(PATTERNS[col.type]), text.try_cast(SPARK_TYPES[col.type]))
-    return value, text.isNotNull() & value.isNull()
+    return value, text.isNotNull() & value.isNull(), F.lit(False)
 
 
 def _name(name: str) -> SparkColumn:
@@ -177,8 +192,12 @@ def _flag(i: int) -> str:
     return f"__bad_{i}"
 
 
+def _control(i: int) -> str:
+    return f"__control_{i}"
+
+
 def _failure(
-    checked: DataFrame, source: int, bad, upload: Upload, width: int, dataset: Dataset
+    checked: DataFrame, source: int, bad, upload: Upload, width: int, dataset: Dataset, max_field_chars: int
 ) -> IngestRejected:
     """Turn the first refused row (by split offset, then row id) into a located rejection."""
     blocks = sorted(
@@ -202,7 +221,11 @@ def _failure(
     )
     if bad[MALFORMED]:
         return reasons.malformed_row(upload.name, where, fields, width)
-    column = next(c for i, c in enumerate(dataset.columns) if bad[_flag(i)])
+    i, column = next((i, c) for i, c in enumerate(dataset.columns) if bad[_flag(i)])
+    if bad[_control(i)]:
+        return reasons.control_character(upload.name, column.name, where)
+    if column.type is ColumnType.STRING:
+        return reasons.oversized_field(upload.name, column.name, where, max_field_chars)
     return reasons.type_mismatch(upload.name, column.name, column.type, where)
 
 
