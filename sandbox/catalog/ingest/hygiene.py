@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 CONTROL_PATTERN = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
+CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 MAX_FIELD_CHARS = 32_767
 CONTROL, OVERSIZED = "control_character", "oversized_field"
 

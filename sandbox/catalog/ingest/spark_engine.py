@@ -1,12 +1,13 @@
 """The out-of-core engine: large CSV uploads converted by Spark.
 
-Same contract as the Arrow engine — same grammar (``validate.PATTERNS``), same Parquet schema,
-same duplicate rule — so an upload is accepted or refused alike whichever engine ran. Spark
-reads every column as text in PERMISSIVE mode; a corrupt-record column flags ragged rows and
-per-column flags mark values outside the grammar. The first failure is found by position
-(``_metadata.file_block_start`` plus the row's place within its split), and only then is the
-file re-read in Python to name its line. Only CSV comes here: Parquet is already columnar, an
-XLSX sheet holds at most 1,048,576 rows, and JSON Lines uploads go through Arrow at any size.
+Same contract as the Arrow engine — same grammar (``validate.PATTERNS``), same cell hygiene
+(``hygiene``), same Parquet schema, same duplicate rule — so an upload is accepted or refused
+alike whichever engine ran. Spark reads every column as text in PERMISSIVE mode; a
+corrupt-record column flags ragged rows and per-column flags mark values outside the grammar
+and unclean text cells. The first failure is found by position (``_metadata.file_block_start``
+plus the row's place within its split), and only then is the file re-read in Python to name
+its line. Only CSV comes here: Parquet is already columnar, an XLSX sheet holds at most
+1,048,576 rows, and JSON Lines uploads go through Arrow at any size.
 """
 
 from __future__ import annotations
@@ -154,7 +155,10 @@ def _read(
     converted, flags = [], []
     for i, col in enumerate(dataset.columns):
         cell = F.when(text[col.name] != "", text[col.name])
-        value, bad, control = _typed(cell, col, max_field_chars, scanned.control)
+        value, bad = _typed(cell, col)
+        control = F.lit(False)
+        if col.type is ColumnType.STRING:
+            bad, control = _unclean(cell, max_field_chars, scanned.control)
         converted.append(value.alias(col.name))
         flags += [bad.alias(_flag(i)), control.alias(_control(i))]
     return frame.select(
@@ -167,21 +171,23 @@ def _read(
     )
 
 
-def _typed(
-    text: SparkColumn, col: Column, max_chars: int, may_hold_control: bool
-) -> tuple[SparkColumn, SparkColumn, SparkColumn]:
-    """The typed value, a "refused" flag and a "control character" flag, by the grammar and the
-    :mod:`hygiene` rules the Arrow engine applies. Cells are searched for control characters
-    only when the byte scan found one in the file."""
+def _typed(text: SparkColumn, col: Column) -> tuple[SparkColumn, SparkColumn]:
+    """The typed value and a "refused" flag, by the grammar the Arrow engine applies."""
     if col.type is ColumnType.STRING:
-        control = text.rlike(CONTROL_PATTERN) if may_hold_control else F.lit(False)
-        bad = control | (F.length(text) > max_chars)
-        return text, F.coalesce(bad, F.lit(False)), F.coalesce(control, F.lit(False))
+        return text, F.lit(False)
     if col.type is ColumnType.BOOLEAN:
         value = F.when(text.isin(*TRUE_VALUES), F.lit(True)).when(text.isin(*FALSE_VALUES), F.lit(False))
     else:
         value = F.when(text.rlike(PATTERNS[col.type]), text.try_cast(SPARK_TYPES[col.type]))
-    return value, text.isNotNull() & value.isNull(), F.lit(False)
+    return value, text.isNotNull() & value.isNull()
+
+
+def _unclean(text: SparkColumn, max_chars: int, may_hold_control: bool) -> tuple[SparkColumn, SparkColumn]:
+    """A "refused" and a "control character" flag for a text cell, by :mod:`hygiene`'s rules.
+    Cells are searched for control characters only if the byte scan found one in the file."""
+    control = text.rlike(CONTROL_PATTERN) if may_hold_control else F.lit(False)
+    bad = control | (F.length(text) > max_chars)
+    return F.coalesce(bad, F.lit(False)), F.coalesce(control, F.lit(False))
 
 
 def _name(name: str) -> SparkColumn:
