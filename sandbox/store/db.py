@@ -33,7 +33,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
         connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
         engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
         _bound_postgres_lock_waits(engine)
-    event.listen(engine, "handle_error", _busy_is_a_user_error)
+    event.listen(engine, "handle_error", _busy_is_a_user_error, retval=True)
     return engine
 
 
@@ -71,9 +71,13 @@ def is_busy(exc: BaseException) -> bool:
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
-def _busy_is_a_user_error(context: ExceptionContext) -> None:
+def _busy_is_a_user_error(context: ExceptionContext) -> Exception | None:
+    """Returned, not raised, so that other ``handle_error`` listeners still see the failure."""
     if context.original_exception is not None and is_busy(context.original_exception):
-        raise Busy() from context.original_exception
+        busy = Busy()
+        busy.__cause__ = context.original_exception
+        return busy
+    return None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
