@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     ingest_spark_threshold_bytes: int = Field(
         default=2 * 1024**3, description="uploads larger than this are converted with Spark, not Arrow"
     )
+    ingest_max_field_chars: int = Field(
+        default=32_767,
+        description="longest text cell an upload may hold, in characters (Excel's cell limit); see catalog.ingest.hygiene",
+    )
 
     @cached_property
     def home_dir(self) -> Path:

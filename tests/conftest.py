@@ -7,8 +7,13 @@ concurrent runs on one server never collide.
 from __future__ import annotations
 
 import os
+import sqlite3
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,6 +59,88 @@ def make_context(
     ctx.init_home()
     bootstrap_admin(ctx)
     return ctx
+
+
+def cli_env(ctx: PlatformContext, **extra: str) -> dict[str, str]:
+    """The environment for a ``python -m sandbox`` process on ``ctx``'s home and database."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SANDBOX_DATABASE_URL", "SANDBOX_USER")}
+    env["SANDBOX_HOME"] = str(ctx.settings.home_dir)
+    if ctx.schema:
+        env["SANDBOX_DATABASE_URL"] = f"{PG_URL}?options=-csearch_path%3D{ctx.schema}"
+    return {**env, **extra}
+
+
+def run_together(
+    argvs: list[list[str]], env: dict[str, str], ctx: PlatformContext
+) -> list[subprocess.CompletedProcess]:
+    """Run one ``python -m sandbox`` process per argv, all released at the same instant: ``ctx``'s
+    database is held until every process is waiting for it (``held_database``)."""
+    with held_database(ctx) as wait_until_blocked:
+        started = [
+            subprocess.Popen(
+                [sys.executable, "-m", "sandbox", *argv],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            for argv in argvs
+        ]
+        wait_until_blocked(started)
+    done = []
+    for argv, process in zip(argvs, started, strict=True):
+        out, err = process.communicate(timeout=600)
+        done.append(subprocess.CompletedProcess(argv, process.returncode, out, err))
+    return done
+
+
+@contextmanager
+def held_database(ctx: PlatformContext) -> Iterator[Callable[[list[subprocess.Popen]], None]]:
+    """Hold ``ctx``'s database so that nobody else gets past their first use of it; yields a
+    function that returns once the given processes are all waiting (or one has exited).
+
+    SQLite: a BEGIN IMMEDIATE like every session's (``store.db``) — a process is waiting once it
+    has the database file open. PostgreSQL: an exclusive lock on ``users``, which every command
+    reads first to know who acts — a process is waiting once its lock request shows in pg_locks.
+    """
+    if ctx.schema is None:
+        database = ctx.settings.home_dir / "shuyu.db"
+        holder = sqlite3.connect(database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+
+        def waiting(processes: list[subprocess.Popen]) -> int:
+            return sum(_has_open(p.pid, database) for p in processes)
+    else:
+        engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={ctx.schema}"})
+        holder = engine.connect()
+        holder.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+        query = text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass")
+
+        def waiting(processes: list[subprocess.Popen]) -> int:
+            return holder.execute(query).scalar_one()
+
+    def wait_until_blocked(processes: list[subprocess.Popen]) -> None:
+        deadline = time.monotonic() + 300  # a guard against hanging, not a measurement
+        while waiting(processes) < len(processes) and time.monotonic() < deadline:
+            if any(p.poll() is not None for p in processes):
+                return
+            time.sleep(0.05)
+
+    try:
+        yield wait_until_blocked
+    finally:
+        holder.rollback()
+        holder.close()
+        if ctx.schema is not None:
+            engine.dispose()
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    try:
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:  # the process or one of its descriptors went away meanwhile
+        return False
+    return str(path) in links
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

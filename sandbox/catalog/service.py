@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import uuid
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.spec import dataset_to_dict, parse_catalog, parse_dataset
 from sandbox.context import PlatformContext
 from sandbox.domain.catalog import Catalog, Dataset
-from sandbox.domain.errors import CatalogError, IngestRejected, NotFoundError, PermissionDenied
+from sandbox.domain.errors import Busy, CatalogError, IngestRejected, NotFoundError, PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.store import allocate, placement
 from sandbox.store import catalog_repo as repo
 from sandbox.store.models import (
     CodeTableRow,
@@ -184,75 +186,179 @@ def check_may_ingest(actor: Principal, dataset: Dataset) -> None:
         )
 
 
-def ingest(ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[Path]) -> DatasetVersionRow:
+@dataclass(frozen=True)
+class Delivery:
+    """What an accepted upload became: the raw version that holds its data, and whether that
+    version is new. ``identical``: the upload was byte-identical to the dataset's current
+    version, so that version is returned and nothing was published."""
+
+    version: DatasetVersionRow
+    identical: bool = False
+
+
+def ingest(ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[Path]) -> Delivery:
     """Validate uploads and publish them as the dataset's next immutable raw version.
 
-    The version directory appears by atomic rename only after its files are complete; a refused
-    upload is copied to quarantine, recorded and audited, and the error is raised to the caller.
-    """
-    from sandbox.catalog.ingest import ingest_files  # Arrow/Spark machinery, loaded only when ingesting
+    The slow conversion runs in a private staging directory that has no number yet; one short
+    transaction then allocates the number (``store.allocate``), renames the directory into
+    place and records it, so concurrent deliveries of one dataset get consecutive versions.
+    An upload byte-identical to the current version is reported and audited instead.
 
-    dataset = get_dataset(ctx, dataset_id)
+    Once the upload has been received, every failure keeps a copy in quarantine, is recorded
+    and audited, and reaches the caller as an :class:`IngestRejected`: a refusal with its
+    reason, :class:`IngestBusy` when the store was busy, :class:`IngestInterrupted` for
+    anything else. The uploaded files themselves are never moved or changed.
+    """
+    from sandbox.catalog.ingest import staged_version  # Arrow/Spark machinery, loaded only when ingesting
+
+    files = [Path(f) for f in files]
     with audited_refusals(ctx, actor, "dataset.ingest", "dataset", dataset_id):
+        dataset = get_dataset(ctx, dataset_id)
         check_may_ingest(actor, dataset)
-    missing = [str(f) for f in files if not Path(f).is_file()]
+        check_uploads_exist(files)
+    with _kept_on_failure(ctx, actor, dataset_id, files):
+        current = _identical_current(ctx, dataset_id, files)
+        if current is not None:
+            with ctx.transaction() as session:
+                _audit_identical(ctx, session, actor, current, files)
+            return Delivery(current, identical=True)
+        with staged_version(
+            dataset,
+            files,
+            quarantine_root=ctx.settings.quarantine_dir,
+            work_dir=ctx.settings.work_dir,
+            spark_factory=lambda: _spark(ctx),
+            spark_threshold_bytes=ctx.settings.ingest_spark_threshold_bytes,
+            max_field_chars=ctx.settings.ingest_max_field_chars,
+        ) as staged:
+            delivery = _publish(ctx, actor, dataset_id, files, staged)
+    # The new version verifies its open tickets (a failed run is recorded, never raised). Quality
+    # builds on the catalog, so it is imported here, when used.
+    from sandbox.quality.verification import verify_delivery
+
+    if not delivery.identical:
+        verify_delivery(ctx, delivery.version)
+    return delivery
+
+
+def check_uploads_exist(files: list[Path]) -> None:
+    missing = [str(f) for f in files if not f.is_file()]
     if not files or missing:
         raise IngestRejected(
             f"找不到上传文件：{', '.join(missing) or '（未给出文件）'}",
             f"upload file(s) not found: {', '.join(missing) or '(none given)'}",
             reason="missing_file",
         )
+
+
+def _publish(ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[Path], staged) -> Delivery:
+    """Number, place and record a staged version in one transaction (see ``store.allocate``)."""
+    converted = staged.version
+    with ctx.transaction() as session:
+        number = allocate.dataset_version(session, dataset_id)
+        current = repo.latest_version(session, dataset_id)
+        sizes = [source["bytes"] for source in converted.sources]
+        if current is not None and _same_upload(current, converted.content_sha256, sizes):
+            # A concurrent delivery of the same bytes was published while this one converted.
+            _audit_identical(ctx, session, actor, current, files)
+            return Delivery(current, identical=True)
+        relative = f"{dataset_id}/v{number:04d}"
+        target = zone_relative(ctx.settings, Zone.RAW, relative)
+        if target.exists() or target.is_symlink():
+            _quarantine_leftover(ctx, session, actor, dataset_id, number, target)
+        version = DatasetVersionRow(
+            dataset_id=dataset_id, version=number, path=relative, row_count=converted.row_count,
+            schema_hash=converted.schema_hash, content_sha256=converted.content_sha256,
+            duplicate_key_count=converted.duplicate_key_count, engine=converted.engine,
+            sources_json=canonical_json(converted.sources), created_by=actor.username, created_at=utc_now_iso(),
+        )  # fmt: skip
+        session.add(version)
+        session.flush()
+        placement.place(session, staged.directory, target, ctx.settings.work_dir)
+        ctx.audit(session, "dataset.version_created", "dataset_version", f"{dataset_id}@v{number}",
+                  actor=actor.username, rows=converted.row_count, schema_hash=converted.schema_hash,
+                  content_sha256=converted.content_sha256, engine=converted.engine)  # fmt: skip
+    return Delivery(version)
+
+
+def _identical_current(ctx: PlatformContext, dataset_id: str, files: list[Path]) -> DatasetVersionRow | None:
+    """The current version if ``files`` are its very upload: same sizes in the same order (read
+    from the directory, free), then the same sha256 (read only when the sizes agree)."""
     with ctx.sessions() as session:
-        number = repo.next_version_number(session, dataset_id)
-    relative = f"{dataset_id}/v{number:04d}"
-    target = zone_relative(ctx.settings, Zone.RAW, relative)
+        current = repo.latest_version(session, dataset_id)
+    sizes = [f.stat().st_size for f in files]
+    if current is None or _upload_sizes(current) != sizes:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        with path.open("rb") as fh:
+            while chunk := fh.read(8 * 1024 * 1024):
+                digest.update(chunk)
+    return current if _same_upload(current, digest.hexdigest(), sizes) else None
+
+
+def _same_upload(version: DatasetVersionRow, content_sha256: str, sizes: list[int]) -> bool:
+    """``content_sha256`` covers the uploaded files' bytes in order; with each file's size it
+    pins the bytes of every file."""
+    return version.content_sha256 == content_sha256 and _upload_sizes(version) == sizes
+
+
+def _upload_sizes(version: DatasetVersionRow) -> list[int]:
+    return [source["bytes"] for source in json.loads(version.sources_json)]
+
+
+def _audit_identical(ctx, session, actor: Principal, version: DatasetVersionRow, files: list[Path]) -> None:
+    ctx.audit(session, "dataset.redelivery_identical", "dataset_version", f"{version.dataset_id}@v{version.version}",
+              actor=actor.username, files=[f.name for f in files], content_sha256=version.content_sha256)  # fmt: skip
+
+
+@contextmanager
+def _kept_on_failure(
+    ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[Path]
+) -> Iterator[None]:
+    """Every failure after the upload was received: quarantined, recorded, audited, bilingual."""
+    from sandbox.catalog.ingest import reasons
+    from sandbox.catalog.ingest.quarantine import quarantine
+
     try:
-        converted = ingest_files(
-            dataset,
-            [Path(f) for f in files],
-            target_dir=target,
-            quarantine_root=ctx.settings.quarantine_dir,
-            work_dir=ctx.settings.work_dir,
-            spark_factory=lambda: _spark(ctx),
-            spark_threshold_bytes=ctx.settings.ingest_spark_threshold_bytes,
-        )
-    except IngestRejected as err:
-        _record_rejection(ctx, actor, dataset_id, err)
-        raise
-    try:
-        with ctx.transaction() as session:
-            version = DatasetVersionRow(
-                dataset_id=dataset_id, version=number, path=relative, row_count=converted.row_count,
-                schema_hash=converted.schema_hash, content_sha256=converted.content_sha256,
-                duplicate_key_count=converted.duplicate_key_count, engine=converted.engine,
-                sources_json=canonical_json(converted.sources), created_by=actor.username, created_at=utc_now_iso(),
-            )  # fmt: skip
-            session.add(version)
-            ctx.audit(session, "dataset.version_created", "dataset_version", f"{dataset_id}@v{number}",
-                      actor=actor.username, rows=converted.row_count, schema_hash=converted.schema_hash,
-                      content_sha256=converted.content_sha256, engine=converted.engine)  # fmt: skip
-    except BaseException:
-        # The record did not commit: withdraw the directory so no unrecorded version is left behind.
-        _withdraw(target, ctx.settings.work_dir)
-        raise
-    # The new version verifies its open tickets (a failed run is recorded, never raised). Quality
-    # builds on the catalog, so it is imported here, when used.
-    from sandbox.quality.verification import verify_delivery
-
-    verify_delivery(ctx, version)
-    return version
+        yield
+    except Exception as exc:
+        note = None
+        if isinstance(exc, IngestRejected):
+            err = exc
+        else:
+            err = (
+                reasons.busy(dataset_id)
+                if isinstance(exc, Busy)
+                else reasons.interrupted(dataset_id, type(exc).__name__)
+            )
+            note = traceback.format_exc()
+        if err.quarantine_path is None:
+            with suppress(
+                OSError
+            ):  # the originals stay where they are; the record below still names the failure
+                quarantine(err, dataset_id, files, ctx.settings.quarantine_dir, operator_note=note)
+        _record_quarantine(ctx, actor, dataset_id, err)
+        if err is exc:
+            raise
+        raise err from exc
 
 
-def _withdraw(target: Path, work_dir: Path) -> None:
-    if target.exists():
-        trash = work_dir / f"withdrawn-{uuid.uuid4().hex[:8]}"
-        target.rename(trash)
-        for path in trash.rglob("*"):
-            path.chmod(0o644)
-        shutil.rmtree(trash, ignore_errors=True)
+def _quarantine_leftover(ctx, session, actor: Principal, dataset_id: str, number: int, target: Path) -> None:
+    """A directory at the allocated number has no record (see ``store.placement``): keep it in
+    quarantine, recorded, and publish in its place."""
+    from sandbox.catalog.ingest.quarantine import keep_leftover
+
+    folder = keep_leftover(target, dataset_id, number, ctx.settings.quarantine_dir)
+    relative = str(folder.relative_to(ctx.settings.quarantine_dir))
+    detail = {"reason": "leftover_version", "version": number, "quarantine_path": str(folder)}
+    session.add(QuarantineRow(dataset_id=dataset_id, path=relative, reason="leftover_version",
+                              detail_json=canonical_json(detail), created_by=actor.username, created_at=utc_now_iso()))  # fmt: skip
+    ctx.audit(session, "dataset.leftover_quarantined", "dataset_version", f"{dataset_id}@v{number}",
+              actor=actor.username, quarantine=relative)  # fmt: skip
 
 
-def _record_rejection(ctx: PlatformContext, actor: Principal, dataset_id: str, err: IngestRejected) -> None:
+def _record_quarantine(ctx: PlatformContext, actor: Principal, dataset_id: str, err: IngestRejected) -> None:
     relative = (
         str(Path(err.quarantine_path).resolve().relative_to(ctx.settings.quarantine_dir.resolve()))
         if err.quarantine_path
@@ -270,7 +376,7 @@ def _record_rejection(ctx: PlatformContext, actor: Principal, dataset_id: str, e
             )  # fmt: skip
         )
         ctx.audit(session, "dataset.upload_quarantined", "dataset", dataset_id, actor=actor.username, reason=err.reason,
-                  file=err.file, line=err.line, column=err.column, quarantine=relative)  # fmt: skip
+                  code=err.code, file=err.file, line=err.line, column=err.column, quarantine=relative)  # fmt: skip
 
 
 def _spark(ctx: PlatformContext):

@@ -131,7 +131,14 @@ def ingest(
 
     ctx = context()
     actor = acting(ctx)
-    version = ingest_version(ctx, actor, dataset, files)
+    delivery = ingest_version(ctx, actor, dataset, files)
+    version = delivery.version
+    if delivery.identical:
+        console.print(
+            f"{dataset}：与当前版本 v{version.version} 逐字节相同，未生成新版本 / "
+            f"identical to the current version v{version.version}; no new version"
+        )
+        return
     console.print(
         f"{dataset} v{version.version}: {version.row_count:,} 行 / rows, "
         f"schema {version.schema_hash[:12]}, sha256 {version.content_sha256[:12]} ({version.engine})",

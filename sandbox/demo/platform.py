@@ -37,7 +37,9 @@ def build_platform(ctx: PlatformContext, deliveries: Path, *, people: int, seed:
     load_catalog(ctx, principal_for(ctx, "admin"), catalog_file.catalog)
     users = create_cast(ctx, catalog_file.catalog)
     versions = {
-        d.id: ingest(ctx, principal_for(ctx, f"provider-{d.provider}"), d.id, [catalog_file.files[d.id]])
+        d.id: ingest(
+            ctx, principal_for(ctx, f"provider-{d.provider}"), d.id, [catalog_file.files[d.id]]
+        ).version
         for d in catalog_file.catalog.datasets
     }
     authorization = authorize_operator(ctx, catalog_file.catalog)

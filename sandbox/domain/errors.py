@@ -48,6 +48,19 @@ class InvalidInput(ShuyuError):
     code = "E110"
 
 
+class Busy(ShuyuError):
+    """Another command held a database lock this one needed for longer than the store waits
+    (``sandbox.store.db.LOCK_WAIT_S``); the command changed nothing and may simply be run again."""
+
+    code = "E130"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "系统繁忙：另一项操作占用了所需的数据库锁，本次操作未做任何更改，请稍后重试",
+            "busy: another operation held a database lock this one needs; nothing was changed, please try again",
+        )
+
+
 class CatalogError(ShuyuError):
     """A catalog entry is malformed, unknown or duplicated."""
 
@@ -94,6 +107,20 @@ class IngestRejected(ShuyuError):
             "column": self.column,
             "quarantine_path": self.quarantine_path,
         }
+
+
+class IngestInterrupted(IngestRejected):
+    """An upload that was received could not be published for a reason that is not the file's
+    (a crash, a full disk, the database); it is kept in quarantine like a refused one."""
+
+    code = "E310"
+
+
+class IngestBusy(IngestInterrupted):
+    """An upload could not be published because the store was busy (:class:`Busy`); it is kept in
+    quarantine and may be delivered again as it is."""
+
+    code = "E311"
 
 
 class AuditError(ShuyuError):

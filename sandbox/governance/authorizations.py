@@ -24,6 +24,7 @@ from sandbox.domain.scenario import LIVE_STATES, ColumnStatus, ScenarioState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.identities import revoke_org_tokens
 from sandbox.governance.scenarios import end_scenario
+from sandbox.store import allocate
 from sandbox.store.models import AuthorizationRow, DatasetRow, OrganizationRow, ScenarioRow
 
 
@@ -85,9 +86,9 @@ def grant(
         for dataset_id in datasets:
             if session.get(DatasetRow, dataset_id) is None:
                 raise NotFoundError(f"数据集 {dataset_id} 未登记", f"dataset {dataset_id} is not registered")
-        count = len(session.scalars(select(AuthorizationRow.id)).all())
+        serial = allocate.authorization_serial(session)
         row = AuthorizationRow(
-            id=f"AUTH-{starts_on.year}-{count + 1:04d}", operator_org_id=operator_org, content=content,
+            id=f"AUTH-{starts_on.year}-{serial:04d}", operator_org_id=operator_org, content=content,
             datasets_json=json.dumps(sorted(set(datasets))), starts_on=starts_on.isoformat(),
             ends_on=ends_on.isoformat(), state=AUTHORIZATION_LIFECYCLE.check(None, "grant").value,
             granted_by=actor.username, created_at=utc_now_iso(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.audit.chain import utc_now_iso
@@ -26,6 +26,7 @@ from sandbox.domain.job import SubmissionState
 from sandbox.domain.product import PRODUCT_REGISTRATION, ProductState
 from sandbox.domain.scenario import ScenarioCategory, ScenarioState
 from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.store import allocate
 from sandbox.store.models import JobSubmissionRow, ProductRow, ScenarioRow
 
 EDITABLE = ("title", "description", "form")
@@ -110,9 +111,9 @@ def register(
             )
         submission = _approved_submission(session, product_id, scenario_id)
         category = ScenarioCategory(scenario.category)
-        year = utc_now_iso()[:4]
-        serial = session.scalar(select(func.count()).select_from(ProductRow)) + 1
+        serial = allocate.registration_serial(session)
         now = utc_now_iso()
+        year = now[:4]
         row = ProductRow(
             id=product_id, title=title, description=description, scenario_id=scenario_id, category=category.value,
             fee_bearing=category.fee_bearing, operator_org_id=scenario.operator_org_id, form=form,

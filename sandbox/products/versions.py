@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.audit.chain import utc_now_iso
@@ -28,8 +28,9 @@ from sandbox.domain.product import ProductState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.products.registry import load
 from sandbox.products.terms import check_terms
+from sandbox.store import allocate, placement
 from sandbox.store.models import ProductVersionRow
-from sandbox.store.zones import Zone, zone_relative
+from sandbox.store.zones import Zone, zone_path, zone_relative
 
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
 
@@ -47,20 +48,25 @@ def release(
     outputs: dict,
     actor: str,
 ) -> ProductVersionRow:
-    """Move ``gate_dir`` into place as the next version and record it, in the caller's transaction."""
-    number = (
-        session.scalar(
-            select(func.max(ProductVersionRow.version)).where(ProductVersionRow.product_id == product_id)
-        )
-        or 0
-    ) + 1
+    """Move ``gate_dir`` into place as the next version and record it, in the caller's transaction.
+
+    The number is allocated here (``store.allocate``), so call this before the transaction's
+    first audit event; the directory leaves its place again if the transaction rolls back.
+    """
+    number = allocate.product_version(session, product_id)
     relative = f"{product_id}/v{number:04d}"
     target = zone_relative(ctx.settings, Zone.PRODUCTS, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() or target.is_symlink():
+        # No record holds this number (the allocation lock says so): a crash left it. Keep it aside.
+        aside = placement.set_aside(
+            target, zone_path(ctx.settings, Zone.PRODUCTS, product_id, f".set-aside-{uuid.uuid4().hex[:8]}")
+        )
+        ctx.audit(session, "product.leftover_set_aside", "product_version", f"{product_id}@v{number}", actor=actor,
+                  moved_to=str(aside.relative_to(ctx.settings.products_dir)))  # fmt: skip
     for path in gate_dir.rglob("*"):
         if path.is_file():
             path.chmod(0o444)
-    gate_dir.rename(target)  # atomic on one filesystem: the version is complete or absent
+    placement.place(session, gate_dir, target, ctx.settings.work_dir)
     row = ProductVersionRow(
         product_id=product_id, version=number, run_id=run_id, path=relative, code_sha256=code_sha256,
         dataset_versions_json=json.dumps(dataset_versions, sort_keys=True), policy_json=json.dumps(policy, sort_keys=True),
@@ -71,15 +77,6 @@ def release(
     ctx.audit(session, "product.version_released", "product_version", f"{product_id}@v{number}", actor=actor,
               run=run_id, code_sha256=code_sha256, dataset_versions=dataset_versions, outputs=outputs)  # fmt: skip
     return row
-
-
-def withdraw_directory(ctx: PlatformContext, relative: str) -> None:
-    """Undo a rename whose record did not commit, so no unrecorded version stays visible."""
-    target = zone_relative(ctx.settings, Zone.PRODUCTS, relative)
-    if target.exists():
-        trash = ctx.settings.work_dir / f"withdrawn-{uuid.uuid4().hex[:8]}"
-        target.rename(trash)
-        shutil.rmtree(trash, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -284,25 +284,16 @@ def _release_or_withhold(
     if registry.find(ctx, manifest.id) is None:
         registry.register(ctx, actor, product_id=manifest.id, title=manifest.title, scenario_id=manifest.scenario,
                           description=f"由作业 {manifest.id} 生成 / produced by job {manifest.id}")  # fmt: skip
-    released_relative = None
-    try:
-        with ctx.transaction() as session:
-            version = versions.release(
-                ctx, session, product_id=manifest.id, run_id=run_id, gate_dir=gate_dir,
-                code_sha256=submission.code_sha256, dataset_versions=dataset_versions,
-                policy=summary.get("policy", {}), outputs=summary.get("outputs", {}), actor=actor.username,
-            )  # fmt: skip
-            released_relative = version.path
-            run = session.get(JobRunRow, run_id)
-            _apply_finish(
-                ctx, session, run, "release", actor, isolation=isolation, timings=timings, gate=summary
-            )
-            run.product_version_id = version.id
-            return run
-    except BaseException:
-        if released_relative:
-            versions.withdraw_directory(ctx, released_relative)
-        raise
+    with ctx.transaction() as session:  # a rollback takes the released directory back (store.placement)
+        version = versions.release(
+            ctx, session, product_id=manifest.id, run_id=run_id, gate_dir=gate_dir,
+            code_sha256=submission.code_sha256, dataset_versions=dataset_versions,
+            policy=summary.get("policy", {}), outputs=summary.get("outputs", {}), actor=actor.username,
+        )  # fmt: skip
+        run = session.get(JobRunRow, run_id)
+        _apply_finish(ctx, session, run, "release", actor, isolation=isolation, timings=timings, gate=summary)
+        run.product_version_id = version.id
+        return run
 
 
 def _apply_finish(ctx, session, run: JobRunRow, action: str, actor: Principal, *, isolation, timings, gate=None,

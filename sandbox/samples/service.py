@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import tempfile
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from sandbox.samples.card import card_markdown, residual_risk
 from sandbox.samples.errors import SamplesError
 from sandbox.samples.plan import ENTITY_KINDS, entity_kind
 from sandbox.samples.policy import DEFAULT_POLICY, SamplePolicy, check_policy
+from sandbox.store import allocate, placement
 from sandbox.store.models import (
     ProfileFindingRow,
     SampleDatasetRow,
@@ -72,37 +75,68 @@ def build_samples(
                     f"no active authorization covers scenario {scenario_id}'s datasets; cannot build samples",
                 )
             authorization_id = authorization.id
-            number = 1 + max((v.version for v in _versions(session, scenario_id)), default=0)
     seed = secrets.randbelow(2**31) if seed is None else seed
     key = ctx.keys.create(pseudonym_key_name(authorization_id))
-    from sandbox.samples.build import write_sample
-
     samples, entities = _build(ctx, granted, key, policy, seed, spark, stages)
     stages("写入样例与样例卡", "writing the samples and their card")
     card = {
-        "scenario": scenario_id, "version": number, "authorization": authorization_id, "seed": seed,
+        "scenario": scenario_id, "version": None, "authorization": authorization_id, "seed": seed,
         "created_at": utc_now_iso(), "created_by": actor.username, "policy": policy.as_dict(),
         "entities": entities, "datasets": {s.dataset.id: s.card() for s in samples},
     }  # fmt: skip
     zh, en = residual_risk(card)
     card["residual_risk"] = {"zh": zh, "en": en}
-    for sample in samples:
-        write_sample(
-            sample.table,
-            zone_path(ctx.settings, Zone.SAMPLES, scenario_id, sample.dataset.id, f"v{number:04d}"),
+    ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".samples-{scenario_id}-", dir=ctx.settings.work_dir) as staging:
+        row, superseded = _record(
+            ctx, actor, scenario_id, authorization_id, seed, card, samples, Path(staging)
         )
-    cards = zone_path(ctx.settings, Zone.SAMPLES, scenario_id, "cards")
-    cards.mkdir(parents=True, exist_ok=True)
-    (cards / f"v{number:04d}.json").write_text(
-        json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    (cards / f"v{number:04d}.md").write_text(card_markdown(card), encoding="utf-8")
+    for path in superseded:  # only once the new version is committed
+        shutil.rmtree(zone_relative(ctx.settings, Zone.SAMPLES, path), ignore_errors=True)
+    return row
+
+
+def _record(
+    ctx: PlatformContext,
+    actor: Principal,
+    scenario_id: str,
+    authorization_id: str,
+    seed: int,
+    card: dict,
+    samples: list,
+    staging: Path,
+) -> tuple[SampleVersionRow, list[str]]:
+    """Write the samples unnumbered into ``staging``, then number, place and record them in one
+    transaction (``store.allocate``), superseding the current version; returns the new row and
+    the superseded versions' directories."""
+    from sandbox.samples.build import write_sample
+
+    for sample in samples:
+        write_sample(sample.table, staging / sample.dataset.id)
+    root = zone_path(ctx.settings, Zone.SAMPLES, scenario_id)
     with ctx.transaction() as session:
+        number = allocate.sample_version(session, scenario_id)
+        card["version"] = number
+        superseded = []
         for old in _versions(session, scenario_id):
             if old.state == CURRENT:
                 old.state = SUPERSEDED
-                for d in old.datasets:
-                    shutil.rmtree(zone_relative(ctx.settings, Zone.SAMPLES, d.path), ignore_errors=True)
+                superseded += [d.path for d in old.datasets]
+        for sample in samples:
+            target = zone_path(ctx.settings, Zone.SAMPLES, scenario_id, sample.dataset.id, f"v{number:04d}")
+            if target.exists() or target.is_symlink():  # left by a crash: no record holds this number
+                aside = placement.set_aside(
+                    target, root / f".set-aside-{uuid.uuid4().hex[:8]}" / sample.dataset.id
+                )
+                ctx.audit(session, "samples.leftover_set_aside", "sample_version", f"{scenario_id}@v{number}",
+                          actor=actor.username, moved_to=str(aside.relative_to(ctx.settings.samples_dir)))  # fmt: skip
+            placement.place(session, staging / sample.dataset.id, target, ctx.settings.work_dir)
+        cards = root / "cards"
+        cards.mkdir(parents=True, exist_ok=True)
+        (cards / f"v{number:04d}.json").write_text(
+            json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        (cards / f"v{number:04d}.md").write_text(card_markdown(card), encoding="utf-8")
         row = SampleVersionRow(
             scenario_id=scenario_id, version=number, authorization_id=authorization_id, seed=seed, state=CURRENT,
             card_json=json.dumps(card, ensure_ascii=False), created_by=actor.username, created_at=card["created_at"],
@@ -126,7 +160,7 @@ def build_samples(
             for p in sample.profiles:
                 if p.flagged:
                     _flag(ctx, session, row, sample.dataset.provider, p, actor.username)
-    return row
+    return row, superseded
 
 
 def _build(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.store.models import (
@@ -44,13 +44,6 @@ def list_datasets(session: Session) -> list[DatasetRow]:
 
 def add_dataset_columns(session: Session, dataset: DatasetRow, columns: list[DatasetColumnRow]) -> None:
     dataset.columns.extend(columns)
-
-
-def next_version_number(session: Session, dataset_id: str) -> int:
-    current = session.scalar(
-        select(func.max(DatasetVersionRow.version)).where(DatasetVersionRow.dataset_id == dataset_id)
-    )
-    return (current or 0) + 1
 
 
 def versions(session: Session, dataset_id: str) -> list[DatasetVersionRow]:

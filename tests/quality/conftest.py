@@ -42,4 +42,4 @@ def redeliver(ctx: PlatformContext, dataset_id: str, table: pa.Table, tmp_path: 
     path = tmp_path / f"{dataset_id}-{table.num_rows}-{id(table)}.parquet"
     pq.write_table(table, path)
     provider = principal_for(ctx, f"provider-{dataset.provider}")
-    return ingest(ctx, provider, dataset_id, [path]).version
+    return ingest(ctx, provider, dataset_id, [path]).version.version

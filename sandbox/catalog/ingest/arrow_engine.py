@@ -20,7 +20,7 @@ from sandbox.catalog.ingest.writer import write_parts
 from sandbox.domain.catalog import Dataset
 
 
-def convert(dataset: Dataset, uploads: list[Upload], staging: Path) -> EngineOutput:
+def convert(dataset: Dataset, uploads: list[Upload], staging: Path, max_field_chars: int) -> EngineOutput:
     digest = hashlib.sha256()
     tables = []
     with ThreadPoolExecutor(max_workers=1) as helper:
@@ -28,8 +28,10 @@ def convert(dataset: Dataset, uploads: list[Upload], staging: Path) -> EngineOut
             with pa.OSFile(str(upload.path)) as fh:
                 data = fh.read_buffer()
             helper.submit(digest.update, data)
-            raw = readers.read(data, upload.detected, upload.name, dataset)
-            tables.append(conform(raw.table, dataset, upload.name, raw.where))
+            raw = readers.read(data, upload.detected, upload.name, dataset, max_field_chars)
+            tables.append(
+                conform(raw.table, dataset, upload.name, raw.where, max_field_chars=max_field_chars)
+            )
         table = pa.concat_tables(tables)
         duplicates = helper.submit(duplicate_key_count, table, dataset.keys)
         files = write_parts(table, staging)

@@ -16,6 +16,7 @@ import charset_normalizer
 import pyarrow as pa
 
 from sandbox.catalog.ingest import reasons
+from sandbox.catalog.ingest.hygiene import CONTROL_BYTES
 from sandbox.domain.errors import IngestRejected
 
 HEAD_BYTES = 64 * 1024
@@ -84,7 +85,10 @@ def detect_encoding(head: bytes, complete: bool, name: str) -> str:
     if utf8_error is None:
         return "utf-8-sig" if bom else "utf-8"
     gb_error = _decode_error(head, "gb18030", complete)
-    candidates = [m.encoding for m in charset_normalizer.from_bytes(head[:gb_error])]
+    # Control characters say nothing about the encoding but make charset-normalizer give up on the
+    # sample as binary; they are refused later, with their line and column (``hygiene``).
+    sample = head[:gb_error].translate(None, CONTROL_BYTES)
+    candidates = [m.encoding for m in charset_normalizer.from_bytes(sample)]
     if not bom and any(c in GBK_FAMILY for c in candidates):
         if gb_error is None:
             return "gb18030"

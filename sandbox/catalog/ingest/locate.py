@@ -118,6 +118,27 @@ def first_ragged(source: Source, encoding: str, delimiter: str) -> tuple[Where, 
     return None
 
 
+def first_oversized(
+    source: Source, encoding: str, delimiter: str, max_chars: int
+) -> tuple[Where, int] | None:
+    """The first data record with a field longer than ``max_chars``, and that field's position.
+
+    A quoted field left open runs on through the following lines: the record then starts at
+    the line of the open quote, which is the line to report.
+    """
+    with open_text(source, encoding) as stream:
+        records = _records(stream, delimiter)
+        try:
+            next(records)
+            for number, (line, fields) in enumerate(records, start=1):
+                long = next((i for i, f in enumerate(fields) if len(f) > max_chars), None)
+                if long is not None:
+                    return Where(number, line), long
+        except (StopIteration, csv.Error):
+            return None
+    return None
+
+
 def jsonl_where(data: pa.Buffer, index: int) -> Where:
     """Position of JSON Lines record ``index``: blank lines hold no record."""
     number = -1

@@ -20,9 +20,11 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.json as pj
 import pyarrow.parquet as pq
+from openpyxl.utils.escape import unescape
 
 from sandbox.catalog.ingest import locate, reasons
 from sandbox.catalog.ingest.detect import Detected, Format, to_utf8, utf8_failure
+from sandbox.catalog.ingest.hygiene import MAX_FIELD_CHARS
 from sandbox.catalog.ingest.reasons import Where
 from sandbox.catalog.ingest.validate import blank_to_null, check_columns
 from sandbox.domain.catalog import ColumnType, Dataset
@@ -35,15 +37,22 @@ class Raw:
     where: Callable[[int], Where]
 
 
-def read(data: pa.Buffer, detected: Detected, name: str, dataset: Dataset) -> Raw:
-    readers = {Format.CSV: _csv, Format.JSONL: _jsonl, Format.PARQUET: _parquet, Format.XLSX: _xlsx}
-    raw = readers[detected.format](data, detected, name, dataset)
+def read(
+    data: pa.Buffer, detected: Detected, name: str, dataset: Dataset, max_field_chars: int = MAX_FIELD_CHARS
+) -> Raw:
+    """``max_field_chars`` only helps locate a field too long to parse; :func:`validate.conform`
+    refuses every overlong cell that did parse."""
+    if detected.format is Format.CSV:
+        raw = _csv(data, detected, name, dataset, max_field_chars)
+    else:
+        readers = {Format.JSONL: _jsonl, Format.PARQUET: _parquet, Format.XLSX: _xlsx}
+        raw = readers[detected.format](data, detected, name, dataset)
     if raw.table.num_rows == 0:
         raise reasons.empty(name)
     return raw
 
 
-def _csv(data: pa.Buffer, detected: Detected, name: str, dataset: Dataset) -> Raw:
+def _csv(data: pa.Buffer, detected: Detected, name: str, dataset: Dataset, max_field_chars: int) -> Raw:
     text = to_utf8(data, detected.encoding, name)
     delimiter = detected.delimiter
     header = locate.csv_header(text, "utf-8", delimiter)
@@ -53,7 +62,7 @@ def _csv(data: pa.Buffer, detected: Detected, name: str, dataset: Dataset) -> Ra
     try:
         table = _parse_csv(text, header, delimiter)
     except pa.ArrowInvalid:
-        raise _csv_failure(text, detected, name, len(header)) from None
+        raise _csv_failure(text, detected, name, header, max_field_chars) from None
     if table.column_names != header:
         raise reasons.unparseable(name, "CSV")
     table = table.rename_columns([h.strip() for h in header])
@@ -81,14 +90,22 @@ def _parse_csv(text: pa.Buffer, header: list[str], delimiter: str) -> pa.Table:
         return parse(True)
 
 
-def _csv_failure(text: pa.Buffer, detected: Detected, name: str, width: int) -> IngestRejected:
+def _csv_failure(
+    text: pa.Buffer, detected: Detected, name: str, header: list[str], max_field_chars: int
+) -> IngestRejected:
+    """Why Arrow could not parse: bad bytes, a ragged record, or a field so long (an unclosed
+    quote, typically) that it straddles Arrow's parse blocks."""
     if detected.encoding in ("utf-8", "utf-8-sig") and (bad := utf8_failure(text, name)):
         return bad
     ragged = locate.first_ragged(text, "utf-8", detected.delimiter)
-    if ragged is None:
-        return reasons.unparseable(name, "CSV")
-    where, found = ragged
-    return reasons.malformed_row(name, where, found, width)
+    if ragged is not None:
+        where, found = ragged
+        return reasons.malformed_row(name, where, found, len(header))
+    oversized = locate.first_oversized(text, "utf-8", detected.delimiter, max_field_chars)
+    if oversized is not None:
+        where, index = oversized
+        return reasons.oversized_field(name, header[index].strip(), where, max_field_chars)
+    return reasons.unparseable(name, "CSV")
 
 
 def _jsonl(data: pa.Buffer, detected: Detected, name: str, dataset: Dataset) -> Raw:
@@ -213,7 +230,7 @@ def _cell_text(value: object, ctype: ColumnType) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        return value
+        return unescape(value)  # OOXML writes a control character as _xHHHH_; openpyxl keeps the escape
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sandbox.domain.catalog import ColumnType
-from sandbox.domain.errors import IngestRejected
+from sandbox.domain.errors import IngestBusy, IngestInterrupted, IngestRejected
 
 SUPPORTED_ZH = "支持 CSV、Parquet、JSON Lines、XLSX"
 SUPPORTED_EN = "supported: CSV, Parquet, JSON Lines, XLSX"
@@ -138,6 +138,31 @@ def type_mismatch(file: str, column: str, ctype: ColumnType, where: Where) -> In
     )
 
 
+def control_character(file: str, column: str, where: Where) -> IngestRejected:
+    return IngestRejected(
+        f"文件 {file} {where.zh}列 {column} 的值含有控制字符（U+0000–U+001F，制表符和换行符除外）",
+        f"file {file} {where.en} column {column}: value contains a control character "
+        "(U+0000–U+001F other than tab and line breaks)",
+        reason="control_character",
+        file=file,
+        line=where.line,
+        column=column,
+    )
+
+
+def oversized_field(file: str, column: str, where: Where, limit: int) -> IngestRejected:
+    """``where`` is where the field starts: for a runaway quoted field, the unclosed quote."""
+    return IngestRejected(
+        f"文件 {file} {where.zh}列 {column} 的值超过 {limit:,} 个字符（可能有未闭合的引号）",
+        f"file {file} {where.en} column {column}: value is longer than {limit:,} characters "
+        "(an unclosed quote?)",
+        reason="oversized_field",
+        file=file,
+        line=where.line,
+        column=column,
+    )
+
+
 def column_type_mismatch(file: str, column: str, found: str, ctype: ColumnType) -> IngestRejected:
     return IngestRejected(
         f"文件 {file} 的列 {column} 类型为 {found}，无法转换为登记的类型 {ctype.value}",
@@ -176,4 +201,24 @@ def duplicate_keys(
         f"dataset {dataset}: {count} row(s) ({rate:.2%}) repeat an earlier key ({names}), above the allowed {limit:.2%}",
         reason="duplicate_keys",
         column=keys[0] if keys else None,
+    )
+
+
+def interrupted(dataset: str, kind: str) -> IngestInterrupted:
+    """Publishing failed for a reason that is not the upload's; ``kind`` is only an exception's
+    class name, never its message (which may quote data)."""
+    return IngestInterrupted(
+        f"数据集 {dataset} 的本次导入因内部错误（{kind}）未能完成，并非文件的问题；上传已隔离保存，运维人员可查看详情",
+        f"the upload of {dataset} could not be completed because of an internal error ({kind}), "
+        "not a fault of the file; it is kept in quarantine and operators have the details",
+        reason="internal_error",
+    )
+
+
+def busy(dataset: str) -> IngestBusy:
+    return IngestBusy(
+        f"系统繁忙：另一项操作占用了所需的数据库锁，数据集 {dataset} 的本次导入未发布；上传已隔离保存，请稍后重新导入",
+        f"busy: another operation held a database lock this one needs, so this upload of {dataset} "
+        "was not published; it is kept in quarantine, please deliver it again",
+        reason="busy",
     )

@@ -2,7 +2,8 @@
 
 Spark decodes leniently (bad bytes silently become U+FFFD) and cannot say whether quoted values
 span lines, which decides if it may split the file. One sequential pass here hashes the bytes,
-decodes them strictly, and watches quote parity at every newline, in bounded memory.
+decodes them strictly, watches quote parity at every newline, and notes whether any refused
+control character occurs (only then does Spark look for them cell by cell), in bounded memory.
 
 The file is cut into pieces that end at a newline: ``"`` (0x22) and ``\\n`` (0x0A) never occur
 inside a multi-byte UTF-8 or GB18030 character, so each piece decodes on its own and byte-level
@@ -11,23 +12,30 @@ quote parity is exact (a doubled quote flips parity twice).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from sandbox.catalog.ingest import reasons
+from sandbox.catalog.ingest.hygiene import has_control_bytes
 
 CHUNK = 16 * 1024 * 1024
 _QUOTE, _NEWLINE = ord('"'), ord("\n")
 
 
-def scan_text(path: Path, name: str, encoding: str, digest) -> bool:
-    """Feed ``path``'s bytes to ``digest``, refuse undecodable text, and tell whether a quoted
-    value contains a newline (then Spark must read the file as one piece)."""
+@dataclass(frozen=True)
+class Scanned:
+    multiline: bool  # a quoted value contains a newline: Spark must read the file as one piece
+    control: bool  # a refused control character occurs somewhere (``hygiene.has_control_bytes``)
+
+
+def scan_text(path: Path, name: str, encoding: str, digest) -> Scanned:
+    """Feed ``path``'s bytes to ``digest``, refuse undecodable text, and say what Spark must know."""
     offset = lines = 0  # where the current piece starts: byte offset, newlines before it
     carry = b""
-    open_quote = multiline = False
+    open_quote = multiline = control = False
     with path.open("rb") as fh:
         while True:
             chunk = fh.read(CHUNK)
@@ -38,10 +46,11 @@ def scan_text(path: Path, name: str, encoding: str, digest) -> bool:
             _check_decodes(piece, encoding, name, offset, lines)
             if not multiline:
                 multiline, open_quote = _quoted_newline(piece, open_quote)
+            control = control or has_control_bytes(piece)
             offset += len(piece)
             lines += piece.count(b"\n")
             if not chunk:
-                return multiline
+                return Scanned(multiline, control)
 
 
 def _check_decodes(piece: bytes, encoding: str, name: str, offset: int, lines: int) -> None:

@@ -1,12 +1,13 @@
 """The out-of-core engine: large CSV uploads converted by Spark.
 
-Same contract as the Arrow engine — same grammar (``validate.PATTERNS``), same Parquet schema,
-same duplicate rule — so an upload is accepted or refused alike whichever engine ran. Spark
-reads every column as text in PERMISSIVE mode; a corrupt-record column flags ragged rows and
-per-column flags mark values outside the grammar. The first failure is found by position
-(``_metadata.file_block_start`` plus the row's place within its split), and only then is the
-file re-read in Python to name its line. Only CSV comes here: Parquet is already columnar, an
-XLSX sheet holds at most 1,048,576 rows, and JSON Lines uploads go through Arrow at any size.
+Same contract as the Arrow engine — same grammar (``validate.PATTERNS``), same cell hygiene
+(``hygiene``), same Parquet schema, same duplicate rule — so an upload is accepted or refused
+alike whichever engine ran. Spark reads every column as text in PERMISSIVE mode; a
+corrupt-record column flags ragged rows and per-column flags mark values outside the grammar
+and unclean text cells. The first failure is found by position (``_metadata.file_block_start``
+plus the row's place within its split), and only then is the file re-read in Python to name
+its line. Only CSV comes here: Parquet is already columnar, an XLSX sheet holds at most
+1,048,576 rows, and JSON Lines uploads go through Arrow at any size.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from sandbox.catalog.ingest import locate, reasons
+from sandbox.catalog.ingest.hygiene import CONTROL_PATTERN
 from sandbox.catalog.ingest.model import EngineOutput, Upload
-from sandbox.catalog.ingest.scan import scan_text
+from sandbox.catalog.ingest.scan import Scanned, scan_text
 from sandbox.catalog.ingest.validate import (
     FALSE_VALUES,
     PATTERNS,
@@ -51,12 +53,13 @@ def convert(
     uploads: list[Upload],
     staging: Path,
     spark_factory: Callable[[], SparkSession] | None,
+    max_field_chars: int,
 ) -> EngineOutput:
     digest = hashlib.sha256()
-    headers, multiline = [], []
+    headers, scans = [], []
     for upload in uploads:
         encoding = upload.detected.encoding
-        multiline.append(scan_text(upload.path, upload.name, encoding, digest))
+        scans.append(scan_text(upload.path, upload.name, encoding, digest))
         header = locate.csv_header(upload.path, encoding, upload.detected.delimiter)
         if not header:
             raise reasons.empty(upload.name)
@@ -66,18 +69,21 @@ def convert(
     inputs = staging / ".inputs"  # plain names: Spark would read "[", "{", "*" in a path as a glob
     inputs.mkdir()
     frames = []
-    for i, (upload, header, whole) in enumerate(zip(uploads, headers, multiline, strict=True)):
+    for i, (upload, header, scanned) in enumerate(zip(uploads, headers, scans, strict=True)):
         link = inputs / f"{i}.csv"
         link.symlink_to(upload.path.resolve())
-        frames.append(_read(spark, dataset, link, upload, header, whole, i))
+        frames.append(_read(spark, dataset, link, upload, header, scanned, i, max_field_chars))
     checked = reduce(DataFrame.unionByName, frames)
     flags = [F.col(MALFORMED)] + [F.col(_flag(i)) for i in range(len(dataset.columns))]
+    controls = [F.col(_control(i)) for i in range(len(dataset.columns))]
     summary = {
         r[SOURCE]: r
         for r in checked.groupBy(SOURCE)
         .agg(
             F.count(F.lit(1)).alias("rows"),
-            F.min(F.when(reduce(SparkColumn.__or__, flags), F.struct(BLOCK, ROW, *flags))).alias("bad"),
+            F.min(F.when(reduce(SparkColumn.__or__, flags), F.struct(BLOCK, ROW, *flags, *controls))).alias(
+                "bad"
+            ),
         )
         .collect()
     }
@@ -86,7 +92,9 @@ def convert(
         if stats is None or stats["rows"] == 0:
             raise reasons.empty(upload.name)
         if stats["bad"] is not None:
-            raise _failure(checked, index, stats["bad"], upload, len(headers[index]), dataset)
+            raise _failure(
+                checked, index, stats["bad"], upload, len(headers[index]), dataset, max_field_chars
+            )
     rows = sum(s["rows"] for s in summary.values())
     out = staging / ".spark"
     writer = checked.select(*(c.name for c in dataset.columns)).write.option("compression", "zstd")
@@ -120,8 +128,9 @@ def _read(
     path: Path,
     upload: Upload,
     header: list[str],
-    multiline: bool,
+    scanned: Scanned,
     index: int,
+    max_field_chars: int,
 ) -> DataFrame:
     schema = T.StructType(
         [T.StructField(h, T.StringType()) for h in header] + [T.StructField(CORRUPT, T.StringType())]
@@ -133,7 +142,7 @@ def _read(
             enforceSchema=True,
             mode="PERMISSIVE",
             columnNameOfCorruptRecord=CORRUPT,
-            multiLine=multiline,
+            multiLine=scanned.multiline,
             encoding="GB18030" if upload.detected.encoding == "gb18030" else "UTF-8",
             sep=upload.detected.delimiter,
             quote='"',
@@ -145,9 +154,13 @@ def _read(
     text = {h.strip(): _name(h) for h in header}
     converted, flags = [], []
     for i, col in enumerate(dataset.columns):
-        value, bad = _typed(F.when(text[col.name] != "", text[col.name]), col)
+        cell = F.when(text[col.name] != "", text[col.name])
+        value, bad = _typed(cell, col)
+        control = F.lit(False)
+        if col.type is ColumnType.STRING:
+            bad, control = _unclean(cell, max_field_chars, scanned.control)
         converted.append(value.alias(col.name))
-        flags.append(bad.alias(_flag(i)))
+        flags += [bad.alias(_flag(i)), control.alias(_control(i))]
     return frame.select(
         F.lit(index).alias(SOURCE),
         F.col("_metadata.file_block_start").alias(BLOCK),
@@ -169,6 +182,14 @@ def _typed(text: SparkColumn, col: Column) -> tuple[SparkColumn, SparkColumn]:
     return value, text.isNotNull() & value.isNull()
 
 
+def _unclean(text: SparkColumn, max_chars: int, may_hold_control: bool) -> tuple[SparkColumn, SparkColumn]:
+    """A "refused" and a "control character" flag for a text cell, by :mod:`hygiene`'s rules.
+    Cells are searched for control characters only if the byte scan found one in the file."""
+    control = text.rlike(CONTROL_PATTERN) if may_hold_control else F.lit(False)
+    bad = control | (F.length(text) > max_chars)
+    return F.coalesce(bad, F.lit(False)), F.coalesce(control, F.lit(False))
+
+
 def _name(name: str) -> SparkColumn:
     return F.col("`" + name.replace("`", "``") + "`")
 
@@ -177,8 +198,12 @@ def _flag(i: int) -> str:
     return f"__bad_{i}"
 
 
+def _control(i: int) -> str:
+    return f"__control_{i}"
+
+
 def _failure(
-    checked: DataFrame, source: int, bad, upload: Upload, width: int, dataset: Dataset
+    checked: DataFrame, source: int, bad, upload: Upload, width: int, dataset: Dataset, max_field_chars: int
 ) -> IngestRejected:
     """Turn the first refused row (by split offset, then row id) into a located rejection."""
     blocks = sorted(
@@ -202,7 +227,11 @@ def _failure(
     )
     if bad[MALFORMED]:
         return reasons.malformed_row(upload.name, where, fields, width)
-    column = next(c for i, c in enumerate(dataset.columns) if bad[_flag(i)])
+    i, column = next((i, c) for i, c in enumerate(dataset.columns) if bad[_flag(i)])
+    if bad[_control(i)]:
+        return reasons.control_character(upload.name, column.name, where)
+    if column.type is ColumnType.STRING:
+        return reasons.oversized_field(upload.name, column.name, where, max_field_chars)
     return reasons.type_mismatch(upload.name, column.name, column.type, where)
 
 

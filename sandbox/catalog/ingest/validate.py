@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sandbox.catalog.ingest import reasons
+from sandbox.catalog.ingest import hygiene, reasons
 from sandbox.catalog.ingest.reasons import Where
 from sandbox.domain.catalog import Column, ColumnType, Dataset
 
@@ -64,10 +64,12 @@ def check_columns(dataset: Dataset, names: Sequence[str], file: str) -> None:
 
 
 class BadValue(Exception):
-    """Row ``index`` of a column holds a value outside its type's grammar."""
+    """Row ``index`` of a column holds a value outside its type's grammar (``kind`` "type"), or
+    a text cell that fails :mod:`hygiene` (``kind`` its reason)."""
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, kind: str = "type") -> None:
         self.index = index
+        self.kind = kind
         super().__init__(index)
 
 
@@ -75,8 +77,16 @@ class BadType(Exception):
     """A whole column has a (binary-format) type that cannot become the declared type."""
 
 
-def conform(table: pa.Table, dataset: Dataset, file: str, where: Callable[[int], Where]) -> pa.Table:
-    """``table`` (the file's columns, text or native types) in declared order and types.
+def conform(
+    table: pa.Table,
+    dataset: Dataset,
+    file: str,
+    where: Callable[[int], Where],
+    *,
+    max_field_chars: int = hygiene.MAX_FIELD_CHARS,
+) -> pa.Table:
+    """``table`` (the file's columns, text or native types) in declared order and types, with
+    every text cell of a ``string`` column clean (:mod:`hygiene`).
 
     Columns convert in parallel (Arrow kernels release the GIL). Of several bad values the
     earliest row is reported, and within it the first declared column, as the Spark engine does.
@@ -84,6 +94,8 @@ def conform(table: pa.Table, dataset: Dataset, file: str, where: Callable[[int],
 
     def attempt(col: Column) -> pa.ChunkedArray | BadValue | BadType:
         try:
+            if col.type is ColumnType.STRING:
+                _check_clean(table[col.name], max_field_chars)
             return convert(table[col.name], col.type)
         except (BadValue, BadType) as failure:
             return failure
@@ -94,12 +106,29 @@ def conform(table: pa.Table, dataset: Dataset, file: str, where: Callable[[int],
         if isinstance(result, BadType):
             found = str(table.schema.field(col.name).type)
             raise reasons.column_type_mismatch(file, col.name, found, col.type)
-    bad = [(r.index, i) for i, r in enumerate(results) if isinstance(r, BadValue)]
+    bad = [(r.index, i, r.kind) for i, r in enumerate(results) if isinstance(r, BadValue)]
     if bad:
-        index, i = min(bad)
+        index, i, kind = min(bad)
         col = dataset.columns[i]
+        if kind == hygiene.CONTROL:
+            raise reasons.control_character(file, col.name, where(index))
+        if kind == hygiene.OVERSIZED:
+            raise reasons.oversized_field(file, col.name, where(index), max_field_chars)
         raise reasons.type_mismatch(file, col.name, col.type, where(index))
     return pa.Table.from_arrays(results, schema=arrow_schema(dataset))
+
+
+def _check_clean(arr: pa.ChunkedArray, max_chars: int) -> None:
+    """Raise ``BadValue`` at the first unclean cell of a column read as text; native values
+    (a Parquet integer declared ``string``) hold no characters to check."""
+    kind = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
+        return
+    if kind != arr.type or pa.types.is_string_view(kind):
+        arr = arr.cast(pa.large_string())
+    found = hygiene.first_unclean(arr, max_chars)
+    if found is not None:
+        raise BadValue(*found)
 
 
 def convert(arr: pa.ChunkedArray, ctype: ColumnType) -> pa.ChunkedArray:

@@ -1,5 +1,5 @@
-"""Publishing a version: Parquet written into a staging directory, made durable and read-only,
-then renamed into place in one step.
+"""Writing a version: Parquet written into a staging directory and made durable and read-only
+(:func:`freeze`), then renamed into place in one step (``sandbox.store.placement``).
 
 A reader of the raw zone therefore sees either no version directory or a complete one; a
 crash or a refusal leaves at most a staging directory under ``work_dir``, never a half version.
@@ -93,24 +93,15 @@ def _is_text(arrow_type: pa.DataType) -> bool:
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
-def publish(directory: Path, files: list[str], target: Path) -> None:
-    """fsync and freeze every file, then ``rename`` the directory to ``target`` (atomic on one
-    filesystem); ``target`` must not exist and its parent is fsynced so the rename survives."""
+def freeze(directory: Path, files: list[str]) -> None:
+    """fsync every file and make it read-only, then fsync the directory: what is renamed into
+    place later is already durable and immutable."""
     for name in files:
         path = directory / name
         with path.open("rb") as fh:
             os.fsync(fh.fileno())
         path.chmod(READ_ONLY)
     _fsync_dir(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        raise FileExistsError(target)
-    os.rename(directory, target)
-    try:
-        _fsync_dir(target.parent)
-    except OSError:
-        os.rename(target, directory)
-        raise
 
 
 def _fsync_dir(path: Path) -> None:
