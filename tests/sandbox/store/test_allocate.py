@@ -67,6 +67,7 @@ def test_concurrent_registrations_and_releases_are_consecutive(ctx, tmp_path):
     cast = build_cast(ctx)
     walk_to_active(cast)
     operator = cast("operator-1")
+    approved_submissions(ctx, 6)  # a product is registered only as the output of an approved job
     registered = together(6, lambda i: registry.register(ctx, operator, product_id=f"p{i}", title=f"产品{i}",
                                                          scenario_id="elderly-care", description="并发登记"))  # fmt: skip
     assert not [r for r in registered if isinstance(r, Exception)], registered
@@ -92,16 +93,22 @@ def test_concurrent_registrations_and_releases_are_consecutive(ctx, tmp_path):
     assert ctx.verify_audit().ok
 
 
-def promoted_runs(ctx, count: int) -> None:
-    """The job submission and runs a product version's lineage points to (``run-0`` …)."""
+def approved_submissions(ctx, count: int) -> None:
+    """Approved submissions of jobs ``p0`` … in elderly-care (``sub-0`` …), as a review leaves them."""
     now = utc_now_iso()
     with ctx.transaction() as session:
-        session.add(JobSubmissionRow(id="sub-1", job_id="p0", title="p0", scenario_id="elderly-care",
-                                     submitter="developer-1", snapshot_path="jobs/p0", code_sha256="0" * 64,
-                                     check_json="{}", state="approved", submitted_at=now))  # fmt: skip
-        session.flush()
         for i in range(count):
-            session.add(JobRunRow(id=f"run-{i}", submission_id="sub-1", promoted_by="operator-2", state="running",
+            session.add(JobSubmissionRow(id=f"sub-{i}", job_id=f"p{i}", title=f"p{i}", scenario_id="elderly-care",
+                                         submitter="developer-1", snapshot_path=f"jobs/p{i}", code_sha256="0" * 64,
+                                         check_json="{}", state="approved", submitted_at=now))  # fmt: skip
+
+
+def promoted_runs(ctx, count: int) -> None:
+    """The runs of ``p0``'s submission a product version's lineage points to (``run-0`` …)."""
+    now = utc_now_iso()
+    with ctx.transaction() as session:
+        for i in range(count):
+            session.add(JobRunRow(id=f"run-{i}", submission_id="sub-0", promoted_by="operator-2", state="running",
                                   dataset_versions_json="{}", logs_path=f"runs/run-{i}", started_at=now))  # fmt: skip
 
 
