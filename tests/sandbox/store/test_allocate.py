@@ -92,6 +92,17 @@ def test_concurrent_registrations_and_releases_are_consecutive(ctx, tmp_path):
     assert ctx.verify_audit().ok
 
 
+def test_concurrent_registrations_of_one_product_leave_one_and_refuse_the_rest(ctx):
+    cast = build_cast(ctx)
+    walk_to_active(cast)
+    outcomes = together(4, lambda i: registry.register(ctx, cast("operator-1"), product_id="same", title=f"产品{i}",
+                                                       scenario_id="elderly-care", description="重复登记"))  # fmt: skip
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(refused) == 3 and all(isinstance(e, registry.ProductError) for e in refused), refused
+    assert "already registered" in refused[0].en and "已登记" in refused[0].zh
+    assert [p.registration_no[-6:] for p in registry.list_products(ctx)] == ["000001"]
+
+
 def promoted_runs(ctx, count: int) -> None:
     """The job submission and runs a product version's lineage points to (``run-0`` …)."""
     now = utc_now_iso()
