@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -34,6 +35,9 @@ from sandbox.store.models import (
     QuarantineRow,
 )
 from sandbox.store.zones import Zone, zone_relative
+
+if TYPE_CHECKING:
+    from sandbox.catalog.ingest import Staged
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,9 @@ def check_uploads_exist(files: list[Path]) -> None:
         )
 
 
-def _publish(ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[Path], staged) -> Delivery:
+def _publish(
+    ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[Path], staged: Staged
+) -> Delivery:
     """Number, place and record a staged version in one transaction (see ``store.allocate``)."""
     converted = staged.version
     with ctx.transaction() as session:

@@ -75,8 +75,9 @@ class IngestRejected(ShuyuError):
     """An upload was refused; the file is kept in quarantine with this reason.
 
     ``reason`` is a stable machine-readable slug (``undecodable``, ``schema_mismatch``,
-    ``corrupt_file``, ``empty``, ``duplicate_keys``, ``type_mismatch``, ...); ``file``,
-    ``line`` and ``column`` locate the problem where known.
+    ``corrupt_file``, ``empty``, ``duplicate_keys``, ``type_mismatch``, ``control_character``,
+    ``oversized_field``, ``busy``, ``internal_error``, ...); ``file``, ``line`` and ``column``
+    locate the problem where known.
     """
 
     code = "E300"

@@ -96,6 +96,9 @@ def register(
         check_id(IdKind.PRODUCT, product_id)
         check_role(actor, {Role.OPERATOR}, "登记数据产品", "register products")
         _check_form(form)
+        # Numbered first: under the allocation lock, a concurrent registration of the same id has
+        # committed or not started, so the check below sees it (a clear refusal, not a key clash).
+        serial = allocate.registration_serial(session)
         if session.get(ProductRow, product_id) is not None:
             raise ProductError(f"数据产品 {product_id} 已登记", f"product {product_id} is already registered")
         scenario = session.get(ScenarioRow, scenario_id)
@@ -111,7 +114,6 @@ def register(
             )
         submission = _approved_submission(session, product_id, scenario_id)
         category = ScenarioCategory(scenario.category)
-        serial = allocate.registration_serial(session)
         now = utc_now_iso()
         year = now[:4]
         row = ProductRow(

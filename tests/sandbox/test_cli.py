@@ -93,3 +93,21 @@ def test_commands_need_an_acting_user_with_the_right_role(home):
     assert too_young.exit_code == 2 and "3 years" in too_young.output
     log = run("--as", "admin", "audit", "log", "--limit", "50")
     assert log.output.count("refused") >= 3
+
+
+def test_ingest_reports_identical_redelivery_and_refuses_control_characters(home, tmp_path):
+    run("init")
+    run("--as", "admin", "catalog", "load", str(MINI))
+    upload = tmp_path / "people.csv"
+    upload.write_text("id_number,name,gender,birth_date,district_code,income,updated_at\n"
+                      "429901199001010011,张三,1,1990-01-01,429901,3000,2024-01-01 08:00:00\n", encoding="utf-8")  # fmt: skip
+    first = run("--as", "admin", "ingest", "people", str(upload))
+    assert first.exit_code == 0 and "people v1:" in first.output
+    again = run("--as", "admin", "ingest", "people", str(upload))
+    assert again.exit_code == 0, again.output
+    assert "identical to the current version v1" in again.output and "逐字节相同" in again.output
+    upload.write_text(upload.read_text(encoding="utf-8").replace("张三", "张\x07三"), encoding="utf-8")
+    refused = run("--as", "admin", "ingest", "people", str(upload))
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "line 2 column name" in refused.output and "控制字符" in refused.output
+    assert "kept in quarantine" in refused.output

@@ -67,7 +67,9 @@ def test_concurrent_registrations_and_releases_are_consecutive(ctx, tmp_path):
     cast = build_cast(ctx)
     walk_to_active(cast)
     operator = cast("operator-1")
-    approved_submissions(ctx, 6)  # a product is registered only as the output of an approved job
+    approved_submissions(
+        ctx, [f"p{i}" for i in range(6)]
+    )  # a product is registered only as the output of an approved job
     registered = together(6, lambda i: registry.register(ctx, operator, product_id=f"p{i}", title=f"产品{i}",
                                                          scenario_id="elderly-care", description="并发登记"))  # fmt: skip
     assert not [r for r in registered if isinstance(r, Exception)], registered
@@ -93,13 +95,25 @@ def test_concurrent_registrations_and_releases_are_consecutive(ctx, tmp_path):
     assert ctx.verify_audit().ok
 
 
-def approved_submissions(ctx, count: int) -> None:
-    """Approved submissions of jobs ``p0`` … in elderly-care (``sub-0`` …), as a review leaves them."""
+def test_concurrent_registrations_of_one_product_leave_one_and_refuse_the_rest(ctx):
+    cast = build_cast(ctx)
+    walk_to_active(cast)
+    approved_submissions(ctx, ["same"])
+    outcomes = together(4, lambda i: registry.register(ctx, cast("operator-1"), product_id="same", title=f"产品{i}",
+                                                       scenario_id="elderly-care", description="重复登记"))  # fmt: skip
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(refused) == 3 and all(isinstance(e, registry.ProductError) for e in refused), refused
+    assert "already registered" in refused[0].en and "已登记" in refused[0].zh
+    assert [p.registration_no[-6:] for p in registry.list_products(ctx)] == ["000001"]
+
+
+def approved_submissions(ctx, job_ids: list[str]) -> None:
+    """Approved submissions of ``job_ids`` in elderly-care (``sub-0`` …), as a review leaves them."""
     now = utc_now_iso()
     with ctx.transaction() as session:
-        for i in range(count):
-            session.add(JobSubmissionRow(id=f"sub-{i}", job_id=f"p{i}", title=f"p{i}", scenario_id="elderly-care",
-                                         submitter="developer-1", snapshot_path=f"jobs/p{i}", code_sha256="0" * 64,
+        for i, job_id in enumerate(job_ids):
+            session.add(JobSubmissionRow(id=f"sub-{i}", job_id=job_id, title=job_id, scenario_id="elderly-care",
+                                         submitter="developer-1", snapshot_path=f"jobs/{job_id}", code_sha256="0" * 64,
                                          check_json="{}", state="approved", submitted_at=now))  # fmt: skip
 
 
