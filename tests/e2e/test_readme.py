@@ -8,6 +8,7 @@ the README mentions exists is checked in tests/sandbox/cli/test_readme_commands.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shlex
@@ -45,7 +46,8 @@ def sb(demo, monkeypatch):
 
 def shell(demo, command: str, cwd: Path) -> subprocess.CompletedProcess:
     """A command line as a user types it, in a real process; engine log lines must not reach them."""
-    result = subprocess.run(command, shell=True, env=user_env(demo.home), cwd=cwd, capture_output=True,
+    env = {**user_env(demo.home), "PATH": f"{REPO / '.venv' / 'bin'}:{user_env(demo.home)['PATH']}"}
+    result = subprocess.run(command, shell=True, env=env, cwd=cwd, capture_output=True,
                             text=True, timeout=600)  # fmt: skip
     assert engine_noise(result.stdout + result.stderr) == [], command
     return result
@@ -258,3 +260,86 @@ def test_consumer_and_product_journey(sb, tmp_path):
     )
     sb("product", "deregister", "enterprise_loan_support", "--reason", "停止运营", user="operator-1")
     sb("product", "export", "enterprise_loan_support", "--out", str(out), user="consumer-1", code=2)
+
+
+def _with_control_character(source: Path, target: Path) -> tuple[int, str]:
+    """``source`` with U+0001 appended to the first Chinese text cell of its third line; (line, column)."""
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = next(i for i, cell in enumerate(rows[2]) if cell and not cell.isascii())
+    rows[2][column] += "\x01"
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return 3, rows[0][column]
+
+
+def test_provider_and_quality_journey(sb, demo, tmp_path):
+    delivery = demo.home / "deliveries" / "county" / "hukou_population.csv"
+    same = sb("ingest", "hukou_population", str(delivery), user="provider-gongan")
+    assert "identical to the current version v1; no new version" in same.output
+    line, column = _with_control_character(delivery, tmp_path / "bad.csv")
+    refused = sb("ingest", "hukou_population", str(tmp_path / "bad.csv"), user="provider-gongan", code=2)
+    assert (
+        f"line {line}" in refused.output
+        and column in refused.output
+        and "kept in quarantine" in refused.output
+    )
+    shown = json.loads(
+        sb("catalog", "show", "hukou_population", "--format", "json", user="provider-gongan").output
+    )
+    assert shown["quarantine"][-1]["reason"] == "control_character" and len(shown["versions"]) == 1
+
+    assert "quality" in json.loads(
+        sb("quality", "scorecard", "--format", "json", user="provider-gongan").output
+    )
+    report = json.loads(
+        sb("quality", "report", "hukou_population", "--format", "json", user="provider-gongan").output
+    )
+    assert Path(report["html"]).exists()
+    assert "rules:" in sb("quality", "suite", "hukou_population", user="provider-gongan").output
+    tickets = json.loads(sb("ticket", "list", "--format", "json", user="provider-gongan").output)
+    assert len(tickets) >= 2
+    first, second = tickets[0]["ticket"], tickets[1]["ticket"]
+    assert first in sb("ticket", "show", first, user="provider-gongan").output
+    sb("ticket", "ack", first, "--note", "收到", user="provider-gongan")
+    assert (
+        "已整改 fixed" in sb("ticket", "fix", first, "--note", "已更正源系统", user="provider-gongan").output
+    )
+    sb("ticket", "dispute", second, "--reason", "规则不适用", user="provider-gongan")
+    assert (
+        "异议驳回 rejected"
+        in sb("ticket", "decide", second, "--reject", "--comment", "规则适用", user="operator-1").output
+    )
+    raised = sb("ticket", "raise", "hukou_population", "--description", "核对户籍地址", "--column", "address",
+                user="operator-1").output  # fmt: skip
+    manual = re.search(r"QT-\d{6}", raised)[0]
+    sb("ticket", "ack", manual, user="provider-gongan")
+    sb("ticket", "fix", manual, "--note", "已核对", user="provider-gongan")
+    assert (
+        "重新打开 reopened"
+        in sb("ticket", "reopen", manual, "--comment", "仍有错误", user="operator-1").output
+    )
+    sb("ticket", "ack", manual, user="provider-gongan")
+    sb("ticket", "fix", manual, "--note", "再次核对", user="provider-gongan")
+    assert "已核验 verified" in sb("ticket", "verify", manual, "--comment", "确认", user="operator-1").output
+    sb("ticket", "export", str(tmp_path / "tickets.xlsx"), user="provider-gongan")
+    assert (tmp_path / "tickets.xlsx").stat().st_size > 0
+    sb("ticket", "list", user="provider-canlian")  # another provider sees only its own
+    assert first not in sb("ticket", "list", user="provider-canlian").output
+
+
+def test_slow_commands_show_stages_and_keep_engine_logs_out(demo, tmp_path):
+    """``samples build`` and ``quality run`` start Spark in the command's own process: a real process each."""
+    built = shell(demo, "python -m sandbox --as operator-1 samples build rental-housing --seed 3", REPO)
+    assert built.returncode == 0, built.stderr
+    assert "抽样 / starting Spark; drawing the sample" in built.stderr and "完成 / done" in built.stderr
+    run = shell(demo, "python -m sandbox --as operator-1 quality run housing_units --format json", REPO)
+    assert run.returncode == 0, run.stderr
+    (summary,) = json.loads(run.stdout)  # stdout stays clean for scripts; the stages went to stderr
+    assert summary["dataset"] == "housing_units" and "evaluating" in run.stderr
+    assert (demo.home / "logs" / "spark.log").stat().st_size > 0
+
+
+def test_webhook_registration(sb):
+    registered = sb("quality", "webhook", "canlian", "https://127.0.0.1:9/hook", user="admin").output
+    assert re.search(r"signing key \(shown once\): [0-9a-f]{64}", registered)
