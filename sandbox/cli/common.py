@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import InvalidInput, ShuyuError, enum_member
@@ -53,12 +54,12 @@ def friendly_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except ShuyuError as err:
-            err_console.print(f"[bold red]错误 {err.code}[/]：{err.zh}")
-            err_console.print(f"[bold red]error {err.code}[/]: {err.en}")
+        except ShuyuError as err:  # messages are text, never markup: "[inputs.x]" must print as it is
+            err_console.print(Text.assemble((f"错误 {err.code}", "bold red"), "：", err.zh))
+            err_console.print(Text.assemble((f"error {err.code}", "bold red"), ": ", err.en))
             quarantine = getattr(err, "quarantine_path", None)
             if quarantine:
-                err_console.print(f"已隔离保存 / kept in quarantine: {quarantine}")
+                err_console.print(Text(f"已隔离保存 / kept in quarantine: {quarantine}"))
             raise typer.Exit(EXIT_REFUSED) from None
 
     return wrapper
@@ -66,7 +67,7 @@ def friendly_errors(func):
 
 def not_done(zh: str, en: str) -> NoReturn:
     """End a command whose work did not happen (it was not refused): a bilingual line, exit 1."""
-    err_console.print(f"[bold red]✗[/] {zh} / {en}")
+    err_console.print(Text.assemble(("✗", "bold red"), f" {zh} / {en}"))
     raise typer.Exit(EXIT_NOT_DONE)
 
 
@@ -102,7 +103,6 @@ ScenarioArg = Annotated[str, id_argument(IdKind.SCENARIO)]
 DatasetArg = Annotated[str, id_argument(IdKind.DATASET)]
 ProductArg = Annotated[str, id_argument(IdKind.PRODUCT)]
 UserArg = Annotated[str, id_argument(IdKind.USER, metavar="USERNAME")]
-OrgArg = Annotated[str, id_argument(IdKind.ORGANIZATION, metavar="ORG")]
 SubmissionArg = Annotated[str, id_argument(IdKind.SUBMISSION)]
 RunArg = Annotated[str, id_argument(IdKind.RUN)]
 TicketArg = Annotated[str, id_argument(IdKind.TICKET)]

@@ -38,7 +38,9 @@ def register(app: typer.Typer) -> None:
 def org_add(
     org_id: Annotated[str, id_argument(IdKind.ORGANIZATION, metavar="ORG")],
     name: Annotated[str, typer.Option(help="机构名称 / name")],
-    kind: Annotated[str, typer.Option(help="provider|agency|operator|developer|consumer|regulator")],
+    kind: Annotated[
+        str, typer.Option(help="机构类型 / kind: provider|agency|operator|developer|consumer|regulator")
+    ],
     provider: Annotated[
         str | None,
         typer.Option(parser=IdParam(IdKind.PROVIDER), help="目录中的数据提供单位 / catalog provider id"),

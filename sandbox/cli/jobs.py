@@ -17,11 +17,13 @@ from sandbox.cli.common import (
     context,
     err_console,
     friendly_errors,
+    id_argument,
     not_done,
 )
 from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_show, write_json
 from sandbox.cli.progress import progress
 from sandbox.domain.gate import Refusal, Rule
+from sandbox.domain.identifiers import IdKind
 from sandbox.domain.job import RunState, SubmissionState
 from sandbox.domain.labels import label_of
 
@@ -252,7 +254,7 @@ _RUN_COLUMNS = [
 @job_app.command("runs")
 @friendly_errors
 def runs(
-    submission_id: Annotated[str | None, SubmissionArg.__metadata__[0]] = None,
+    submission_id: Annotated[str | None, id_argument(IdKind.SUBMISSION)] = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """生产运行（开发人员只见状态）/ production runs (developers see status only)."""

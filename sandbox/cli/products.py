@@ -68,7 +68,7 @@ def product_register(
     title: Annotated[str, typer.Option(help="产品名称 / title")],
     scenario: Annotated[str, id_option(IdKind.SCENARIO, help="所属场景（已启用）/ active scenario")],
     description: Annotated[str, typer.Option(help="产品介绍 / description")] = "",
-    form: Annotated[str, typer.Option(help="数据集|API接口|数据报告|模型")] = "数据集",
+    form: Annotated[str, typer.Option(help="产品形态 / form: 数据集|API接口|数据报告|模型")] = "数据集",
 ) -> None:
     """首次登记（须有该场景已批准的同名作业；发布前显示未发布）/ first registration (needs an approved job
     of that id in the scenario; shown as not released until a version is released)."""

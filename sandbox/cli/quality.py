@@ -374,8 +374,10 @@ def ticket_raise(
     dataset: DatasetArg,
     description: Annotated[str, typer.Option(help="需要校核的问题 / what needs checking")],
     column: Annotated[str, typer.Option(help="相关列 / column")] = "",
-    severity: Annotated[str, typer.Option(help="high|medium|low")] = "medium",
-    dimension: Annotated[str, typer.Option(help="规范性|完整性|准确性|一致性|时效性|可访问性")] = "准确性",
+    severity: Annotated[str, typer.Option(help="严重度 / severity: high|medium|low")] = "medium",
+    dimension: Annotated[
+        str, typer.Option(help="维度 / dimension: 规范性|完整性|准确性|一致性|时效性|可访问性")
+    ] = "准确性",
 ) -> None:
     """提出数据治理校核需求 / raise a manual data correction request."""
     from sandbox.domain.errors import InvalidInput

@@ -52,7 +52,7 @@ def _column_requests(values: list[str]):
 def scenario_propose(
     scenario_id: ScenarioArg,
     title: Annotated[str, typer.Option(help="场景名称 / title")],
-    category: Annotated[str, typer.Option(help="公共治理|公益事业|产业发展|行业发展")],
+    category: Annotated[str, typer.Option(help="场景类别 / category: 公共治理|公益事业|产业发展|行业发展")],
     column: Annotated[
         list[str], typer.Option(help="数据集.列=必要性说明 / dataset.column=justification, repeatable")
     ],

@@ -111,3 +111,19 @@ def test_ingest_reports_identical_redelivery_and_refuses_control_characters(home
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     assert "line 2 column name" in refused.output and "控制字符" in refused.output
     assert "kept in quarantine" in refused.output
+
+
+def test_an_error_message_with_brackets_prints_whole(home, tmp_path):
+    """Messages are text, not markup: a manifest error naming ``[inputs.population]`` keeps it."""
+    run("init")
+    job = tmp_path / "job"
+    job.mkdir()
+    (job / "job.py").write_text("def build(ctx):\n    return {}\n", encoding="utf-8")
+    (job / "job.toml").write_text(
+        'id = "j"\ntitle = "t"\nscenario = "s"\n[inputs.population]\ncolumns = ["a"]\n'
+        "[outputs.o]\nentity = \"a\"\ndimensions = []\nmeasures = []\n",
+        encoding="utf-8",
+    )
+    result = run("--as", "admin", "job", "submit", str(job))
+    assert result.exit_code == 2
+    assert "job.toml [inputs.population]: must name a dataset" in result.output
