@@ -15,6 +15,7 @@ from sandbox.domain.identity import ROLE_ZH, OrgKind, Role
 from sandbox.domain.job import RunState, SubmissionState
 from sandbox.domain.product import ProductState, RedevelopmentState, TermsState
 from sandbox.domain.quality import TICKET_STATE_ZH, Severity, TicketState
+from sandbox.domain.samples import SampleState
 from sandbox.domain.scenario import ColumnStatus, ConsentState, ScenarioState
 
 ZH: dict[type[StrEnum], dict[str, str]] = {
@@ -37,6 +38,7 @@ ZH: dict[type[StrEnum], dict[str, str]] = {
     ProductState: {"registered": "已登记", "deregistered": "已注销"},
     TermsState: {"active": "有效", "expired": "已到期", "revoked": "已撤销"},
     RedevelopmentState: {"submitted": "待审核", "approved": "已批准", "rejected": "已驳回"},
+    SampleState: {"current": "当前", "superseded": "已被取代", "deleted": "已删除"},
     TicketState: {state.value: zh for state, zh in TICKET_STATE_ZH.items()},
     Severity: {s.value: s.zh for s in Severity},
     Role: {role.value: zh for role, zh in ROLE_ZH.items()},

@@ -29,6 +29,7 @@ from sandbox.domain.scenario import (
 )
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.workdays import CONSENT_WORKING_DAYS, add_working_days
+from sandbox.store import samples_repo
 from sandbox.store.models import (
     ConsentRow,
     DatasetRow,
@@ -361,12 +362,11 @@ def end_scenario(
 ) -> None:
     """Expire or revoke a live scenario and delete what it holds (samples, staging), in the caller's transaction."""
     from sandbox.governance.cleanup import delete_scenario_data
-    from sandbox.samples.service import forget_samples
 
     new_state = SCENARIO_LIFECYCLE.check(ScenarioState(row.state), action)
     old, row.state, row.updated_at = row.state, new_state.value, utc_now_iso()
     removed = delete_scenario_data(ctx.settings, row.id)
-    forgotten = forget_samples(session, row.id)
+    forgotten = samples_repo.forget(session, row.id)
     ctx.audit(session, f"scenario.{action}", "scenario", row.id, actor=actor, reason=reason,
               **{"from": old, "to": new_state.value}, deleted=removed, sample_versions_forgotten=forgotten)  # fmt: skip
 

@@ -11,7 +11,6 @@ _SERVICE = (
     "card_of",
     "check_may_read",
     "findings_for",
-    "forget_samples",
     "sample_dir",
     "show_samples",
 )

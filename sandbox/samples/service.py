@@ -23,6 +23,7 @@ from sandbox.catalog.service import current_version, get_dataset, version_path
 from sandbox.context import PlatformContext
 from sandbox.domain.identity import Role
 from sandbox.domain.progress import Stages, no_progress
+from sandbox.domain.samples import SampleState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.authorizations import covering_authorization
 from sandbox.governance.scenarios import approved_columns
@@ -30,7 +31,7 @@ from sandbox.samples.card import card_markdown, residual_risk
 from sandbox.samples.errors import SamplesError
 from sandbox.samples.plan import ENTITY_KINDS, entity_kind
 from sandbox.samples.policy import DEFAULT_POLICY, SamplePolicy, check_policy
-from sandbox.store import allocate, placement
+from sandbox.store import allocate, placement, samples_repo
 from sandbox.store.models import (
     ProfileFindingRow,
     SampleDatasetRow,
@@ -39,8 +40,6 @@ from sandbox.store.models import (
     ScenarioRow,
 )
 from sandbox.store.zones import Zone, zone_path, zone_relative
-
-CURRENT, SUPERSEDED, DELETED = "current", "superseded", "deleted"
 
 
 def pseudonym_key_name(authorization_id: str) -> str:
@@ -118,9 +117,9 @@ def _record(
         number = allocate.sample_version(session, scenario_id)
         card["version"] = number
         superseded = []
-        for old in _versions(session, scenario_id):
-            if old.state == CURRENT:
-                old.state = SUPERSEDED
+        for old in samples_repo.versions(session, scenario_id):
+            if old.state == SampleState.CURRENT.value:
+                old.state = SampleState.SUPERSEDED.value
                 superseded += [d.path for d in old.datasets]
         for sample in samples:
             target = zone_path(ctx.settings, Zone.SAMPLES, scenario_id, sample.dataset.id, f"v{number:04d}")
@@ -138,7 +137,7 @@ def _record(
         )
         (cards / f"v{number:04d}.md").write_text(card_markdown(card), encoding="utf-8")
         row = SampleVersionRow(
-            scenario_id=scenario_id, version=number, authorization_id=authorization_id, seed=seed, state=CURRENT,
+            scenario_id=scenario_id, version=number, authorization_id=authorization_id, seed=seed, state=SampleState.CURRENT.value,
             card_json=json.dumps(card, ensure_ascii=False), created_by=actor.username, created_at=card["created_at"],
         )  # fmt: skip
         row.datasets = [
@@ -220,18 +219,10 @@ def _flag(ctx, session: Session, row: SampleVersionRow, provider: str, p, actor:
 # -- reading ------------------------------------------------------------------------------
 
 
-def _versions(session: Session, scenario_id: str) -> list[SampleVersionRow]:
-    return list(
-        session.scalars(
-            select(SampleVersionRow)
-            .where(SampleVersionRow.scenario_id == scenario_id)
-            .order_by(SampleVersionRow.version)
-        )
-    )
-
-
 def _current(session: Session, scenario_id: str) -> SampleVersionRow:
-    row = next((v for v in _versions(session, scenario_id) if v.state == CURRENT), None)
+    row = next(
+        (v for v in samples_repo.versions(session, scenario_id) if v.state == SampleState.CURRENT.value), None
+    )
     if row is None:
         raise SamplesError(
             f"场景 {scenario_id} 没有可用的样例数据", f"scenario {scenario_id} has no current samples"
@@ -278,14 +269,6 @@ def sample_dir(ctx: PlatformContext, scenario_id: str, dataset_id: str) -> Path:
             f"scenario {scenario_id} has no sample of dataset {dataset_id}",
         )
     return path
-
-
-def forget_samples(session: Session, scenario_id: str) -> int:
-    """Mark every sample version of a scenario deleted (cleanup removes the files); returns how many."""
-    rows = [v for v in _versions(session, scenario_id) if v.state != DELETED]
-    for row in rows:
-        row.state, row.deleted_at = DELETED, utc_now_iso()
-    return len(rows)
 
 
 def findings_for(ctx: PlatformContext, actor: Principal) -> list[ProfileFindingRow]:

@@ -56,7 +56,7 @@ def move_durably(directory: Path, target: Path) -> None:
         raise FileExistsError(target)
     os.rename(directory, target)
     try:
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except OSError:
         os.rename(target, directory)
         raise
@@ -75,7 +75,8 @@ def _identity(path: Path) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a rename into it) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

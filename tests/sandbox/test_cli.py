@@ -121,7 +121,7 @@ def test_an_error_message_with_brackets_prints_whole(home, tmp_path):
     (job / "job.py").write_text("def build(ctx):\n    return {}\n", encoding="utf-8")
     (job / "job.toml").write_text(
         'id = "j"\ntitle = "t"\nscenario = "s"\n[inputs.population]\ncolumns = ["a"]\n'
-        "[outputs.o]\nentity = \"a\"\ndimensions = []\nmeasures = []\n",
+        '[outputs.o]\nentity = "a"\ndimensions = []\nmeasures = []\n',
         encoding="utf-8",
     )
     result = run("--as", "admin", "job", "submit", str(job))

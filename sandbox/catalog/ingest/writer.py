@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sandbox.store.placement import fsync_dir
+
 COMPRESSION = "zstd"
 MIN_PART_ROWS = 500_000
 #: Spark splits a Parquet file between tasks only at row-group boundaries: one file written as one
@@ -101,15 +103,7 @@ def freeze(directory: Path, files: list[str]) -> None:
         with path.open("rb") as fh:
             os.fsync(fh.fileno())
         path.chmod(READ_ONLY)
-    _fsync_dir(directory)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(directory)
 
 
 def schema_hash(directory: Path, files: list[str], expected: pa.Schema) -> str:

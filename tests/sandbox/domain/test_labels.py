@@ -6,14 +6,14 @@ from enum import StrEnum
 
 import pytest
 
-from sandbox.domain import authorization, identity, job, product, quality, scenario
+from sandbox.domain import authorization, identity, job, product, quality, samples, scenario
 from sandbox.domain.labels import ZH, label, label_of
 
 #: Every enum of a lifecycle state or of who someone is: each must be in ZH.
 MUST_BE_NAMED = [
     authorization.AuthorizationState, scenario.ScenarioState, scenario.ConsentState, scenario.ColumnStatus,
     job.SubmissionState, job.RunState, product.ProductState, product.RedevelopmentState, product.TermsState,
-    quality.TicketState,
+    quality.TicketState, samples.SampleState,
     quality.Severity, identity.Role, identity.OrgKind,
 ]  # fmt: skip
 
@@ -29,7 +29,7 @@ def test_every_state_enum_of_the_domain_is_listed():
     """A new ``…State`` enum must be named too (this list is checked against the modules)."""
     found = {
         value
-        for module in (authorization, scenario, job, product, quality)
+        for module in (authorization, scenario, job, product, quality, samples)
         for name, value in vars(module).items()
         if isinstance(value, type) and issubclass(value, StrEnum) and name.endswith("State")
     }

@@ -10,9 +10,10 @@ from sandbox.cli import app
 from sandbox.demo.scenarios import ENTERPRISE_CREDIT, take_to_active
 from sandbox.governance import scenarios
 from sandbox.governance.access import principal_for
-from sandbox.samples import build_samples, forget_samples, sample_dir
+from sandbox.samples import build_samples, sample_dir
 from sandbox.samples.errors import SamplesError
 from sandbox.store.models import SampleVersionRow
+from sandbox.store.samples_repo import forget as forget_samples
 
 from .conftest import SCENARIO
 
