@@ -27,6 +27,7 @@ from sandbox.governance.access import Principal, audited_refusals
 from sandbox.quality.access import check_may_read_provider
 from sandbox.quality.tickets import active_tickets
 from sandbox.store.models import AuditEventRow, DatasetVersionRow
+from sandbox.store.zones import Zone, zone_path
 
 VERIFIER = "system"  # the audit trail's name for the platform's own runs
 CHECKED, FAILED = "quality.delivery_checked", "quality.delivery_check_failed"
@@ -65,17 +66,17 @@ def tickets_to_verify(ctx: PlatformContext, dataset_id: str, version: int) -> li
 
 def verify_delivery(ctx: PlatformContext, version: DatasetVersionRow) -> DeliveryCheck | None:
     """Run the suite on a new version if it has open tickets to verify; never raises for the run's failure."""
-    from sandbox.quality.runner import run_suite  # Spark and GX, loaded only with something to verify
-
     due = tickets_to_verify(ctx, version.dataset_id, version.version)
     if not due:
         return None
+    from sandbox.quality.runner import run_suite  # Spark and GX take seconds to import: only when needed
+
     try:
         summary = run_suite(ctx, VERIFIER, version.dataset_id, version=version.version)
     except Exception as err:  # the version stays published; the failure is recorded, not raised
         code = err.code if isinstance(err, ShuyuError) else type(err).__name__
         check = DeliveryCheck(version.dataset_id, version.version, error=code)
-        log = ctx.settings.home_dir / "runs" / f"verify-{check.dataset_id}-v{check.version:04d}.log"
+        log = zone_path(ctx.settings, Zone.RUNS, f"verify-{check.dataset_id}-v{check.version:04d}.log")
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc(), encoding="utf-8")
         _record(ctx, FAILED, check, tickets=list(due), log=str(log.relative_to(ctx.settings.home_dir)))

@@ -183,7 +183,10 @@ class _Search:
         cap = float(np.log2(max(self.n, 1))) + 1e-6
         single = [{lv: self.column_bits(q, lv) for lv in self.levels.codes[q]} for q in qis]
         measured: dict[tuple[int, ...], tuple[float, int]] = {}
-        too_small: list[tuple[int, ...]] = []  # measured nodes needing more than the budget
+        # The maximal measured nodes needing more than the budget: a node at or below one of them
+        # needs more too. Only maximal ones are kept (a node below a dropped one is below its
+        # successor), as rows of one array, so the test is one vectorized comparison per node.
+        too_small = np.empty((0, len(qis)), dtype=np.int64)
         incumbent: tuple | None = None  # (-bits, steps, node) of the best acceptable node measured
         heap, seen = [(-np.inf, sum(start), start)], {start}
 
@@ -212,12 +215,13 @@ class _Search:
             if -bound > key:  # a tighter bound than it was queued with: queue it again
                 heapq.heappush(heap, (-bound, steps, node))
                 continue
-            if any(all(w >= x for w, x in zip(witness, node, strict=True)) for witness in too_small):
+            if (too_small >= node).all(axis=1).any():
                 expand(key, steps, node)
                 continue
             bits, small = measured[node] = self.measure(dict(zip(qis, node, strict=True)))
             if small > budget:
-                too_small.append(node)
+                row = np.array(node, dtype=np.int64)
+                too_small = np.vstack([too_small[~(too_small <= row).all(axis=1)], row])
             elif small == 0 or small >= self.k:
                 incumbent = min(incumbent or (np.inf,), (-bits, steps, node))
             heapq.heappush(heap, (-bits, steps, node))
