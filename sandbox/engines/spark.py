@@ -7,7 +7,6 @@ and turns off the UI: nothing Shuyu starts listens on a public interface.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from sandbox.engines import class_archive
+from sandbox.engines.logs import output_to
 
 #: JVM options for the short-lived batch drivers of a production run (the job process and the gate
 #: process: one pass over the data, then exit). The throughput collector spends less of 2 cores on
@@ -92,31 +92,6 @@ def spark_from_settings(settings) -> SparkSession:
         local_dir=settings.work_dir / "spark",
         log_file=settings.logs_dir / "spark.log",
     )
-
-
-@contextmanager
-def output_to(log_file: Path) -> Iterator[None]:
-    """Point file descriptors 1 and 2 at ``log_file`` (appended) inside the block, then restore them.
-
-    A child started inside (the JVM behind PySpark) keeps the log file as its stdout and stderr for
-    life; this process gets its own terminal back.
-    """
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = (os.dup(1), os.dup(2))
-    target = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.dup2(target, 1)
-        os.dup2(target, 2)
-        yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, target):
-            os.close(fd)
 
 
 @contextmanager

@@ -206,6 +206,7 @@ def test_an_exception_message_never_carries_values(attack, raw_county):
         "error_type": "ValueError",
         "error_line": 5,
         "timings": {},
+        "contract": None,
     }
 
 
