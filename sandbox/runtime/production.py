@@ -11,9 +11,10 @@ stderr stay with operators.
 
 from __future__ import annotations
 
+import builtins
+import functools
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -165,8 +166,9 @@ def _run(
             timeout_s=limits.timeout_s, memory_limit_bytes=limits.memory_bytes,
             stdout=run_dir / "job.stdout", stderr=run_dir / "job.stderr", env=_job_env(scratch),
         )  # fmt: skip
-        result = _read_result(run_dir / "result.json", code, manifest, snapshot)
-        timings = {**result.get("timings", {}), "job_process_s": round(time.perf_counter() - started, 3)}
+        elapsed = round(time.perf_counter() - started, 3)
+        result = _read_result(run_dir / "result.json", code, manifest, snapshot, elapsed)
+        timings = {**result["timings"], "job_process_s": elapsed}
         if not result["ok"]:
             return _finish(ctx, run_id, "fail", actor, isolation=isolation.as_dict(), timings=timings,
                            error_type=result.get("error_type"), error_line=result.get("error_line"),
@@ -185,16 +187,18 @@ def _run(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-_ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")
+#: The timings a job process reports about itself; the trusted side keeps no other key.
+_JOB_TIMINGS = ("build_s", "total_s")
 
 
-def _read_result(path: Path, code: int, manifest: JobManifest, snapshot: Path) -> dict:
+def _read_result(path: Path, code: int, manifest: JobManifest, snapshot: Path, elapsed: float) -> dict:
     """The job's own result, trusted as a success only if its process also exited 0.
 
-    The job process wrote it, so everything a developer will see is checked here: the error type
-    must look like a class name, the line must be a line of the job's file, and a frame contract
-    breach must name only what the manifest declares (it is then worded here). Anything else is
-    dropped: the job cannot pass text to its developer through its result.
+    The job process wrote it, so what a developer will see of it is narrowed here to what cannot
+    carry more than a few bits: an error type from the closed set of exception classes a job can
+    raise (Python's built-in ones, Spark's, the platform's), a line of the job's own file, its two
+    timings clipped to the process time measured here (``elapsed``), and a frame contract breach
+    that names only what the manifest declares (worded here). Anything else is dropped.
     """
     try:
         result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -203,28 +207,53 @@ def _read_result(path: Path, code: int, manifest: JobManifest, snapshot: Path) -
     if not isinstance(result, dict) or not (code == 0 or result.get("ok") is False):
         reason = "TimeoutKilled" if code == -9 else "ProcessDied"
         return {"ok": False, "error_type": reason, "error_line": None, "timings": {}, "contract": None}
+    timings = _timings(result.get("timings"), elapsed)
     if result.get("ok") is True:
-        return result
+        return {"ok": True, "timings": timings}
     lines = (snapshot / manifest.entry).read_text(encoding="utf-8").count("\n") + 1
     error_type, line = result.get("error_type"), result.get("error_line")
     contract = FrameContract.from_dict(result.get("contract"), manifest)
     return {
         "ok": False,
-        "error_type": error_type if isinstance(error_type, str) and _ERROR_TYPE.fullmatch(error_type) else "Unknown",
+        "error_type": error_type if error_type in known_error_types() else "Unknown",
         "error_line": line if type(line) is int and 1 <= line <= lines else None,
-        "timings": _timings(result.get("timings")),
+        "timings": timings,
         "contract": None if contract is None else {**contract.as_dict(), **dict(zip(("zh", "en"), contract.message(manifest), strict=True))},
     }  # fmt: skip
 
 
-def _timings(value) -> dict[str, float]:
+def _timings(value, elapsed: float) -> dict[str, float]:
     if not isinstance(value, dict):
         return {}
     return {
-        k: round(float(v), 3)
-        for k, v in value.items()
-        if isinstance(k, str) and k.isidentifier() and isinstance(v, int | float)
+        key: round(min(max(float(value[key]), 0.0), elapsed), 1)
+        for key in _JOB_TIMINGS
+        if isinstance(value.get(key), int | float)
     }
+
+
+@functools.cache
+def known_error_types() -> frozenset[str]:
+    """Every name ``execute`` can report for an exception: built-in, Spark's and py4j's
+    (module-qualified), or the platform's two."""
+    import py4j.protocol
+    import pyspark.errors.exceptions.captured  # noqa: F401 - defines the classes Spark raises
+
+    builtin = {
+        name
+        for name, value in vars(builtins).items()
+        if isinstance(value, type) and issubclass(value, BaseException)
+    }
+    roots = [pyspark.errors.PySparkException, py4j.protocol.Py4JError]
+    engine = {f"{cls.__module__}.{cls.__name__}" for root in roots for cls in _subclasses(root)}
+    return frozenset(builtin | engine | {"PolicyViolation", "FrameContractError"})
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = {cls}
+    for sub in cls.__subclasses__():
+        found |= _subclasses(sub)
+    return found
 
 
 class GateProcess:

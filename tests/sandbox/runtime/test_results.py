@@ -18,7 +18,7 @@ OUTPUT = "rental_dwellings_by_district"
 def _result(tmp_path, **fields) -> dict:
     path = tmp_path / "result.json"
     path.write_text(json.dumps({"ok": False, "timings": {}, **fields}), encoding="utf-8")
-    return _read_result(path, 3, load_manifest(JOB), JOB)
+    return _read_result(path, 3, load_manifest(JOB), JOB, 5.0)
 
 
 def test_a_contract_breach_is_worded_by_the_trusted_side(tmp_path):
@@ -37,13 +37,27 @@ def test_a_forged_result_passes_nothing_of_the_data(tmp_path):
         tmp_path,
         error_type=f"ValueError: {secret}",
         error_line=10_000,
-        timings={"build_s": 1.0, secret: 2.0},
+        timings={"build_s": 1.0, "total_s": float(secret), f"x{secret}": 2.0},
         contract={"breach": "columns", "output": OUTPUT, "missing": [secret]},
     )
     assert forged["error_type"] == "Unknown" and forged["error_line"] is None
     assert forged["contract"] is None
-    assert forged["timings"] == {"build_s": 1.0}
+    assert forged["timings"] == {"build_s": 1.0, "total_s": 5.0}  # clipped to the process time measured
     assert secret not in json.dumps(forged)
+    shaped = _result(tmp_path, error_type=f"E{secret}", error_line=3)
+    assert (shaped["error_type"], shaped["error_line"]) == (
+        "Unknown",
+        3,
+    )  # a name, but not a class a job can raise
+
+
+def test_the_exception_classes_a_job_can_raise_are_kept(tmp_path):
+    for name in (
+        "ZeroDivisionError",
+        "pyspark.errors.exceptions.captured.AnalysisException",
+        "PolicyViolation",
+    ):
+        assert _result(tmp_path, error_type=name)["error_type"] == name
 
 
 def test_an_output_name_not_in_the_manifest_is_dropped(tmp_path):
@@ -55,5 +69,6 @@ def test_an_output_name_not_in_the_manifest_is_dropped(tmp_path):
 
 def test_a_process_that_died_without_a_result_is_reported_as_such(tmp_path):
     assert (
-        _read_result(tmp_path / "absent.json", -9, load_manifest(JOB), JOB)["error_type"] == "TimeoutKilled"
+        _read_result(tmp_path / "absent.json", -9, load_manifest(JOB), JOB, 1.0)["error_type"]
+        == "TimeoutKilled"
     )
