@@ -246,7 +246,10 @@ def test_consumer_and_product_journey(sb, tmp_path):
     )
     number = re.search(r"#(\d+)", applied.output)[1]
     sb("product", "redevelop", "review", number, "--approve", "--comment", "同意", user="operator-2")
-    assert "已批准 approved" in sb("product", "redevelop", "list", user="operator-1").output
+    applications = json.loads(
+        sb("product", "redevelop", "list", "--format", "json", user="operator-1").output
+    )
+    assert [a["state"] for a in applications if a["product"] == "rental_housing_supply"] == ["approved"]
     sb(
         "product",
         "register",
