@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated
 
@@ -83,13 +84,16 @@ def dev_run(
     with progress("在样例上运行作业", "running the job on samples") as stage:
         stage("检查作业与场景成员", "checking the job and scenario membership")
         spec = dev.prepare(ctx, acting(ctx), job_dir)
+        log = spec.parent / "dev.log"
         stage(
-            "启动 Spark 并运行（日志 / log: " + str(spec.parent / "dev.log") + "）",
-            "starting Spark and running",
+            f"启动 Spark 并在样例上运行（日志：{log}）",
+            f"starting Spark and running on the samples (log: {log})",
         )
         reports = dev.run(spec, watch=watch)
         first = next(reports, None)
-    for report in [first, *reports] if first is not None else []:
+    if first is None:
+        not_done(f"开发进程没有给出结果（见 {log}）", f"the dev process gave no result (see {log})")
+    for report in itertools.chain([first], reports):  # lazily: with --watch they keep coming
         job = report["job"]
         if not job["ok"]:
             failed = True
@@ -105,8 +109,6 @@ def dev_run(
         console.print("门控建议（未发布）/ gate advisory (nothing released):")
         print_gate(report.get("gate", {}))
         console.print(f"用时 / took {report['seconds']}s")
-    if first is None:
-        not_done("开发进程没有给出结果（见 dev.log）", "the dev process gave no result (see dev.log)")
     if failed:
         raise typer.Exit(EXIT_NOT_DONE)
 

@@ -91,7 +91,7 @@ def emit(
     """Print ``rows`` as a table (or one block per row when too wide), JSON or CSV."""
     rows = list(rows)
     if fmt is Format.JSON:
-        _write_json([{c.key: c.machine(r.get(c.key)) for c in columns} for r in rows])
+        write_json([{c.key: c.machine(r.get(c.key)) for c in columns} for r in rows])
     elif fmt is Format.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([c.key for c in columns])
@@ -110,7 +110,7 @@ def emit_record(
 ) -> None:
     """One object: ``field: value`` lines for people, one JSON object or a one-row CSV for scripts."""
     if fmt is Format.JSON:
-        _write_json({c.key: c.machine(v) for c, v in fields})
+        write_json({c.key: c.machine(v) for c, v in fields})
     elif fmt is Format.CSV:
         emit(console, title, [c for c, _ in fields], [{c.key: v for c, v in fields}], fmt)
     else:
@@ -136,7 +136,7 @@ def emit_show(
 ) -> None:
     """An object with listings inside: one JSON object with a list per section; CSV gets the fields."""
     if fmt is Format.JSON:
-        _write_json({
+        write_json({
             **{c.key: c.machine(v) for c, v in fields},
             **{s.key: [{c.key: c.machine(r.get(c.key)) for c in s.columns} for r in s.rows] for s in sections},
         })  # fmt: skip
@@ -149,10 +149,6 @@ def emit_show(
 
 def write_json(value: Any) -> None:
     """A document for scripts: UTF-8, Chinese as it is, never wrapped or styled."""
-    _write_json(value)
-
-
-def _write_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
