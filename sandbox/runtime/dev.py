@@ -6,8 +6,10 @@ as production); this side only prepares the spec and shows the result.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -66,7 +68,9 @@ def run(spec_path: Path, *, watch: bool = False) -> Iterator[dict]:
     ]
     with (
         (spec_path.parent / "dev.log").open("a", encoding="utf-8") as log,
-        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env, text=True) as process,
+        subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=log, env=env, text=True, preexec_fn=_end_with_parent
+        ) as process,
     ):
         assert process.stdout is not None
         try:
@@ -76,3 +80,12 @@ def run(spec_path: Path, *, watch: bool = False) -> Iterator[dict]:
         finally:  # a caller that stops listening ends the worker, which would otherwise watch forever
             if process.poll() is None:
                 process.terminate()
+
+
+def _end_with_parent() -> None:
+    """In the worker, before it runs: the kernel ends it when this command dies, however it dies
+    (a watching worker would otherwise keep its Spark session forever)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1

@@ -346,3 +346,46 @@ def test_slow_commands_show_stages_and_keep_engine_logs_out(demo, tmp_path):
 def test_webhook_registration(sb):
     registered = sb("quality", "webhook", "canlian", "https://127.0.0.1:9/hook", user="admin").output
     assert re.search(r"signing key \(shown once\): [0-9a-f]{64}", registered)
+
+
+def test_dev_run_watch_reruns_when_the_job_changes(demo, tmp_path):
+    """``dev run --watch`` shows each run as it comes and runs again when a file of the job changes."""
+    import selectors
+    import time
+
+    job = tmp_path / "elderly"
+    shutil.copytree(REPO / "jobs" / "elderly_care_hotspots", job)
+    env = {**user_env(demo.home), "PATH": f"{REPO / '.venv' / 'bin'}:{user_env(demo.home)['PATH']}"}
+    process = subprocess.Popen(
+        ["python", "-m", "sandbox", "--as", "developer-1", "dev", "run", "--watch", str(job)],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+
+    def until_took(deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            if selector.select(timeout=1) and "took" in (process.stdout.readline() or ""):
+                return True
+        return False
+
+    try:
+        assert until_took(time.monotonic() + 240), "no first run"
+        (job / "job.py").write_text(
+            (job / "job.py").read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8"
+        )
+        assert until_took(time.monotonic() + 120), "no run after the change"
+    finally:
+        process.kill()  # the hardest way to leave: no handler of the command's runs
+        process.wait(timeout=30)
+    deadline = time.monotonic() + 30  # the watching worker ends with it (and its JVM with the worker)
+    while _workers(demo.home) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _workers(demo.home) == []
+
+
+def _workers(home: Path) -> list[str]:
+    found = subprocess.run(
+        ["pgrep", "-f", f"sandbox.runtime.devworker {home}"], capture_output=True, text=True
+    )
+    return found.stdout.split()
