@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# bubblewrap jails the job process (sandbox/runtime/jail.py); Debian's package, installed once
+JAIL_STAMP := $(VENV)/.jail-stamp
+$(JAIL_STAMP): $(STAMP)
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "需要 bubblewrap（bwrap）/ bubblewrap (bwrap) is required"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; }
+	touch $(JAIL_STAMP)
+
 $(CLASS_ARCHIVE): $(STAMP)
 	$(BIN)/python -m sandbox.engines.class_archive
 
@@ -30,16 +38,16 @@ $(BROWSER_STAMP): $(STAMP)
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 	touch $(BROWSER_STAMP)
 
-demo: $(STAMP) $(CLASS_ARCHIVE)
+demo: $(STAMP) $(CLASS_ARCHIVE) $(JAIL_STAMP)
 	$(BIN)/sandbox demo
 
-test: $(STAMP) $(CLASS_ARCHIVE) $(BROWSER_STAMP)
+test: $(STAMP) $(CLASS_ARCHIVE) $(BROWSER_STAMP) $(JAIL_STAMP)
 	$(BIN)/pytest
 
-test-fast: $(STAMP) $(CLASS_ARCHIVE)
+test-fast: $(STAMP) $(CLASS_ARCHIVE) $(JAIL_STAMP)
 	$(BIN)/pytest -m "not slow"
 
-bench: $(STAMP) $(CLASS_ARCHIVE)
+bench: $(STAMP) $(CLASS_ARCHIVE) $(JAIL_STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)

@@ -27,6 +27,7 @@ from sandbox.domain.gate import Refusal, Rule
 from sandbox.domain.identifiers import IdKind
 from sandbox.domain.job import RunState, SubmissionState
 from sandbox.domain.labels import label_of
+from sandbox.runtime.plan.findings import PlanFinding
 
 dev_app = typer.Typer(help="在样例数据上开发 / develop on samples", no_args_is_help=True)
 job_app = typer.Typer(
@@ -61,11 +62,20 @@ def print_gate(gate: dict) -> None:
 
 
 def _failure(job: dict) -> str:
-    """Type, line when known, and the platform's own reason when it has one."""
+    """By phase: a build failure's type, line and message; a refused plan's findings; for a production
+    run that failed while processing data, only that (its cause may depend on data)."""
+    if job.get("phase") == "execute" and not job.get("error_type"):
+        return (
+            "处理数据时失败（原因仅运营人员可见）/ failed while processing data (the cause is for operators)"
+        )
     where = f"，第 {job['error_line']} 行 / line {job['error_line']}" if job.get("error_line") else ""
-    text = f"{job['error_type']}{where}"
+    text = f"{job.get('error_type') or 'PlanRefused'}{where}"
+    if job.get("message"):
+        text += f"：{job['message']}"
     reason = job.get("reason")
-    return f"{text}：{reason['zh']} / {reason['en']}" if reason else text
+    if reason:
+        text += f"：{reason['zh']} / {reason['en']}"
+    return "\n".join([text, *(f"  · {PlanFinding.from_dict(f)}" for f in job.get("findings") or [])])
 
 
 @dev_app.command("run")
@@ -226,7 +236,7 @@ def promote(submission_id: SubmissionArg) -> None:
     with progress("转入生产", "promotion") as stage:
         run = promote_job(ctx, acting(ctx), submission_id, stages=stage)
     console.print(f"运行 / run {run.id}: {label_of(RunState, run.state)}")
-    if run.error_type:
+    if run.state == RunState.FAILED.value:
         console.print(Text(f"  {_failure(developer_view(run))}"))
     if run.gate_summary_json:
         print_gate(json.loads(run.gate_summary_json))
@@ -267,8 +277,8 @@ def runs(
     rows = []
     for run in list_runs(ctx, acting(ctx), submission_id):
         view = developer_view(run)
-        error = {k: view[k] for k in ("error_type", "error_line", "reason")} if view["error_type"] else None
-        rows.append({**view, "error": error})
+        error = {k: view[k] for k in ("phase", "error_type", "error_line", "message", "findings", "reason")}
+        rows.append({**view, "error": error if view["phase"] else None})
     emit(console, "生产运行 / runs", _RUN_COLUMNS, rows, fmt)
 
 

@@ -1,15 +1,21 @@
-"""Run one job's ``build(ctx)`` on given inputs and write its contribution frames.
+"""Run one job: its plans built in the jail, verified and executed here, its frames written to staging.
 
-One code path for samples (dev) and raw data (production): only the input paths differ. Errors
-are reduced to the exception type and the job file's line — never a message, never a value —
-because messages can carry data back to the developer. A broken frame contract travels as names
-from the manifest (``contract``: which output, which columns), which the trusted side checks
-before a developer sees them. The full traceback is kept apart (``traceback``): the production
-worker writes it to the run's stderr for operators; a dev run, on samples, shows it to the developer.
+One code path for samples (dev) and raw data (production): only the input paths differ. Three phases,
+each with its own channel back to the developer:
+
+- ``build``: the job process (``jobproc``, in ``jail``) ran ``build(ctx)`` over plans, never data, so
+  its failure is shown whole: type, line, message.
+- ``verify``: the trusted side checked each plan (``plan.protocheck``, ``plan.verify``); its findings
+  name the rule, the reason and, where the plan recorded it, the job's line.
+- ``execute``: the trusted side ran the verified plans on the inputs. Only here can data matter, so a
+  production failure says only that it failed; the traceback stays with operators (``traceback``).
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -18,51 +24,41 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.connect.proto import base_pb2 as pb2
 
 from sandbox.domain.contract import Breach, FrameContract, required_columns
 from sandbox.domain.job import JobManifest, OutputSpec
-from sandbox.runtime.guard import PolicyViolation, actions_refused, restricted_builtins
-from sandbox.runtime.sdk import JobContext
+from sandbox.runtime import jail
+from sandbox.runtime.jobcode import FrameContractError
+from sandbox.runtime.plan import protocheck
+from sandbox.runtime.plan.convert import Planner, analyzed
+from sandbox.runtime.plan.endpoint import PlanEndpoint
+from sandbox.runtime.plan.findings import PlanFinding
+from sandbox.runtime.plan.verify import verify
 
 #: Staging is written once, read once by the gate, then deleted: LZ4 makes both passes cheaper than
 #: the session's zstd (5M contribution rows: 2.9 s + 12.0 s vs 3.5 s + 13.9 s) for 1.6× the bytes.
 STAGING_CODEC = "lz4_raw"
 
 
-class FrameContractError(RuntimeError):
-    """A job returned something other than one DataFrame per declared output with the declared columns."""
-
-    def __init__(self, contract: FrameContract) -> None:
-        self.contract = contract
-        super().__init__(contract.breach.value)
-
-
 @dataclass
 class JobResult:
     ok: bool
     outputs: dict[str, list[str]] = field(default_factory=dict)  # output -> columns written
+    phase: str | None = None  # where it failed: build, verify or execute
     error_type: str | None = None
     error_line: int | None = None
+    message: str | None = None  # build phase only: nothing there saw data
+    findings: list[dict] = field(default_factory=list)  # verify phase: PlanFinding.as_dict()
     timings: dict[str, float] = field(default_factory=dict)
     contract: dict | None = None  # FrameContract.as_dict(): names from the manifest only
-    traceback: str | None = None  # never in ``as_dict``: it may quote values
-    job_traceback: str | None = None  # the same from the job's own first frame on (for a dev run)
+    traceback: str | None = None  # never in ``as_dict``: in the execute phase it may quote values
+    job_traceback: str | None = None  # from the job's own first frame on (dev runs show it)
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "outputs": self.outputs, "error_type": self.error_type,
-                "error_line": self.error_line, "timings": self.timings, "contract": self.contract}  # fmt: skip
-
-
-def load_build(job_dir: Path, manifest: JobManifest):
-    """Execute the entry file with restricted builtins and return its ``build`` function."""
-    path = job_dir / manifest.entry
-    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
-    namespace = {"__builtins__": restricted_builtins(), "__name__": f"job_{manifest.id.replace('-', '_')}"}
-    exec(code, namespace)  # noqa: S102 - the job's own code, statically checked and sandboxed
-    build = namespace.get("build")
-    if not callable(build):
-        raise FrameContractError(FrameContract(Breach.NO_BUILD))
-    return build
+        return {"ok": self.ok, "outputs": self.outputs, "phase": self.phase, "error_type": self.error_type,
+                "error_line": self.error_line, "message": self.message, "findings": self.findings,
+                "timings": self.timings, "contract": self.contract}  # fmt: skip
 
 
 def _staged_entity(frame, entity: str):
@@ -78,31 +74,96 @@ def _staged_entity(frame, entity: str):
     return F.when(column.isNull(), None).otherwise(F.xxhash64(column)).alias(entity)
 
 
+def input_frames(spark, manifest: JobManifest, inputs: dict[str, Path]) -> dict:
+    """Each input read with only its declared columns, as a leaf the verifier recognises."""
+    frames = {}
+    for spec in manifest.inputs:
+        path = str(inputs[spec.alias])
+        schema = spark.read.parquet(path).select(*spec.columns).schema
+        frames[spec.alias] = spark.read.schema(schema).parquet(path)
+    return frames
+
+
+def build_plans(
+    spark, job_dir: Path, manifest: JobManifest, frames: dict, scratch: Path, as_of: date
+) -> dict:
+    """The job process's answer: ``{"ok": True, "plans": …}`` or its failure (see ``jobproc``)."""
+    socket_dir = scratch / "plan-endpoint"
+    socket_dir.mkdir(parents=True, exist_ok=True)
+    socket_dir.chmod(0o755)
+    entry = f"{jail.JOB_DIR}/{manifest.entry}"
+    spec = {"entry": entry, "module": f"job_{manifest.id.replace('-', '_')}", "aliases": sorted(frames),
+            "outputs": [o.name for o in manifest.outputs], "as_of": as_of.isoformat(),
+            "socket": f"{jail.SOCKET_DIR}/endpoint.sock"}  # fmt: skip
+    with PlanEndpoint(spark, frames, socket_dir / "endpoint.sock", entry):
+        done = jail.run(job_dir, socket_dir, json.dumps(spec))
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        reason = "TimeoutKilled" if done.returncode == -9 else "JobProcessDied"
+        return {"ok": False, "error_type": reason, "traceback": done.stderr[-4000:]}
+    return json.loads(lines[-1])
+
+
+def verify_plans(
+    planner: Planner, manifest: JobManifest, plans: dict[str, str], entity_columns: dict[str, set[str]]
+):
+    """Each output's verified DataFrame, or every finding (``PlanRefused``-like list) and none."""
+    entry, aliases = f"{jail.JOB_DIR}/{manifest.entry}", {i.alias for i in manifest.inputs}
+    findings: list[PlanFinding] = []
+    frames = {}
+    for spec in manifest.outputs:
+        raw = base64.b64decode(plans[spec.name])
+        message = pb2.Plan.FromString(raw)
+        refused = protocheck.check(spec.name, message, aliases, entry)
+        if refused:
+            findings += refused
+            continue
+        frame = planner.dataframe(raw)
+        _check_frame(frame, spec, required_columns(spec))
+        plan_json, root = analyzed(frame)
+        findings += verify(spec.name, plan_json, root, aliases, spec.entity,
+                           entity_columns.get(spec.name, {spec.entity}), protocheck.call_sites(message, entry))  # fmt: skip
+        frames[spec.name] = frame
+    return frames, findings
+
+
 def execute(
     spark, job_dir: Path, manifest: JobManifest, inputs: dict[str, Path], staging_dir: Path, as_of: date,
-    *, hash_entities: bool = False,
+    *, scratch: Path, hash_entities: bool = False, entity_columns: dict[str, set[str]] | None = None,
 ) -> JobResult:  # fmt: skip
-    """Read declared columns of each input, run ``build``, write each frame to ``staging_dir/<output>``.
+    """Build the plans in the jail, verify them, run them and write each to ``staging_dir/<output>``.
 
     ``hash_entities`` (production) stages text entities as 64-bit hashes; dev runs keep the samples'
     values, which the developer's preview shows.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    frames = input_frames(spark, manifest, inputs)
+    built = build_plans(spark, job_dir, manifest, frames, scratch, as_of)
+    timings["build_s"] = round(time.perf_counter() - started, 3)
+    if not built.get("ok"):
+        return JobResult(False, phase="build", error_type=built.get("error_type"), error_line=built.get("error_line"),
+                         message=built.get("message"), contract=built.get("contract"), timings=timings,
+                         traceback=built.get("traceback"), job_traceback=_job_traceback(built.get("traceback")))  # fmt: skip
+    planner = Planner(spark)
+    planner.bind(frames)
     try:
-        frames = {
-            spec.alias: spark.read.parquet(str(inputs[spec.alias])).select(*spec.columns)
-            for spec in manifest.inputs
-        }
-        build = load_build(job_dir, manifest)
-        with actions_refused():
-            result = build(JobContext(frames, as_of))
-        timings["build_s"] = round(time.perf_counter() - started, 3)
-        _check_outputs(result, manifest)
+        verified, findings = verify_plans(planner, manifest, built["plans"], entity_columns or {})
+    except FrameContractError as exc:
+        return JobResult(False, phase="verify", error_type="FrameContractError", contract=exc.contract.as_dict(),
+                         timings=timings)  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - an analysis error: names and types, no data yet
+        text = _first_line(exc)
+        finding = PlanFinding("*", "analysis", f"计划无法解析：{text}", f"the plan does not analyze: {text}",
+                              _call_site(exc, manifest))  # fmt: skip
+        return JobResult(False, phase="verify", findings=[finding.as_dict()], timings=timings)
+    timings["verify_s"] = round(time.perf_counter() - started - timings["build_s"], 3)
+    if findings:
+        return JobResult(False, phase="verify", findings=[f.as_dict() for f in findings], timings=timings)
+    try:
         written = {}
         for spec in manifest.outputs:
-            frame, columns = result[spec.name], required_columns(spec)
-            _check_frame(frame, spec, columns)
+            frame, columns = verified[spec.name], required_columns(spec)
             staged = [
                 _staged_entity(frame, c) if hash_entities and c == spec.entity else F.col(c) for c in columns
             ]
@@ -110,62 +171,40 @@ def execute(
                 str(staging_dir / spec.name)
             )
             written[spec.name] = columns
-        timings["total_s"] = round(time.perf_counter() - started, 3)
-        return JobResult(True, written, timings=timings)
-    except Exception as exc:  # noqa: BLE001 - reduced to type + line, see module docstring
+    except Exception as exc:  # noqa: BLE001 - data may be in it: operators only (see module docstring)
         return JobResult(
-            False,
-            error_type=_error_type(exc),
-            error_line=_job_line(exc, job_dir / manifest.entry),
-            timings=timings,
-            contract=exc.contract.as_dict() if isinstance(exc, FrameContractError) else None,
-            traceback="".join(traceback.format_exception(exc)),
-            job_traceback=_from_job_frames(exc, job_dir / manifest.entry),
+            False, phase="execute", timings=timings, traceback="".join(traceback.format_exception(exc))
         )
+    timings["total_s"] = round(time.perf_counter() - started, 3)
+    return JobResult(True, written, timings=timings)
 
 
-def _check_outputs(result, manifest: JobManifest) -> None:
-    if not isinstance(result, dict):
-        raise FrameContractError(FrameContract(Breach.NOT_A_MAPPING))
-    missing = tuple(o.name for o in manifest.outputs if o.name not in result)
-    if missing:
-        raise FrameContractError(FrameContract(Breach.OUTPUTS, missing=missing))
-    if len(result) != len(manifest.outputs):
-        raise FrameContractError(FrameContract(Breach.UNDECLARED))
+def _call_site(exc: Exception, manifest: JobManifest) -> int | None:
+    """The job's line in Spark's query context ("… was called from /job/job.py:3"), if there."""
+    contexts = exc.getQueryContext() if hasattr(exc, "getQueryContext") else []
+    sites = " ".join([context.callSite() for context in contexts] + [str(exc)])
+    match = re.search(rf"{re.escape(jail.JOB_DIR)}/{re.escape(manifest.entry)}:(\d+)", sites)
+    return int(match.group(1)) if match else None
+
+
+def _first_line(exc: Exception) -> str:
+    text = getattr(exc, "desc", None) or str(exc) or type(exc).__name__
+    return text.splitlines()[0][:300]
 
 
 def _check_frame(frame, spec: OutputSpec, columns: list[str]) -> None:
-    if not hasattr(frame, "select"):
-        raise FrameContractError(FrameContract(Breach.NOT_A_FRAME, spec.name))
     missing = tuple(c for c in columns if c not in frame.columns)
     if missing:
         raise FrameContractError(FrameContract(Breach.COLUMNS, spec.name, missing))
 
 
-def _error_type(exc: BaseException) -> str:
-    if isinstance(exc, PolicyViolation | FrameContractError):
-        return type(exc).__name__
-    return (
-        type(exc).__name__
-        if type(exc).__module__ == "builtins"
-        else f"{type(exc).__module__}.{type(exc).__name__}"
-    )
-
-
-def _from_job_frames(exc: BaseException, entry: Path) -> str | None:
-    """The traceback from the first frame in the job's file on; ``None`` if the job's code is not in it."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    first = next((i for i, frame in enumerate(frames) if Path(frame.filename) == entry), None)
+def _job_traceback(text: str | None) -> str | None:
+    """The traceback from the job file's first frame on (the platform's frames say nothing useful)."""
+    if not text:
+        return None
+    marker = f'File "{jail.JOB_DIR}/'
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if marker in line), None)
     if first is None:
         return None
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames[first:])]
-    return "".join(lines + traceback.format_exception_only(exc))
-
-
-def _job_line(exc: BaseException, entry: Path) -> int | None:
-    """The innermost line of the job's own file in the traceback; nothing of the platform's."""
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if Path(frame.filename) == entry:
-            line = frame.lineno
-    return line
+    return "Traceback (most recent call last):\n" + "".join(lines[first:])

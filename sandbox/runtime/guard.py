@@ -57,8 +57,9 @@ def _refuse(name: str):
 def _dataframe_classes() -> tuple[type, ...]:
     from pyspark.sql import DataFrame
     from pyspark.sql.classic.dataframe import DataFrame as ClassicDataFrame
+    from pyspark.sql.connect.dataframe import DataFrame as ConnectDataFrame
 
-    return (ClassicDataFrame, DataFrame)
+    return (ClassicDataFrame, ConnectDataFrame, DataFrame)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import functools
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -38,6 +39,7 @@ from sandbox.governance.authorizations import covering_authorization
 from sandbox.governance.scenarios import get as get_scenario
 from sandbox.runtime.isolation import IsolatedProcess, run_isolated, start_isolated
 from sandbox.runtime.manifest import load_manifest
+from sandbox.runtime.plan.findings import PlanFinding
 from sandbox.runtime.snapshot import code_sha256
 from sandbox.runtime.submissions import JobRefused, checks, snapshot_dir
 from sandbox.store.models import JobRunRow, JobSubmissionRow, ProductRow
@@ -170,9 +172,10 @@ def _run(
         result = _read_result(run_dir / "result.json", code, manifest, snapshot, elapsed)
         timings = {**result["timings"], "job_process_s": elapsed}
         if not result["ok"]:
+            failure = {k: result[k] for k in ("phase", "message", "findings")}
             return _finish(ctx, run_id, "fail", actor, isolation=isolation.as_dict(), timings=timings,
                            error_type=result.get("error_type"), error_line=result.get("error_line"),
-                           contract=result.get("contract"))  # fmt: skip
+                           contract=result.get("contract"), failure=failure)  # fmt: skip
         stages("门控：聚合与披露控制", "the gate: aggregation and disclosure control")
         started = time.perf_counter()
         summary = gate.go()
@@ -192,34 +195,58 @@ _JOB_TIMINGS = ("build_s", "total_s")
 
 
 def _read_result(path: Path, code: int, manifest: JobManifest, snapshot: Path, elapsed: float) -> dict:
-    """The job's own result, trusted as a success only if its process also exited 0.
+    """The run's result, trusted as a success only if its process also exited 0.
 
-    The job process wrote it, so what a developer will see of it is narrowed here to what cannot
-    carry more than a few bits: an error type from the closed set of exception classes a job can
-    raise (Python's built-in ones, Spark's, the platform's), a line of the job's own file, its two
-    timings clipped to the process time measured here (``elapsed``), and a frame contract breach
-    that names only what the manifest declares (worded here). Anything else is dropped.
+    What a developer will see of a failure depends on its phase (``execute``'s docstring). A failure
+    while executing, or a process that died, is only that: data may have decided it, so no type,
+    line or message. A build failure (the job process saw no data) keeps an error type from the
+    closed set of exception classes, a line of the job's own file and a short message; a verify
+    failure keeps the verifier's findings; a frame contract breach names only what the manifest
+    declares (worded here). Timings are clipped to the process time measured here (``elapsed``).
     """
     try:
         result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     except (OSError, ValueError):
         result = None
     if not isinstance(result, dict) or not (code == 0 or result.get("ok") is False):
-        reason = "TimeoutKilled" if code == -9 else "ProcessDied"
-        return {"ok": False, "error_type": reason, "error_line": None, "timings": {}, "contract": None}
+        return {**_NOTHING, "phase": "execute"}
     timings = _timings(result.get("timings"), elapsed)
     if result.get("ok") is True:
         return {"ok": True, "timings": timings}
-    lines = (snapshot / manifest.entry).read_text(encoding="utf-8").count("\n") + 1
-    error_type, line = result.get("error_type"), result.get("error_line")
+    phase = result.get("phase") if result.get("phase") in ("build", "verify") else "execute"
+    failure = {**_NOTHING, "phase": phase, "timings": timings}
     contract = FrameContract.from_dict(result.get("contract"), manifest)
-    return {
-        "ok": False,
-        "error_type": error_type if error_type in known_error_types() else "Unknown",
-        "error_line": line if type(line) is int and 1 <= line <= lines else None,
-        "timings": timings,
-        "contract": None if contract is None else {**contract.as_dict(), **dict(zip(("zh", "en"), contract.message(manifest), strict=True))},
-    }  # fmt: skip
+    if contract is not None:
+        zh, en = contract.message(manifest)
+        failure["contract"] = {**contract.as_dict(), "zh": zh, "en": en}
+    if phase == "verify":
+        failure["findings"] = [f.as_dict() for f in _findings(result.get("findings"))]
+        failure["error_type"] = "FrameContractError" if contract is not None else "PlanRefused"
+    elif phase == "build":
+        lines = (snapshot / manifest.entry).read_text(encoding="utf-8").count("\n") + 1
+        error_type, line, message = result.get("error_type"), result.get("error_line"), result.get("message")
+        failure["error_type"] = error_type if error_type in known_error_types() else "Unknown"
+        failure["error_line"] = line if type(line) is int and 1 <= line <= lines else None
+        failure["message"] = message[:_MESSAGE_CHARS] if isinstance(message, str) else None
+    return failure
+
+
+_NOTHING = {"ok": False, "error_type": None, "error_line": None, "message": None, "findings": [], "timings": {},
+            "contract": None}  # fmt: skip
+_MESSAGE_CHARS = 500
+
+
+def _findings(value) -> list[PlanFinding]:
+    if not isinstance(value, list):
+        return []
+    kept = []
+    for item in value:
+        if isinstance(item, dict) and all(
+            isinstance(item.get(k), str) for k in ("output", "rule", "zh", "en")
+        ):
+            line = item.get("line")
+            kept.append(PlanFinding.from_dict({**item, "line": line if type(line) is int else None}))
+    return kept
 
 
 def _timings(value, elapsed: float) -> dict[str, float]:
@@ -238,6 +265,7 @@ def known_error_types() -> frozenset[str]:
     (module-qualified), or the platform's two."""
     import py4j.protocol
     import pyspark.errors.exceptions.captured  # noqa: F401 - defines the classes Spark raises
+    import pyspark.errors.exceptions.connect  # noqa: F401 - and those its Connect client raises
 
     builtin = {
         name
@@ -246,7 +274,9 @@ def known_error_types() -> frozenset[str]:
     }
     roots = [pyspark.errors.PySparkException, py4j.protocol.Py4JError]
     engine = {f"{cls.__module__}.{cls.__name__}" for root in roots for cls in _subclasses(root)}
-    return frozenset(builtin | engine | {"PolicyViolation", "FrameContractError"})
+    return frozenset(
+        builtin | engine | {"PolicyViolation", "FrameContractError", "TimeoutKilled", "JobProcessDied"}
+    )
 
 
 def _subclasses(cls: type) -> set[type]:
@@ -302,6 +332,11 @@ class GateProcess:
         return code
 
 
+def coarse_timings(timings: dict[str, float]) -> dict[str, int]:
+    """Timings in whole seconds, rounded up to a power of two: how long data took tells little then."""
+    return {key: 1 << max(0, math.ceil(math.log2(max(value, 1.0)))) for key, value in timings.items()}
+
+
 def _release_or_withhold(
     ctx, actor, run_id, submission, manifest, gate_dir, summary, dataset_versions, isolation, timings
 ):
@@ -326,11 +361,12 @@ def _release_or_withhold(
 
 
 def _apply_finish(ctx, session, run: JobRunRow, action: str, actor: Principal, *, isolation, timings, gate=None,
-                  error_type=None, error_line=None, contract=None) -> None:  # fmt: skip
+                  error_type=None, error_line=None, contract=None, failure=None) -> None:  # fmt: skip
     run.state = RUN_LIFECYCLE.check(RunState(run.state), action).value
     run.isolation_json, run.timings_json = json.dumps(isolation), json.dumps(timings)
     run.error_type, run.error_line, run.finished_at = error_type, error_line, utc_now_iso()
     run.contract_json = json.dumps(contract, ensure_ascii=False) if contract else None
+    run.failure_json = json.dumps(failure, ensure_ascii=False) if failure else None
     run.gate_summary_json = json.dumps(gate, ensure_ascii=False) if gate is not None else None
     ctx.audit(session, f"job.run_{run.state}", "job_run", run.id, actor=actor.username, isolation=isolation,
               error_type=error_type, error_line=error_line)  # fmt: skip
@@ -344,15 +380,18 @@ def _finish(ctx, run_id: str, action: str, actor: Principal, **fields) -> JobRun
 
 
 def developer_view(run: JobRunRow) -> dict:
-    """What a developer may see of a production run: no logs, no messages, no values.
+    """What a developer may see of a production run: no logs and nothing data could have decided.
 
-    A frame contract breach is the exception: ``_read_result`` checked it names only the manifest's
-    outputs and columns, and worded it on the trusted side.
+    ``_read_result`` narrowed it: the phase a failure happened in; for a build failure its type, line
+    and message; for a refused plan the verifier's findings; a frame contract breach in manifest names.
+    Timings are rounded to whole seconds.
     """
     contract = json.loads(run.contract_json) if run.contract_json else None
+    failure = json.loads(run.failure_json) if run.failure_json else {}
     return {
         "run": run.id, "submission": run.submission_id, "state": run.state, "started_at": run.started_at,
-        "finished_at": run.finished_at, "timings": json.loads(run.timings_json or "{}"),
-        "error_type": run.error_type, "error_line": run.error_line,
+        "finished_at": run.finished_at, "timings": coarse_timings(json.loads(run.timings_json or "{}")),
+        "phase": failure.get("phase"), "error_type": run.error_type, "error_line": run.error_line,
+        "message": failure.get("message"), "findings": failure.get("findings") or [],
         "reason": {"zh": contract["zh"], "en": contract["en"]} if contract else None,
     }  # fmt: skip

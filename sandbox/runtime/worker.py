@@ -1,8 +1,9 @@
-"""The job process: ``python -m sandbox.runtime.worker SPEC.json``.
+"""The production run process: ``python -m sandbox.runtime.worker SPEC.json``.
 
 Started by the production runner inside its isolation (no network but loopback, memory and time
-limits). It imports nothing of the platform's store, settings or gate: it reads the spec, runs
-the job on the approved raw columns, writes contribution frames to staging and a result file.
+limits). It runs no job code itself: the job's plans come from the jailed job process, are verified
+here and run on the approved raw columns (``execute``); it writes contribution frames to staging and
+a result file. It imports nothing of the platform's store, settings or gate.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ def main(spec_path: str) -> int:
     spark.sparkContext.setLogLevel("ERROR")
     result = execute(
         spark, job_dir, manifest, {k: Path(v) for k, v in spec["inputs"].items()},
-        Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]), hash_entities=True,
+        Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]), scratch=Path(spec["scratch_dir"]),
+        hash_entities=True,
     )  # fmt: skip
-    if result.traceback:  # for operators (``sandbox job logs``); the developer sees type and line only
+    if result.traceback:  # for operators (``sandbox job logs``); what the developer sees is narrowed
         print(result.traceback, file=sys.stderr, flush=True)
     Path(spec["result_path"]).write_text(json.dumps(result.as_dict()), encoding="utf-8")
     spark.stop()

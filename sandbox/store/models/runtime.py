@@ -43,6 +43,9 @@ class JobRunRow(Base):
     error_type: Mapped[str | None] = mapped_column(String(200))
     error_line: Mapped[int | None] = mapped_column(Integer)
     contract_json: Mapped[str | None] = mapped_column(Text)  # FrameContract, checked against the manifest
+    failure_json: Mapped[str | None] = mapped_column(
+        Text
+    )  # phase, build message, plan findings (developer_view)
     logs_path: Mapped[str] = mapped_column(String(500))  # relative to the home; operators only
     gate_summary_json: Mapped[str | None] = mapped_column(Text)
     product_version_id: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,77 @@
+"""The job process's jail: bubblewrap, as an unprivileged user, seeing almost nothing.
+
+Readable: the Python installation, the platform's package (the SDK the job imports), the job's own
+code and the plan endpoint's socket. Writable: nothing. No network (a new, empty network namespace),
+its own PID, IPC and UTS namespaces, no capabilities, a new session (no terminal), and limits on
+address space, processes and CPU time; it dies with its parent. What the job's code could try — open
+a file, list the home, open a socket, start a process — meets an empty filesystem and no network.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+import sandbox
+from sandbox.domain.errors import ShuyuError
+
+NOBODY = 65534
+#: Address space, processes (threads count: gRPC's), CPU seconds.
+LIMITS = {"as_bytes": 3 * 1024**3, "nproc": 256, "cpu_s": 120}
+WALL_TIMEOUT_S = 180
+JOB_DIR, SOCKET_DIR = "/job", "/plan"
+
+
+class JailUnavailable(ShuyuError):
+    code = "E830"
+
+
+@dataclass(frozen=True)
+class Jailed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _python_roots() -> list[Path]:
+    """Directories the interpreter and its packages live in (the venv and the base installation)."""
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sysconfig.get_paths()["purelib"])}
+    roots.add(Path(sys.executable).resolve().parent.parent)
+    return sorted(roots)
+
+
+def argv(job_dir: Path, socket_dir: Path) -> list[str]:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise JailUnavailable(
+            "未找到 bubblewrap（bwrap），作业进程无法隔离；请安装 bubblewrap",
+            "bubblewrap (bwrap) was not found, so the job process cannot be isolated; install bubblewrap",
+        )
+    package = Path(sandbox.__file__).resolve().parent
+    command = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+               "--uid", str(NOBODY), "--gid", str(NOBODY), "--ro-bind", "/usr", "/usr",
+               "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+               "--proc", "/proc", "--dev", "/dev"]  # fmt: skip
+    for root in _python_roots():
+        command += ["--ro-bind", str(root), str(root)]
+    command += ["--ro-bind", str(package), str(package), "--ro-bind", str(job_dir), JOB_DIR,
+                "--ro-bind", str(socket_dir), SOCKET_DIR, "--chdir", "/", "--clearenv",
+                "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+                "--setenv", "HOME", "/nonexistent", "--setenv", "LANG", "C.UTF-8"]  # fmt: skip
+    limits = ["prlimit", f"--as={LIMITS['as_bytes']}", f"--nproc={LIMITS['nproc']}", f"--cpu={LIMITS['cpu_s']}",
+              "--core=0", "--"]  # fmt: skip
+    return [*command, *limits, sys.executable, "-I", "-m", "sandbox.runtime.jobproc"]
+
+
+def run(job_dir: Path, socket_dir: Path, spec: str, *, timeout_s: int = WALL_TIMEOUT_S) -> Jailed:
+    """Run the job process on ``spec`` (JSON, on its stdin) in the jail; killed after ``timeout_s``."""
+    try:
+        done = subprocess.run(argv(job_dir, socket_dir), input=spec, capture_output=True, text=True,
+                              timeout=timeout_s)  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        return Jailed(-9, "", f"killed after {timeout_s}s\n{exc.stderr or ''}")
+    return Jailed(done.returncode, done.stdout, done.stderr)

@@ -1,0 +1,168 @@
+"""Verify a job's analyzed logical plan against the allowlist in ``rules``.
+
+Spark has already parsed every SQL string and resolved every name, so what is checked here is what
+would run, however it was written. Checks: every plan node and every expression is allowed; every
+leaf is a declared input's view (what the trusted side put under it is not walked); patterns and
+formats are literals (a pattern taken from data could fail on one value); joins are equality joins;
+and each output's entity column is an input's entity column passed through unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sandbox.runtime.plan import rules
+from sandbox.runtime.plan.findings import PlanFinding
+
+#: Expressions whose pattern or format (the second child) must be a literal.
+_LITERAL_SECOND = frozenset({"RLike", "Like", "ILike", "RegExpReplace", "RegExpExtract", "StringSplit",
+                             "DateFormatClass", "ParseToDate", "ParseToTimestamp", "GetTimestamp",
+                             "ToUnixTimestamp", "UnixTimestamp", "FromUnixTime"})  # fmt: skip
+_EQUALITY = frozenset({"EqualTo", "EqualNullSafe"})
+
+
+@dataclass
+class Node:
+    cls: str
+    fields: dict
+    children: list[Node] = field(default_factory=list)
+
+
+def _tree(nodes: list[dict], at: int = 0) -> tuple[Node, int]:
+    """One node and its subtree from ``TreeNode.toJSON``'s pre-order list; returns the next index."""
+    raw = nodes[at]
+    node = Node(raw["class"].rsplit(".", 1)[-1], raw)
+    at += 1
+    for _ in range(raw.get("num-children", 0)):
+        child, at = _tree(nodes, at)
+        node.children.append(child)
+    return node, at
+
+
+def _expressions(value) -> list[Node]:
+    """The expression trees in one field's JSON value (an expression, or nested sequences of them)."""
+    if isinstance(value, list) and value and isinstance(value[0], dict) and "class" in value[0]:
+        return [_tree(value)[0]]
+    if isinstance(value, list):
+        return [tree for item in value for tree in _expressions(item)]
+    return []
+
+
+def _walk(node: Node):
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def _expr_id(node: Node) -> int | None:
+    expr_id = node.fields.get("exprId")
+    return expr_id.get("id") if isinstance(expr_id, dict) else None
+
+
+@dataclass
+class _Verifier:
+    output: str
+    aliases: set[str]
+    call_sites: dict[str, int]
+    findings: list[PlanFinding] = field(default_factory=list)
+    origin: dict[int, tuple[str, str]] = field(default_factory=dict)  # exprId -> (input alias, column)
+
+    def refuse(self, rule: str, what_zh: str, what_en: str, function: str | None = None) -> None:
+        zh, en = rules.reason(rule)
+        line = self.call_sites.get((function or "").lower())
+        finding = PlanFinding(self.output, rule, f"{what_zh}：{zh}", f"{what_en}: {en}", line)
+        if finding not in self.findings:
+            self.findings.append(finding)
+
+    def plan(self, node: Node) -> None:
+        if node.cls == "View":
+            self.view(node)
+            return
+        if node.cls not in rules.PLAN_NODES:
+            self.refuse(node.cls, f"计划节点 {node.cls}", f"plan node {node.cls}")
+            return
+        for child in node.children:
+            self.plan(child)
+        for name, value in node.fields.items():
+            if name in ("class", "num-children"):
+                continue
+            for tree in _expressions(value):
+                self.expression(tree)
+        if node.cls == "Join":
+            self.join(node)
+        if node.cls in ("Project", "Aggregate"):
+            self.carry(node.fields.get("projectList") or node.fields.get("aggregateExpressions") or [])
+
+    def view(self, node: Node) -> None:
+        table = (node.fields.get("desc") or {}).get("identifier", {}).get("table")
+        leaf = node.children[0] if len(node.children) == 1 else None
+        if table not in self.aliases or leaf is None or leaf.children:
+            self.refuse("source", f"视图 {table}", f"view {table}")
+            return
+        for attribute in _expressions(leaf.fields.get("output", [])):
+            self.origin[_expr_id(attribute)] = (table, attribute.fields.get("name"))
+
+    def expression(self, tree: Node) -> None:
+        for node in _walk(tree):
+            function = _function_name(node.cls)
+            if node.cls not in rules.EXPRESSION_NODES:
+                self.refuse(node.cls, f"表达式 {node.cls}", f"expression {node.cls}", function)
+            elif node.cls in _LITERAL_SECOND and len(node.children) > 1 and node.children[1].cls != "Literal":
+                self.refuse("raise", f"{node.cls} 的模式或格式须为常量", f"{node.cls} needs a literal pattern or format",
+                            function)  # fmt: skip
+
+    def join(self, node: Node) -> None:
+        conditions = _expressions(node.fields.get("condition", []))
+        if not conditions:
+            self.refuse("join", "没有连接条件的连接（笛卡尔积）", "a join without a condition (a cross join)")
+            return
+        for conjunct in _conjuncts(conditions[0]):
+            if conjunct.cls not in _EQUALITY or any(c.cls != "AttributeReference" for c in conjunct.children):
+                self.refuse("join", "连接条件只能是列与列的相等", "a join condition may only equate columns")
+
+    def carry(self, named: list) -> None:
+        """An alias of a bare column keeps that column's origin (``select(col.alias(...))``)."""
+        for tree in _expressions(named):
+            if (
+                tree.cls == "Alias"
+                and len(tree.children) == 1
+                and tree.children[0].cls == "AttributeReference"
+            ):
+                source = self.origin.get(_expr_id(tree.children[0]))
+                if source is not None:
+                    self.origin[_expr_id(tree)] = source
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    if node.cls == "And":
+        return [c for child in node.children for c in _conjuncts(child)]
+    return [node]
+
+
+_FUNCTION_OF = {"CallMethodViaReflection": "reflect", "RaiseError": "raise_error", "AssertTrue": "assert_true",
+                "InputFileName": "input_file_name", "SparkPartitionID": "spark_partition_id",
+                "MonotonicallyIncreasingID": "monotonically_increasing_id", "PythonUDF": "udf"}  # fmt: skip
+
+
+def _function_name(cls: str) -> str:
+    return _FUNCTION_OF.get(cls, cls.lower())
+
+
+def verify(
+    output: str, analyzed_json: str, root: list[tuple[str, int]], aliases: set[str], entity: str,
+    entity_columns: set[str], call_sites: dict[str, int],
+) -> list[PlanFinding]:  # fmt: skip
+    """Findings for one output's analyzed plan (``root``: its output columns as (name, exprId))."""
+    verifier = _Verifier(output, aliases, call_sites)
+    verifier.plan(_tree(json.loads(analyzed_json))[0])
+    ids = dict(root)
+    source = verifier.origin.get(ids.get(entity, -1))
+    if source is None or source[1] not in entity_columns:
+        verifier.refuse(
+            "entity",
+            f"实体列 {entity} 须原样取自输入的主体列（{', '.join(sorted(entity_columns))}）",
+            f"the entity column {entity} must be an input's subject column "
+            f"({', '.join(sorted(entity_columns))}) passed through unchanged",
+        )
+    return verifier.findings
