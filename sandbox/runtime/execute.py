@@ -104,15 +104,14 @@ def build_plans(
     return json.loads(lines[-1])
 
 
-def verify_plans(
-    planner: Planner, manifest: JobManifest, plans: dict[str, str], entity_columns: dict[str, set[str]]
-):
+def verify_plans(planner: Planner, manifest: JobManifest, built: dict, entity_columns: dict[str, set[str]]):
     """Each output's verified DataFrame, or every finding (``PlanRefused``-like list) and none."""
     entry, aliases = f"{jail.JOB_DIR}/{manifest.entry}", {i.alias for i in manifest.inputs}
     findings: list[PlanFinding] = []
     frames = {}
+    lines = {int(k): v for k, v in (built.get("lines") or {}).items() if type(v) is int}
     for spec in manifest.outputs:
-        raw = base64.b64decode(plans[spec.name])
+        raw = base64.b64decode(built["plans"][spec.name])
         message = pb2.Plan.FromString(raw)
         refused = protocheck.check(spec.name, message, aliases, entry)
         if refused:
@@ -122,7 +121,7 @@ def verify_plans(
         _check_frame(frame, spec, required_columns(spec))
         plan_json, root = analyzed(frame)
         findings += verify(spec.name, plan_json, root, aliases, spec.entity,
-                           entity_columns.get(spec.name, {spec.entity}), protocheck.call_sites(message, entry))  # fmt: skip
+                           entity_columns.get(spec.name, {spec.entity}), protocheck.call_sites(message, entry, lines))  # fmt: skip
         frames[spec.name] = frame
     return frames, findings
 
@@ -138,17 +137,17 @@ def execute(
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    frames = input_frames(spark, manifest, inputs)
+    planner = Planner(spark.newSession())  # its own views and settings; the caller's session is untouched
+    frames = input_frames(planner.spark, manifest, inputs)
     built = build_plans(spark, job_dir, manifest, frames, scratch, as_of)
     timings["build_s"] = round(time.perf_counter() - started, 3)
     if not built.get("ok"):
         return JobResult(False, phase="build", error_type=built.get("error_type"), error_line=built.get("error_line"),
                          message=built.get("message"), contract=built.get("contract"), timings=timings,
                          traceback=built.get("traceback"), job_traceback=_job_traceback(built.get("traceback")))  # fmt: skip
-    planner = Planner(spark)
     planner.bind(frames)
     try:
-        verified, findings = verify_plans(planner, manifest, built["plans"], entity_columns or {})
+        verified, findings = verify_plans(planner, manifest, built, entity_columns or {})
     except FrameContractError as exc:
         return JobResult(False, phase="verify", error_type="FrameContractError", contract=exc.contract.as_dict(),
                          timings=timings)  # fmt: skip

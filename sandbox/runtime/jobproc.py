@@ -32,6 +32,25 @@ def _session(socket: str):
     return SparkSession.builder.channelBuilder(_UnixSocket()).getOrCreate()
 
 
+def _record_lines(entry: str) -> dict[int, int]:
+    """Each DataFrame's plan id → the job line that made it, for naming lines in the verifier's findings."""
+    from pyspark.sql.connect.dataframe import DataFrame
+
+    lines: dict[int, int] = {}
+    original = DataFrame.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        plan_id = getattr(self._plan, "_plan_id", None)
+        for frame in reversed(traceback.extract_stack()):
+            if frame.filename == entry and plan_id is not None:
+                lines.setdefault(plan_id, frame.lineno)
+                break
+
+    DataFrame.__init__ = init
+    return lines
+
+
 def build_plans(spec: dict) -> dict:
     """Run ``build`` and return ``{"ok": True, "plans": {output: base64 Plan}}`` or the failure."""
     from sandbox.domain.contract import Breach, FrameContract
@@ -43,6 +62,7 @@ def build_plans(spec: dict) -> dict:
     try:
         spark = _session(spec["socket"])
         frames = {alias: spark.read.table(alias) for alias in spec["aliases"]}
+        lines = _record_lines(str(entry))
         build = load_build(entry, spec["module"])
         with actions_refused():
             result = build(JobContext(frames, date.fromisoformat(spec["as_of"])))
@@ -59,13 +79,13 @@ def build_plans(spec: dict) -> dict:
             if not hasattr(frame, "_plan") or type(frame).__module__ != "pyspark.sql.connect.dataframe":
                 raise FrameContractError(FrameContract(Breach.NOT_A_FRAME, name))
             plans[name] = base64.b64encode(frame._plan.to_proto(spark.client).SerializeToString()).decode()
-        return {"ok": True, "plans": plans}
+        return {"ok": True, "plans": plans, "lines": {str(k): v for k, v in lines.items()}}
     except Exception as exc:  # noqa: BLE001 - reported whole: nothing here depends on data
         return {
             "ok": False,
             "error_type": _error_type(exc),
             "error_line": job_line(exc, entry),
-            "message": str(exc).splitlines()[0][:500] if str(exc) else "",
+            "message": " ".join(str(exc).split())[:500],
             "contract": exc.contract.as_dict() if isinstance(exc, FrameContractError) else None,
             "traceback": "".join(traceback.format_exception(exc)),
         }

@@ -24,16 +24,8 @@ _CALL_SITE = re.compile(r":(\d+)$")
 
 def _messages(message: Message) -> Iterator[Message]:
     yield message
-    for field, value in message.ListFields():
-        if field.message_type is None:
-            continue
-        if field.is_repeated:
-            items = value.values() if field.message_type.GetOptions().map_entry else value
-            for item in items:
-                if isinstance(item, Message):
-                    yield from _messages(item)
-        else:
-            yield from _messages(value)
+    for child in _children(message):
+        yield from _messages(child)
 
 
 def _line(message: Message, entry: str) -> int | None:
@@ -46,18 +38,38 @@ def _line(message: Message, entry: str) -> int | None:
     return int(match.group(1)) if match and site.startswith(entry) else None
 
 
-def call_sites(plan: Message, entry: str) -> dict[str, int]:
-    """Function name → the first job line that called it (for naming lines in later findings)."""
+def call_sites(plan: Message, entry: str, relation_lines: dict[int, int]) -> dict[str, int]:
+    """Function name → the first job line that called it (for naming lines in later findings).
+
+    The expression's own recorded call site when Spark kept one, else the line that made the
+    DataFrame it belongs to (``relation_lines``: plan id → line, from the job process).
+    """
     sites: dict[str, int] = {}
-    for message in _messages(plan):
-        if (
-            message.DESCRIPTOR.name == "Expression"
-            and message.WhichOneof("expr_type") == "unresolved_function"
-        ):
-            line = _line(message, entry)
+
+    def walk(message: Message, relation_line: int | None) -> None:
+        name = message.DESCRIPTOR.name
+        if name == "Relation" and message.HasField("common") and message.common.HasField("plan_id"):
+            relation_line = relation_lines.get(message.common.plan_id, relation_line)
+        if name == "Expression" and message.WhichOneof("expr_type") == "unresolved_function":
+            line = _line(message, entry) or relation_line
             if line is not None:
                 sites.setdefault(message.unresolved_function.function_name.lower(), line)
+        for child in _children(message):
+            walk(child, relation_line)
+
+    walk(plan, None)
     return sites
+
+
+def _children(message: Message) -> Iterator[Message]:
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        if field.is_repeated:
+            items = value.values() if field.message_type.GetOptions().map_entry else value
+            yield from (item for item in items if isinstance(item, Message))
+        else:
+            yield value
 
 
 def check(output: str, plan: Message, aliases: set[str], entry: str) -> list[PlanFinding]:
