@@ -35,8 +35,7 @@ def run_once(spark, spec: dict, job_dir: Path) -> dict:
     staging.mkdir(parents=True)
     manifest = load_manifest(job_dir)
     inputs = {k: Path(v) for k, v in spec["inputs"].items()}
-    result = execute(spark, job_dir, manifest, inputs, staging, date.fromisoformat(spec["as_of"]),
-                     scratch=Path(spec["scratch_dir"]))  # fmt: skip
+    result = execute(spark, job_dir, manifest, inputs, staging, date.fromisoformat(spec["as_of"]))  # fmt: skip
     # samples: the developer's to see, including an executing failure's traceback
     report: dict = {"job": {**result.as_dict(), "traceback": result.job_traceback or result.traceback}}
     if result.contract:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -84,19 +86,21 @@ def input_frames(spark, manifest: JobManifest, inputs: dict[str, Path]) -> dict:
     return frames
 
 
-def build_plans(
-    spark, job_dir: Path, manifest: JobManifest, frames: dict, scratch: Path, as_of: date
-) -> dict:
+def build_plans(spark, job_dir: Path, manifest: JobManifest, frames: dict, as_of: date) -> dict:
     """The job process's answer: ``{"ok": True, "plans": …}`` or its failure (see ``jobproc``)."""
-    socket_dir = scratch / "plan-endpoint"
-    socket_dir.mkdir(parents=True, exist_ok=True)
+    # A Unix socket's path must stay under 108 bytes, which a home's scratch path may not: a short
+    # private directory (the jail sees it as /plan).
+    socket_dir = Path(tempfile.mkdtemp(prefix="shuyu-plan-"))
     socket_dir.chmod(0o755)
     entry = f"{jail.JOB_DIR}/{manifest.entry}"
     spec = {"entry": entry, "module": f"job_{manifest.id.replace('-', '_')}", "aliases": sorted(frames),
             "outputs": [o.name for o in manifest.outputs], "as_of": as_of.isoformat(),
             "socket": f"{jail.SOCKET_DIR}/endpoint.sock"}  # fmt: skip
-    with PlanEndpoint(spark, frames, socket_dir / "endpoint.sock", entry):
-        done = jail.run(job_dir, socket_dir, json.dumps(spec))
+    try:
+        with PlanEndpoint(spark, frames, socket_dir / "endpoint.sock", entry):
+            done = jail.run(job_dir, socket_dir, json.dumps(spec))
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         reason = "TimeoutKilled" if done.returncode == -9 else "JobProcessDied"
@@ -128,7 +132,7 @@ def verify_plans(planner: Planner, manifest: JobManifest, built: dict, entity_co
 
 def execute(
     spark, job_dir: Path, manifest: JobManifest, inputs: dict[str, Path], staging_dir: Path, as_of: date,
-    *, scratch: Path, hash_entities: bool = False, entity_columns: dict[str, set[str]] | None = None,
+    *, hash_entities: bool = False, entity_columns: dict[str, set[str]] | None = None,
 ) -> JobResult:  # fmt: skip
     """Build the plans in the jail, verify them, run them and write each to ``staging_dir/<output>``.
 
@@ -139,7 +143,7 @@ def execute(
     started = time.perf_counter()
     planner = Planner(spark.newSession())  # its own views and settings; the caller's session is untouched
     frames = input_frames(planner.spark, manifest, inputs)
-    built = build_plans(spark, job_dir, manifest, frames, scratch, as_of)
+    built = build_plans(spark, job_dir, manifest, frames, as_of)
     timings["build_s"] = round(time.perf_counter() - started, 3)
     if not built.get("ok"):
         return JobResult(False, phase="build", error_type=built.get("error_type"), error_line=built.get("error_line"),

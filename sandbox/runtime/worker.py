@@ -32,7 +32,7 @@ def main(spec_path: str) -> int:
     spark.sparkContext.setLogLevel("ERROR")
     result = execute(
         spark, job_dir, manifest, {k: Path(v) for k, v in spec["inputs"].items()},
-        Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]), scratch=Path(spec["scratch_dir"]),
+        Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]),
         hash_entities=True,
     )  # fmt: skip
     if result.traceback:  # for operators (``sandbox job logs``); what the developer sees is narrowed

@@ -44,8 +44,7 @@ def _run(
     inputs = {i.alias: raw[i.dataset] for i in manifest.inputs}
     staging = tmp_path / "staging"
     staging.mkdir()
-    result = execute(spark, job, manifest, inputs, staging, AS_OF, scratch=tmp_path / "scratch",
-                     hash_entities=production)  # fmt: skip
+    result = execute(spark, job, manifest, inputs, staging, AS_OF,                      hash_entities=production)  # fmt: skip
     assert not refused or not list(staging.iterdir()), "a refused job wrote nothing to staging"
     return result
 

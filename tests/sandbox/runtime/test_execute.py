@@ -24,8 +24,7 @@ def _run(
     inputs = {i.alias: raw[i.dataset] for i in manifest.inputs}
     staging = tmp_path / staging_name
     staging.mkdir(exist_ok=True)
-    scratch = tmp_path / f"{staging_name}-scratch"
-    return execute(spark, job_dir, manifest, inputs, staging, AS_OF, scratch=scratch, **options), staging
+    return execute(spark, job_dir, manifest, inputs, staging, AS_OF, **options), staging
 
 
 def _job(tmp_path: Path, body: str) -> Path:
