@@ -109,7 +109,7 @@ def build_plans(spark, job_dir: Path, manifest: JobManifest, frames: dict, as_of
 
 
 def verify_plans(planner: Planner, manifest: JobManifest, built: dict, entity_columns: dict[str, set[str]]):
-    """Each output's verified DataFrame, or every finding (``PlanRefused``-like list) and none."""
+    """Each output's DataFrame and every finding about any of them (none: all may run)."""
     entry, aliases = f"{jail.JOB_DIR}/{manifest.entry}", {i.alias for i in manifest.inputs}
     findings: list[PlanFinding] = []
     frames = {}
@@ -154,6 +154,7 @@ def execute(
         verified, findings = verify_plans(planner, manifest, built, entity_columns or {})
     except FrameContractError as exc:
         return JobResult(False, phase="verify", error_type="FrameContractError", contract=exc.contract.as_dict(),
+                         traceback="".join(traceback.format_exception(exc)),
                          timings=timings)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - an analysis error: names and types, no data yet
         text = _first_line(exc)

@@ -19,6 +19,7 @@ def main(spec_path: str) -> int:
     from sandbox.engines.spark import BATCH_DRIVER_JAVA_OPTIONS, spark_session
     from sandbox.runtime.execute import execute
     from sandbox.runtime.manifest import load_manifest
+    from sandbox.runtime.plan.findings import PlanFinding
 
     job_dir = Path(spec["job_dir"])
     manifest = load_manifest(job_dir)
@@ -37,6 +38,8 @@ def main(spec_path: str) -> int:
     )  # fmt: skip
     if result.traceback:  # for operators (``sandbox job logs``); what the developer sees is narrowed
         print(result.traceback, file=sys.stderr, flush=True)
+    for finding in result.findings:
+        print(f"plan refused: {PlanFinding.from_dict(finding)}", file=sys.stderr, flush=True)
     Path(spec["result_path"]).write_text(json.dumps(result.as_dict()), encoding="utf-8")
     spark.stop()
     return 0 if result.ok else 3

@@ -24,10 +24,3 @@ class PlanFinding:
     def from_dict(cls, data: dict) -> PlanFinding:
         return cls(**{k: data.get(k) for k in ("output", "rule", "zh", "en", "line")})
 
-
-class PlanRefused(Exception):
-    """A plan the trusted side will not run; carries every finding."""
-
-    def __init__(self, findings: list[PlanFinding]) -> None:
-        self.findings = findings
-        super().__init__("; ".join(map(str, findings)))
