@@ -27,6 +27,7 @@ from sandbox.store.zones import Zone, zone_path
 
 def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
     """Check the job and write the dev spec; returns its path."""
+    from sandbox.catalog.service import get_dataset
     from sandbox.gate import load_policy
     from sandbox.samples import sample_dir
 
@@ -37,12 +38,14 @@ def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
         if findings:
             raise JobRefused(findings)
         inputs = {i.alias: str(sample_dir(ctx, manifest.scenario, i.dataset)) for i in manifest.inputs}
+        entities = {i.alias: get_dataset(ctx, i.dataset).entity for i in manifest.inputs}
     run_dir = zone_path(ctx.settings, Zone.WORK, f"dev-{actor.username}-{manifest.id}")
     run_dir.mkdir(parents=True, exist_ok=True)
     with ctx.sessions() as session:
         code_tables = catalog_repo.code_tables(session)
     spec = {
-        "job_dir": str(job_dir.resolve()), "inputs": inputs, "staging_dir": str(run_dir / "staging"),
+        "job_dir": str(job_dir.resolve()), "inputs": inputs, "input_entities": entities,
+        "staging_dir": str(run_dir / "staging"),
         "scratch_dir": str(run_dir / "scratch"), "as_of": datetime.now(UTC).date().isoformat(),
         "spark_master": "local[2]", "code_tables": {k: list(v) for k, v in code_tables.items()},
         "policy": load_policy(ctx.settings.policy_file).as_dict(), "run": uuid.uuid4().hex[:8],

@@ -35,9 +35,13 @@ def run_once(spark, spec: dict, job_dir: Path) -> dict:
     staging.mkdir(parents=True)
     manifest = load_manifest(job_dir)
     inputs = {k: Path(v) for k, v in spec["inputs"].items()}
-    result = execute(spark, job_dir, manifest, inputs, staging, date.fromisoformat(spec["as_of"]))  # fmt: skip
+    as_of = date.fromisoformat(spec["as_of"])
+    result = execute(
+        spark, job_dir, manifest, inputs, staging, as_of, input_entities=spec.get("input_entities")
+    )
     # samples: the developer's to see, including an executing failure's traceback
-    report: dict = {"job": {**result.as_dict(), "traceback": result.job_traceback or result.traceback}}
+    executing = result.traceback if result.phase == "execute" else None  # the platform's frames otherwise
+    report: dict = {"job": {**result.as_dict(), "traceback": result.job_traceback or executing}}
     if result.contract:
         zh, en = FrameContract.from_dict(result.contract, manifest).message(manifest)
         report["job"]["reason"] = {"zh": zh, "en": en}

@@ -108,7 +108,7 @@ def build_plans(spark, job_dir: Path, manifest: JobManifest, frames: dict, as_of
     return json.loads(lines[-1])
 
 
-def verify_plans(planner: Planner, manifest: JobManifest, built: dict, entity_columns: dict[str, set[str]]):
+def verify_plans(planner: Planner, manifest: JobManifest, built: dict, input_entities: dict[str, str] | None):
     """Each output's DataFrame and every finding about any of them (none: all may run)."""
     entry, aliases = f"{jail.JOB_DIR}/{manifest.entry}", {i.alias for i in manifest.inputs}
     findings: list[PlanFinding] = []
@@ -125,19 +125,20 @@ def verify_plans(planner: Planner, manifest: JobManifest, built: dict, entity_co
         _check_frame(frame, spec, required_columns(spec))
         plan_json, root = analyzed(frame)
         findings += verify(spec.name, plan_json, root, aliases, spec.entity,
-                           entity_columns.get(spec.name, {spec.entity}), protocheck.call_sites(message, entry, lines))  # fmt: skip
+                           input_entities, protocheck.call_sites(message, entry, lines))  # fmt: skip
         frames[spec.name] = frame
     return frames, findings
 
 
 def execute(
     spark, job_dir: Path, manifest: JobManifest, inputs: dict[str, Path], staging_dir: Path, as_of: date,
-    *, hash_entities: bool = False, entity_columns: dict[str, set[str]] | None = None,
+    *, hash_entities: bool = False, input_entities: dict[str, str] | None = None,
 ) -> JobResult:  # fmt: skip
     """Build the plans in the jail, verify them, run them and write each to ``staging_dir/<output>``.
 
     ``hash_entities`` (production) stages text entities as 64-bit hashes; dev runs keep the samples'
-    values, which the developer's preview shows.
+    values, which the developer's preview shows. ``input_entities``: alias → the catalog's subject
+    column, the only columns an output's entity may be.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -151,7 +152,7 @@ def execute(
                          traceback=built.get("traceback"), job_traceback=_job_traceback(built.get("traceback")))  # fmt: skip
     planner.bind(frames)
     try:
-        verified, findings = verify_plans(planner, manifest, built, entity_columns or {})
+        verified, findings = verify_plans(planner, manifest, built, input_entities)
     except FrameContractError as exc:
         return JobResult(False, phase="verify", error_type="FrameContractError", contract=exc.contract.as_dict(),
                          traceback="".join(traceback.format_exception(exc)),

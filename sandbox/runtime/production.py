@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sandbox.audit.chain import utc_now_iso
-from sandbox.catalog.service import current_version, version_path
+from sandbox.catalog.service import current_version, get_dataset, version_path
 from sandbox.context import PlatformContext
 from sandbox.domain.contract import FrameContract
 from sandbox.domain.errors import PermissionDenied, ShuyuError
@@ -151,6 +151,7 @@ def _run(
         spec = {
             "job_dir": str(snapshot),
             "inputs": {i.alias: str(version_path(ctx, versions[i.dataset])) for i in manifest.inputs},
+            "input_entities": {i.alias: get_dataset(ctx, i.dataset).entity for i in manifest.inputs},
             "staging_dir": str(staging), "scratch_dir": str(scratch), "result_path": str(run_dir / "result.json"),
             "as_of": datetime.now(UTC).date().isoformat(), "spark_master": limits.spark_master,
             "driver_memory": limits.driver_memory,
@@ -191,7 +192,7 @@ def _run(
 
 
 #: The timings a job process reports about itself; the trusted side keeps no other key.
-_JOB_TIMINGS = ("build_s", "total_s")
+_JOB_TIMINGS = ("build_s", "verify_s", "total_s")
 
 
 def _read_result(path: Path, code: int, manifest: JobManifest, snapshot: Path, elapsed: float) -> dict:

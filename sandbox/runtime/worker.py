@@ -34,7 +34,7 @@ def main(spec_path: str) -> int:
     result = execute(
         spark, job_dir, manifest, {k: Path(v) for k, v in spec["inputs"].items()},
         Path(spec["staging_dir"]), date.fromisoformat(spec["as_of"]),
-        hash_entities=True,
+        hash_entities=True, input_entities=spec.get("input_entities"),
     )  # fmt: skip
     if result.traceback:  # for operators (``sandbox job logs``); what the developer sees is narrowed
         print(result.traceback, file=sys.stderr, flush=True)

@@ -23,4 +23,3 @@ class PlanFinding:
     @classmethod
     def from_dict(cls, data: dict) -> PlanFinding:
         return cls(**{k: data.get(k) for k in ("output", "rule", "zh", "en", "line")})
-

@@ -151,18 +151,22 @@ def _function_name(cls: str) -> str:
 
 def verify(
     output: str, analyzed_json: str, root: list[tuple[str, int]], aliases: set[str], entity: str,
-    entity_columns: set[str], call_sites: dict[str, int],
+    input_entities: dict[str, str] | None, call_sites: dict[str, int],
 ) -> list[PlanFinding]:  # fmt: skip
-    """Findings for one output's analyzed plan (``root``: its output columns as (name, exprId))."""
+    """Findings for one output's analyzed plan (``root``: its output columns as (name, exprId)).
+
+    ``input_entities``: each input's subject column as the catalog declares it; ``None`` (a job run
+    outside the platform, as in tests) takes the output's entity name for every input.
+    """
     verifier = _Verifier(output, aliases, call_sites)
     verifier.plan(_tree(json.loads(analyzed_json))[0])
-    ids = dict(root)
-    source = verifier.origin.get(ids.get(entity, -1))
-    if source is None or source[1] not in entity_columns:
+    subjects = input_entities if input_entities is not None else dict.fromkeys(aliases, entity)
+    source = verifier.origin.get(dict(root).get(entity, -1))
+    if source is None or subjects.get(source[0]) != source[1]:
+        declared = ", ".join(f"{alias}.{column}" for alias, column in sorted(subjects.items()) if column)
         verifier.refuse(
             "entity",
-            f"实体列 {entity} 须原样取自输入的主体列（{', '.join(sorted(entity_columns))}）",
-            f"the entity column {entity} must be an input's subject column "
-            f"({', '.join(sorted(entity_columns))}) passed through unchanged",
+            f"实体列 {entity} 须原样取自某个输入的主体列（{declared or '无'}）",
+            f"the entity column {entity} must be an input's subject column ({declared or 'none'}) passed through unchanged",
         )
     return verifier.findings

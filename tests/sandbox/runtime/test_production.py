@@ -60,7 +60,8 @@ def test_submit_review_promote_releases_a_product_version(platform):
     assert not any(value in report for value in raw["id_number"].head(2000))
     view = production.developer_view(runs.list_runs(ctx, who(platform, "developer-1"))[0])
     assert set(view) == {
-        "run", "submission", "state", "started_at", "finished_at", "timings", "error_type", "error_line", "reason"
+        "run", "submission", "state", "started_at", "finished_at", "timings", "phase", "error_type", "error_line",
+        "message", "findings", "reason",
     }  # fmt: skip
     with pytest.raises(PermissionDenied):
         runs.operator_logs(ctx, who(platform, "developer-1"), run.id)

@@ -1,6 +1,7 @@
-"""What a production run's developer sees comes from a file the job process wrote: the trusted side
-keeps only what cannot carry data (a class-like name, a line of the job's file, a frame-contract breach
-naming manifest entries) and words the reason itself."""
+"""What a production run's developer sees comes from the run's result file: the trusted side keeps,
+by phase, only what cannot carry data (for a build failure a class-like name, a line of the job's
+file and a short message; for a refused plan the findings; a frame-contract breach naming manifest
+entries, worded here) and nothing at all of a failure while executing."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ OUTPUT = "rental_dwellings_by_district"
 
 def _result(tmp_path, **fields) -> dict:
     path = tmp_path / "result.json"
-    path.write_text(json.dumps({"ok": False, "timings": {}, **fields}), encoding="utf-8")
+    path.write_text(json.dumps({"ok": False, "timings": {}, "phase": "build", **fields}), encoding="utf-8")
     return _read_result(path, 3, load_manifest(JOB), JOB, 5.0)
 
 
@@ -67,8 +68,21 @@ def test_an_output_name_not_in_the_manifest_is_dropped(tmp_path):
     assert kept["contract"] is None
 
 
-def test_a_process_that_died_without_a_result_is_reported_as_such(tmp_path):
-    assert (
-        _read_result(tmp_path / "absent.json", -9, load_manifest(JOB), JOB, 1.0)["error_type"]
-        == "TimeoutKilled"
+def test_a_process_that_died_without_a_result_says_only_that_it_failed(tmp_path):
+    died = _read_result(tmp_path / "absent.json", -9, load_manifest(JOB), JOB, 1.0)
+    assert (died["phase"], died["error_type"], died["error_line"], died["message"]) == (
+        "execute",
+        None,
+        None,
+        None,
     )
+
+
+def test_a_failure_while_executing_passes_nothing_but_the_fact(tmp_path):
+    """Data may have decided it: whatever the result file says about it is dropped."""
+    secret = "110101199003070011"
+    failed = _result(tmp_path, phase="execute", error_type="ValueError", error_line=3, message=secret,
+                     findings=[{"output": OUTPUT, "rule": secret, "zh": secret, "en": secret}])  # fmt: skip
+    assert (failed["phase"], failed["error_type"], failed["error_line"], failed["message"]) == (
+        "execute", None, None, None)  # fmt: skip
+    assert secret not in json.dumps(failed)
