@@ -1,7 +1,9 @@
 """``sandbox dev run``: a job on its scenario's samples, with the gate's advisory verdict.
 
-The developer's code runs in a separate process that holds no platform secrets (same ``execute``
-as production); this side only prepares the spec and shows the result.
+The dev worker executes the job's verified plans (same ``execute`` as production: the job's own code
+runs in the jail inside it) confined by ``jail.confined`` to what it needs: the scenario's samples
+and the job's code to read, its run directory to write; no raw zone, no secrets, no other scenario.
+This side only prepares the spec and shows the result.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from sandbox.context import PlatformContext
 from sandbox.governance.access import Principal, audited_refusals
+from sandbox.runtime import jail
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.submissions import JobRefused, check_member, checks
 from sandbox.store import catalog_repo
@@ -61,14 +64,20 @@ def run(spec_path: Path, *, watch: bool = False) -> Iterator[dict]:
     Its other output (Spark's and the JVM's log lines) goes to ``dev.log`` beside the spec.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
-    env["SPARK_LOCAL_IP"] = "127.0.0.1"
-    argv = [
+    env.update({"SPARK_LOCAL_IP": "127.0.0.1", "HOME": str(spec_path.parent)})
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    worker = [
         sys.executable,
         "-m",
         "sandbox.runtime.devworker",
         str(spec_path),
         *(["--watch"] if watch else []),
     ]
+    argv = jail.confined(
+        worker,
+        read_only=[Path(spec["job_dir"]), *(Path(p) for p in spec["inputs"].values())],
+        writable=[spec_path.parent],
+    )
     with (
         (spec_path.parent / "dev.log").open("a", encoding="utf-8") as log,
         subprocess.Popen(

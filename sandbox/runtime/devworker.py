@@ -40,7 +40,8 @@ def run_once(spark, spec: dict, job_dir: Path) -> dict:
         spark, job_dir, manifest, inputs, staging, as_of, input_entities=spec.get("input_entities")
     )
     # samples: the developer's to see, including an executing failure's traceback
-    executing = result.traceback if result.phase == "execute" else None  # the platform's frames otherwise
+    # a refused plan's traceback holds only the platform's frames; the others are the developer's to see
+    executing = result.traceback if result.phase != "verify" else None
     report: dict = {"job": {**result.as_dict(), "traceback": result.job_traceback or executing}}
     if result.contract:
         zh, en = FrameContract.from_dict(result.contract, manifest).message(manifest)

@@ -45,17 +45,12 @@ def _python_roots() -> list[Path]:
 
 
 def argv(job_dir: Path, socket_dir: Path) -> list[str]:
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        raise JailUnavailable(
-            "未找到 bubblewrap（bwrap），作业进程无法隔离；请安装 bubblewrap",
-            "bubblewrap (bwrap) was not found, so the job process cannot be isolated; install bubblewrap",
-        )
+    bwrap = _bwrap()
     package = Path(sandbox.__file__).resolve().parent
     command = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                "--uid", str(NOBODY), "--gid", str(NOBODY), "--ro-bind", "/usr", "/usr",
                "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
-               "--proc", "/proc", "--dev", "/dev"]  # fmt: skip
+               "--dev", "/dev"]  # fmt: skip
     for root in _python_roots():
         command += ["--ro-bind", str(root), str(root)]
     command += ["--ro-bind", str(package), str(package), "--ro-bind", str(job_dir), JOB_DIR,
@@ -65,6 +60,45 @@ def argv(job_dir: Path, socket_dir: Path) -> list[str]:
     limits = ["prlimit", f"--as={LIMITS['as_bytes']}", f"--nproc={LIMITS['nproc']}", f"--cpu={LIMITS['cpu_s']}",
               "--core=0", "--"]  # fmt: skip
     return [*command, *limits, sys.executable, "-I", "-m", "sandbox.runtime.jobproc"]
+
+
+#: What a JVM and Hadoop need of /etc: Java's configuration, user and group names, time zone, hosts.
+_ETC = ("alternatives", "java-17-openjdk", "java-21-openjdk", "passwd", "group", "nsswitch.conf", "hosts", "localtime",
+        "timezone", "ssl/certs")  # fmt: skip
+
+
+def confined(command: list[str], *, read_only: list[Path], writable: list[Path]) -> list[str]:
+    """``command`` in a mount namespace that shows only the system, the Python installation, the
+    platform's package and the given paths, with loopback as its only network.
+
+    For the trusted process that executes a dev run's verified plans: it keeps root's capabilities
+    (it starts the job's jail inside), but a plan that slipped past the verifier would still find no
+    raw zone, no secrets and no other scenario's samples to read. Paths keep their names inside.
+    """
+    bwrap = _bwrap()
+    argv = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
+            "--tmpfs", "/tmp"]  # fmt: skip
+    for name in _ETC:
+        if (Path("/etc") / name).exists():
+            argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    package = Path(sandbox.__file__).resolve().parent
+    for root in [*_python_roots(), package, *read_only]:
+        argv += ["--ro-bind", str(root), str(root)]
+    for path in writable:
+        argv += ["--bind", str(path), str(path)]
+    return [*argv, *command]
+
+
+def _bwrap() -> str:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise JailUnavailable(
+            "未找到 bubblewrap（bwrap），作业进程无法隔离；请安装 bubblewrap",
+            "bubblewrap (bwrap) was not found, so the job process cannot be isolated; install bubblewrap",
+        )
+    return bwrap
 
 
 def run(job_dir: Path, socket_dir: Path, spec: str, *, timeout_s: int = WALL_TIMEOUT_S) -> Jailed:
