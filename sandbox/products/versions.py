@@ -8,6 +8,7 @@ released aggregate tables are ever exported, and a fee-bearing one to a consumer
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import uuid
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from sandbox.audit.chain import utc_now_iso
 from sandbox.context import PlatformContext
 from sandbox.display import SHANGHAI
-from sandbox.domain.errors import InvalidInput, NotFoundError, PermissionDenied
+from sandbox.domain.errors import InvalidInput, NotFoundError, PermissionDenied, ShuyuError
 from sandbox.domain.identity import Role
 from sandbox.domain.product import ProductState
 from sandbox.governance.access import Principal, audited_refusals, check_role
@@ -63,20 +64,59 @@ def release(
         )
         ctx.audit(session, "product.leftover_set_aside", "product_version", f"{product_id}@v{number}", actor=actor,
                   moved_to=str(aside.relative_to(ctx.settings.products_dir)))  # fmt: skip
-    for path in gate_dir.rglob("*"):
-        if path.is_file():
-            path.chmod(0o444)
+    files = release_manifest(gate_dir)
+    for name in files:
+        (gate_dir / name).chmod(0o444)
     placement.place(session, gate_dir, target, ctx.settings.work_dir)
     row = ProductVersionRow(
         product_id=product_id, version=number, run_id=run_id, path=relative, code_sha256=code_sha256,
         dataset_versions_json=json.dumps(dataset_versions, sort_keys=True), policy_json=json.dumps(policy, sort_keys=True),
         outputs_json=json.dumps(outputs, ensure_ascii=False, sort_keys=True), released_at=utc_now_iso(),
+        files_json=json.dumps(files, sort_keys=True),
     )  # fmt: skip
     session.add(row)
     session.flush()
     ctx.audit(session, "product.version_released", "product_version", f"{product_id}@v{number}", actor=actor,
               run=run_id, code_sha256=code_sha256, dataset_versions=dataset_versions, outputs=outputs)  # fmt: skip
     return row
+
+
+class ProductFilesChanged(ShuyuError):
+    """A released file is missing or differs from the hash recorded at release; nothing is exported."""
+
+    code = "E570"
+
+
+def release_manifest(gate_dir: Path) -> dict[str, str]:
+    """Every file the gate wrote, by path relative to its directory, with its SHA-256."""
+    return {
+        path.relative_to(gate_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(gate_dir.rglob("*"))
+        if path.is_file()
+    }
+
+
+def released_files(row: ProductVersionRow, directory: Path) -> dict[str, Path]:
+    """The version's files as its manifest lists them, each checked against its hash.
+
+    Readers open these and nothing else: a file put into the directory later is not among them, and a
+    changed or missing one stops the read.
+    """
+    if row.files_json is None:
+        raise ProductFilesChanged(
+            f"{row.product_id} v{row.version} 发布时没有文件清单，请重新转入生产后再导出",
+            f"{row.product_id} v{row.version} was released without a file manifest; promote again to export it",
+        )
+    files = {}
+    for name, digest in json.loads(row.files_json).items():
+        path = directory / name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            raise ProductFilesChanged(
+                f"{row.product_id} v{row.version} 的文件 {name} 缺失或与发布时不同，拒绝导出",
+                f"{row.product_id} v{row.version}: file {name} is missing or differs from its release; not exported",
+            )
+        files[name] = path
+    return files
 
 
 @dataclass(frozen=True)
@@ -181,9 +221,10 @@ def export(
             f"格式须为 {', '.join(EXPORT_FORMATS)} 之一", f"format must be one of {', '.join(EXPORT_FORMATS)}"
         )
     row, directory = version_dir(ctx, product_id, version)
+    files = released_files(row, directory)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for table_path in sorted(directory.glob("*.parquet")):
+    for table_path in (path for name, path in files.items() if "/" not in name and name.endswith(".parquet")):
         table = pq.read_table(table_path)
         target = out_dir / f"{product_id}-v{row.version}-{table_path.stem}.{fmt}"
         if fmt == "parquet":
@@ -193,7 +234,7 @@ def export(
         else:
             table.to_pandas().to_excel(target, index=False, sheet_name=table_path.stem[:31])
         written.append(target)
-    for report in directory.glob("gate_report.*"):
+    for report in (path for name, path in files.items() if name.startswith("gate_report.")):
         shutil.copyfile(report, out_dir / f"{product_id}-v{row.version}-{report.name}")
     with ctx.transaction() as session:
         ctx.audit(session, "product.exported", "product_version", f"{product_id}@v{row.version}", actor=actor.username,

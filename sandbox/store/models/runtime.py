@@ -68,4 +68,5 @@ class ProductVersionRow(Base):
     dataset_versions_json: Mapped[str] = mapped_column(Text)
     policy_json: Mapped[str] = mapped_column(Text)
     outputs_json: Mapped[str] = mapped_column(Text)  # output -> released / suppressed counts
+    files_json: Mapped[str | None] = mapped_column(Text)  # file -> SHA-256: all a reader may open
     released_at: Mapped[str] = mapped_column(String(32))
