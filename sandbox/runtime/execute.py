@@ -125,7 +125,8 @@ def verify_plans(planner: Planner, manifest: JobManifest, built: dict, input_ent
         _check_frame(frame, spec, required_columns(spec))
         plan_json, root = analyzed(frame)
         findings += verify(spec.name, plan_json, root, aliases, spec.entity,
-                           input_entities, protocheck.call_sites(message, entry, lines))  # fmt: skip
+                           input_entities, protocheck.call_sites(message, entry, lines),
+                           {i.alias: i.join_keys for i in manifest.inputs})  # fmt: skip
         frames[spec.name] = frame
     return frames, findings
 

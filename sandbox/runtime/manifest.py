@@ -182,9 +182,13 @@ def parse_manifest(document: dict[str, Any]) -> JobManifest:
         columns = spec.get("columns")
         if not isinstance(columns, list) or not columns:
             raise _fail(where, "须列出所需的列", "must list the columns it needs")
-        inputs.append(
-            InputSpec(alias, spec["dataset"], tuple(_ident(c, f"{where}.columns") for c in columns))
-        )
+        declared = tuple(_ident(c, f"{where}.columns") for c in columns)
+        keys = spec.get("join_keys", [])
+        if not isinstance(keys, list) or not set(keys) <= set(declared):
+            raise _fail(
+                f"{where}.join_keys", "连接键须为该输入所列的列", "join keys must be columns this input lists"
+            )
+        inputs.append(InputSpec(alias, spec["dataset"], declared, tuple(keys)))
     outputs_doc = document.get("outputs")
     if not isinstance(outputs_doc, dict) or not outputs_doc:
         raise _fail("[outputs]", "须声明至少一个输出", "must declare at least one output")

@@ -138,15 +138,11 @@ def test_differencing_two_outputs_one_person_apart_is_blocked(attack):
         "    return {'everyone': df.where(target), 'all_but_one': rest}\n"
     )
     outcome = attack.run(toml, code)
-    assert outcome.blocked_by == "gate"
-    everyone = {c.key: c for c in outcome.gate.outputs["everyone"].cells}
-    rest = {c.key: c for c in outcome.gate.outputs["all_but_one"].cells}
-    for key, cell in everyone.items():
-        if cell.decision.value == "released" and key in rest and rest[key].decision.value == "released":
-            assert (
-                cell.values["people"] - rest[key].values["people"] in (0,)
-                or abs(cell.values["people"] - rest[key].values["people"]) >= 10
-            )
+    # The plan verifier stops it first: the anti-join's key is a computed value (the victim's id as an
+    # aggregate), not a column the manifest declares as a join key. The gate's own defence against
+    # differencing is tried on frames directly in tests/sandbox/gate/test_suppression.py.
+    assert outcome.blocked_by == "runtime" and outcome.job.phase == "verify"
+    assert {f["rule"] for f in outcome.job.findings} == {"join"}
 
 
 def test_free_text_in_an_output_is_refused(attack):

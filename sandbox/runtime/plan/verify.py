@@ -65,6 +65,7 @@ class _Verifier:
     output: str
     aliases: set[str]
     call_sites: dict[str, int]
+    join_keys: dict[str, set[str]] = field(default_factory=dict)  # alias -> columns it may be joined on
     findings: list[PlanFinding] = field(default_factory=list)
     origin: dict[int, tuple[str, str]] = field(default_factory=dict)  # exprId -> (input alias, column)
 
@@ -120,6 +121,13 @@ class _Verifier:
         for conjunct in _conjuncts(conditions[0]):
             if conjunct.cls not in _EQUALITY or any(c.cls != "AttributeReference" for c in conjunct.children):
                 self.refuse("join", "连接条件只能是列与列的相等", "a join condition may only equate columns")
+                continue
+            for side in conjunct.children:
+                source = self.origin.get(_expr_id(side))
+                if source is None or source[1] not in self.join_keys.get(source[0], set()):
+                    name = side.fields.get("name")
+                    self.refuse("join", f"{name} 不是声明的连接键（job.toml 的 join_keys 或主体列）",
+                                f"{name} is not a declared join key (job.toml's join_keys or the subject column)")  # fmt: skip
 
     def carry(self, named: list) -> None:
         """An alias of a bare column keeps that column's origin (``select(col.alias(...))``)."""
@@ -151,16 +159,19 @@ def _function_name(cls: str) -> str:
 
 def verify(
     output: str, analyzed_json: str, root: list[tuple[str, int]], aliases: set[str], entity: str,
-    input_entities: dict[str, str] | None, call_sites: dict[str, int],
+    input_entities: dict[str, str] | None, call_sites: dict[str, int], join_keys: dict[str, tuple[str, ...]],
 ) -> list[PlanFinding]:  # fmt: skip
     """Findings for one output's analyzed plan (``root``: its output columns as (name, exprId)).
 
     ``input_entities``: each input's subject column as the catalog declares it; ``None`` (a job run
-    outside the platform, as in tests) takes the output's entity name for every input.
+    outside the platform, as in tests) takes the output's entity name for every input. An input may
+    be joined on its subject column and on the ``join_keys`` its manifest entry declares.
     """
-    verifier = _Verifier(output, aliases, call_sites)
-    verifier.plan(_tree(json.loads(analyzed_json))[0])
     subjects = input_entities if input_entities is not None else dict.fromkeys(aliases, entity)
+    keys = {alias: {*join_keys.get(alias, ()), *([subjects[alias]] if subjects.get(alias) else [])}
+            for alias in aliases}  # fmt: skip
+    verifier = _Verifier(output, aliases, call_sites, keys)
+    verifier.plan(_tree(json.loads(analyzed_json))[0])
     source = verifier.origin.get(dict(root).get(entity, -1))
     if source is None or subjects.get(source[0]) != source[1]:
         declared = ", ".join(f"{alias}.{column}" for alias, column in sorted(subjects.items()) if column)

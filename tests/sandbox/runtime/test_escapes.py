@@ -35,11 +35,18 @@ _OUTPUTS = "{'elderly_by_district': frame, 'oldest_old_by_community': frame}"
 
 
 def _run(
-    spark, raw: dict[str, Path], tmp_path: Path, body: str, *, production: bool = False, refused: bool = True
-):
+    spark, raw: dict[str, Path], tmp_path: Path, body: str, *, production: bool = False, refused: bool = True,
+    join_keys: str | None = None,
+):  # fmt: skip
     job = tmp_path / "job"
     shutil.copytree(JOBS / "elderly_care_hotspots", job)
     (job / "job.py").write_text(body, encoding="utf-8")
+    if join_keys:  # population may be joined on these too
+        toml = (job / "job.toml").read_text(encoding="utf-8")
+        declared = f'dataset = "hukou_population"\njoin_keys = {join_keys}\n'
+        (job / "job.toml").write_text(
+            toml.replace('dataset = "hukou_population"\n', declared), encoding="utf-8"
+        )
     manifest = load_manifest(job)
     inputs = {i.alias: raw[i.dataset] for i in manifest.inputs}
     staging = tmp_path / "staging"
@@ -208,4 +215,24 @@ def test_bad_casts_and_division_by_zero_become_nulls_not_failures(spark, raw_cou
              ".withColumn('y', F.to_date(F.col('community_code'), 'yyyy-MM-dd'))"
              ".withColumn('z', F.col('id_number').cast('decimal(3,0)') + 1)")  # fmt: skip
     result = _run(spark, raw_county, tmp_path, _body("", frame), refused=False)
+    assert result.ok, result
+
+
+def test_a_join_on_a_column_that_is_not_a_declared_key_is_refused(spark, raw_county, tmp_path):
+    """Joining on something other than a key moves other people's values onto a person's rows."""
+    others = "ctx.input('population').select('district_code', F.col('birth_date').alias('neighbour_birth'))"
+    result = _run(
+        spark, raw_county, tmp_path, _body("", f"ctx.input('population').join({others}, 'district_code')")
+    )
+    assert result.phase == "verify" and {f["rule"] for f in result.findings} == {"join"}, result
+    assert any("district_code" in f["en"] and "join_keys" in f["en"] for f in result.findings)
+
+
+def test_the_same_join_runs_once_the_manifest_declares_the_key(spark, raw_county, tmp_path):
+    """Declared in job.toml, the key is in the review packet: the reviewer saw what it lets through."""
+    others = "ctx.input('population').select('district_code', F.col('birth_date').alias('neighbour_birth'))"
+    body = _body("", f"ctx.input('population').join({others}, 'district_code')")
+    job = tmp_path / "declared"
+    job.mkdir()
+    result = _run(spark, raw_county, job, body, refused=False, join_keys='["district_code"]')
     assert result.ok, result

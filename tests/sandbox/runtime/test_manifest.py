@@ -25,6 +25,12 @@ def test_parses_the_shipped_manifest(doc):
     assert output.measures[1].agg is Aggregate.MEAN and output.measures[1].bounds == (0.0, 1.0)
     assert output.domains["district_code"].code_table == "division_district"
     assert output.public_domains and output.totals
+    assert manifest.inputs[0].join_keys == ()
+
+
+def test_join_keys_are_read_when_declared(doc):
+    doc["inputs"]["population"]["join_keys"] = ["district_code"]
+    assert parse_manifest(doc).inputs[0].join_keys == ("district_code",)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +58,10 @@ def test_parses_the_shipped_manifest(doc):
         (lambda d: d["outputs"]["elderly_by_district"]["domains"].update(sex=["1"]), "is not a dimension"),
         (lambda d: d["outputs"]["elderly_by_district"].update(threshold=0), "positive integer"),
         (lambda d: d.update(entry="../../etc/x.py"), "must be a .py file name"),
+        (
+            lambda d: d["inputs"]["population"].update(join_keys=["name"]),
+            "join keys must be columns this input lists",
+        ),
     ],
 )
 def test_bad_manifests_are_named(doc, mutate, en):
