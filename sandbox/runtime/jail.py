@@ -1,10 +1,12 @@
-"""The job process's jail: bubblewrap, as an unprivileged user, seeing almost nothing.
+"""Confinement with bubblewrap: the job process's jail (``argv``, ``run``) and the dev executor's
+mount namespace (``confined``).
 
-Readable: the Python installation, the platform's package (the SDK the job imports), the job's own
-code and the plan endpoint's socket. Writable: nothing. No network (a new, empty network namespace),
-its own PID, IPC and UTS namespaces, no capabilities, a new session (no terminal), and limits on
-address space, processes and CPU time; it dies with its parent. What the job's code could try — open
-a file, list the home, open a socket, start a process — meets an empty filesystem and no network.
+The jail runs as an unprivileged user and sees almost nothing. Readable: the Python installation,
+the platform's package (the SDK the job imports), the job's own code and the plan endpoint's socket.
+Writable: nothing. No network (a new, empty network namespace), no ``/proc``, its own PID, IPC and
+UTS namespaces, no capabilities, a new session (no terminal), and limits on address space, processes
+and CPU time; it dies with its parent. What the job's code could try — open a file, list the home,
+open a socket, start a process — meets an empty filesystem and no network.
 """
 
 from __future__ import annotations
