@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import shutil
 import tempfile
 import time
@@ -35,7 +34,7 @@ from sandbox.runtime.jobcode import FrameContractError
 from sandbox.runtime.plan import protocheck
 from sandbox.runtime.plan.convert import Planner, analyzed
 from sandbox.runtime.plan.endpoint import PlanEndpoint
-from sandbox.runtime.plan.findings import PlanFinding
+from sandbox.runtime.plan.findings import PlanFinding, line_in
 from sandbox.runtime.plan.verify import verify
 
 #: Staging is written once, read once by the gate, then deleted: LZ4 makes both passes cheaper than
@@ -92,7 +91,7 @@ def build_plans(spark, job_dir: Path, manifest: JobManifest, frames: dict, as_of
     # private directory (the jail sees it as /plan).
     socket_dir = Path(tempfile.mkdtemp(prefix="shuyu-plan-"))
     socket_dir.chmod(0o755)
-    entry = f"{jail.JOB_DIR}/{manifest.entry}"
+    entry = jail.entry_path(manifest.entry)
     spec = {"entry": entry, "module": f"job_{manifest.id.replace('-', '_')}", "aliases": sorted(frames),
             "outputs": [o.name for o in manifest.outputs], "as_of": as_of.isoformat(),
             "socket": f"{jail.SOCKET_DIR}/endpoint.sock"}  # fmt: skip
@@ -110,7 +109,7 @@ def build_plans(spark, job_dir: Path, manifest: JobManifest, frames: dict, as_of
 
 def verify_plans(planner: Planner, manifest: JobManifest, built: dict, input_entities: dict[str, str] | None):
     """Each output's DataFrame and every finding about any of them (none: all may run)."""
-    entry, aliases = f"{jail.JOB_DIR}/{manifest.entry}", {i.alias for i in manifest.inputs}
+    entry, aliases = jail.entry_path(manifest.entry), {i.alias for i in manifest.inputs}
     findings: list[PlanFinding] = []
     frames = {}
     lines = {int(k): v for k, v in (built.get("lines") or {}).items() if type(v) is int}
@@ -189,8 +188,7 @@ def _call_site(exc: Exception, manifest: JobManifest) -> int | None:
     """The job's line in Spark's query context ("… was called from /job/job.py:3"), if there."""
     contexts = exc.getQueryContext() if hasattr(exc, "getQueryContext") else []
     sites = " ".join([context.callSite() for context in contexts] + [str(exc)])
-    match = re.search(rf"{re.escape(jail.JOB_DIR)}/{re.escape(manifest.entry)}:(\d+)", sites)
-    return int(match.group(1)) if match else None
+    return line_in(sites, jail.entry_path(manifest.entry))
 
 
 def _first_line(exc: Exception) -> str:

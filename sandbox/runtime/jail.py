@@ -39,6 +39,11 @@ class Jailed:
     stderr: str
 
 
+def entry_path(entry: str) -> str:
+    """Where the job's entry file is inside the jail (its tracebacks and call sites name this path)."""
+    return f"{JOB_DIR}/{entry}"
+
+
 def _python_roots() -> list[Path]:
     """Directories the interpreter and its packages live in (the venv and the base installation)."""
     roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sysconfig.get_paths()["purelib"])}
@@ -46,19 +51,21 @@ def _python_roots() -> list[Path]:
     return sorted(roots)
 
 
+def _system() -> list[str]:
+    """Binds both confinements share: the system read-only, the Python installation, the platform's package."""
+    binds = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+             "--symlink", "usr/bin", "/bin", "--dev", "/dev"]  # fmt: skip
+    for root in [*_python_roots(), Path(sandbox.__file__).resolve().parent]:
+        binds += ["--ro-bind", str(root), str(root)]
+    return binds
+
+
 def argv(job_dir: Path, socket_dir: Path) -> list[str]:
-    bwrap = _bwrap()
-    package = Path(sandbox.__file__).resolve().parent
-    command = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-               "--uid", str(NOBODY), "--gid", str(NOBODY), "--ro-bind", "/usr", "/usr",
-               "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
-               "--dev", "/dev"]  # fmt: skip
-    for root in _python_roots():
-        command += ["--ro-bind", str(root), str(root)]
-    command += ["--ro-bind", str(package), str(package), "--ro-bind", str(job_dir), JOB_DIR,
-                "--ro-bind", str(socket_dir), SOCKET_DIR, "--chdir", "/", "--clearenv",
-                "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-                "--setenv", "HOME", "/nonexistent", "--setenv", "LANG", "C.UTF-8"]  # fmt: skip
+    command = [_bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+               "--uid", str(NOBODY), "--gid", str(NOBODY), *_system(),
+               "--ro-bind", str(job_dir), JOB_DIR, "--ro-bind", str(socket_dir), SOCKET_DIR, "--chdir", "/",
+               "--clearenv", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+               "--setenv", "HOME", "/nonexistent", "--setenv", "LANG", "C.UTF-8"]  # fmt: skip
     limits = ["prlimit", f"--as={LIMITS['as_bytes']}", f"--nproc={LIMITS['nproc']}", f"--cpu={LIMITS['cpu_s']}",
               "--core=0", "--"]  # fmt: skip
     return [*command, *limits, sys.executable, "-I", "-m", "sandbox.runtime.jobproc"]
@@ -77,17 +84,13 @@ def confined(command: list[str], *, read_only: list[Path], writable: list[Path])
     (it starts the job's jail inside), but a plan that slipped past the verifier would still find no
     raw zone, no secrets and no other scenario's samples to read. Paths keep their names inside.
     """
-    bwrap = _bwrap()
-    argv = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
-            "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/tmp"]  # fmt: skip
+    argv = [_bwrap(), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+            *_system(), "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--tmpfs", "/tmp"]  # fmt: skip
     for name in _ETC:
         if (Path("/etc") / name).exists():
             argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    package = Path(sandbox.__file__).resolve().parent
-    for root in [*_python_roots(), package, *read_only]:
-        argv += ["--ro-bind", str(root), str(root)]
+    for path in read_only:
+        argv += ["--ro-bind", str(path), str(path)]
     for path in writable:
         argv += ["--bind", str(path), str(path)]
     return [*argv, *command]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 
@@ -23,3 +24,9 @@ class PlanFinding:
     @classmethod
     def from_dict(cls, data: dict) -> PlanFinding:
         return cls(**{k: data.get(k) for k in ("output", "rule", "zh", "en", "line")})
+
+
+def line_in(text: str, entry: str) -> int | None:
+    """The job file's line in a call site or a message ("… /job/job.py:3 …"), if it names one."""
+    match = re.search(rf"{re.escape(entry)}:(\d+)", text)
+    return int(match.group(1)) if match else None

@@ -11,15 +11,12 @@ not know is still seen.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from google.protobuf.message import Message
 
 from sandbox.runtime.plan import rules
-from sandbox.runtime.plan.findings import PlanFinding
-
-_CALL_SITE = re.compile(r":(\d+)$")
+from sandbox.runtime.plan.findings import PlanFinding, line_in
 
 
 def _messages(message: Message) -> Iterator[Message]:
@@ -33,9 +30,7 @@ def _line(message: Message, entry: str) -> int | None:
     common = getattr(message, "common", None)
     if common is None or not common.HasField("origin"):
         return None
-    site = common.origin.python_origin.call_site
-    match = _CALL_SITE.search(site)
-    return int(match.group(1)) if match and site.startswith(entry) else None
+    return line_in(common.origin.python_origin.call_site, entry)
 
 
 def call_sites(plan: Message, entry: str, relation_lines: dict[int, int]) -> dict[str, int]:
