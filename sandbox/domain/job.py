@@ -23,7 +23,7 @@ class InputSpec:
     alias: str
     dataset: str
     columns: tuple[str, ...]
-    join_keys: tuple[str, ...] = ()  # columns it may be joined on, besides its subject column
+    join_keys: tuple[str, ...] = ()  # columns it may be joined or windowed on, besides its subject column
 
 
 @dataclass(frozen=True)

@@ -363,18 +363,29 @@ def test_dev_run_watch_reruns_when_the_job_changes(demo, tmp_path):
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
 
+    seen: list[str] = []
+
     def until_took(deadline: float) -> bool:
         while time.monotonic() < deadline:
-            if selector.select(timeout=1) and "took" in (process.stdout.readline() or ""):
-                return True
+            if selector.select(timeout=1):
+                seen.append(process.stdout.readline())
+                if "took" in seen[-1]:
+                    return True
+                if not seen[-1]:  # the command ended
+                    return False
         return False
 
+    def what_happened() -> str:  # the command's output and the worker's log, for a failure to explain itself
+        logs = sorted((demo.home / "work").glob("dev-developer-1-*/dev.log"))
+        tail = logs[-1].read_text(encoding="utf-8")[-3000:] if logs else "(no dev.log)"
+        return "".join(seen)[-3000:] + "\n--- dev.log ---\n" + tail
+
     try:
-        assert until_took(time.monotonic() + 240), "no first run"
+        assert until_took(time.monotonic() + 240), f"no first run\n{what_happened()}"
         (job / "job.py").write_text(
             (job / "job.py").read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8"
         )
-        assert until_took(time.monotonic() + 120), "no run after the change"
+        assert until_took(time.monotonic() + 120), f"no run after the change\n{what_happened()}"
     finally:
         process.kill()  # the hardest way to leave: no handler of the command's runs
         process.wait(timeout=30)

@@ -92,10 +92,15 @@ def test_undeclared_domain_is_refused(attack):
     assert outcome.blocked_by == "gate" and outcome.gate.refused_outputs["o"].value == "undeclared_domain"
 
 
-def test_a_measure_encoding_an_identifier_is_suppressed_by_dominance(attack, raw_county):
-    """One victim per district carries their ID digits as a number; everyone else contributes 0."""
+@pytest.mark.parametrize("declared", [False, True], ids=["window-undeclared", "window-declared"])
+def test_a_measure_encoding_an_identifier_is_suppressed_by_dominance(attack, raw_county, declared):
+    """One victim per district carries their ID digits as a number; everyone else contributes 0.
+
+    The victim is chosen by a window over the district: the verifier refuses it unless the manifest
+    declares the district a key (the reviewer read that); declared, the gate's dominance rule holds."""
     measures = '{ name = "people", agg = "count" }, { name = "code", agg = "sum", column = "secret", bounds = [0, 1e18] }'
-    toml = HEAD + output("o", '"district_code"', measures, DISTRICT_DOMAIN.format("o"))
+    head = HEAD.replace('"community_code"]\n', '"community_code"]\njoin_keys = ["district_code"]\n') if declared else HEAD
+    toml = head + output("o", '"district_code"', measures, DISTRICT_DOMAIN.format("o"))
     code = (
         "from pyspark.sql import functions as F\nfrom pyspark.sql.window import Window\n\n\n"
         "def build(ctx):\n    df = ctx.input('population')\n"
@@ -105,6 +110,10 @@ def test_a_measure_encoding_an_identifier_is_suppressed_by_dominance(attack, raw
         "    return {'o': ranked.withColumn('secret', F.when(F.col('rank') == 1, digits).otherwise(F.lit(0.0)))}\n"
     )
     outcome = attack.run(toml, code)
+    if not declared:
+        assert outcome.blocked_by == "runtime" and outcome.job.phase == "verify"
+        assert {f["rule"] for f in outcome.job.findings} == {"window"}
+        return
     assert outcome.blocked_by == "gate"
     for cell in outcome.gate.outputs["o"].cells:
         assert cell.decision.value == "suppressed"

@@ -90,6 +90,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "eager": ("构建计划时会执行作业（读取数据）", "it would run a Spark job (touch rows) while the plan is built"),
     "command": ("SQL 语句可能包含立即执行的命令", "a SQL statement may hold commands that run at once"),
     "join": ("连接只能是列与列的等值连接", "a join may only equate columns of its two sides"),
+    "window": ("跨主体的窗口会把他人的值放到某个主体的行上；请按主体列分区，或在 job.toml 的 join_keys 中声明分区列",
+               "a window across subjects puts other subjects' values on a subject's rows; partition by the subject "
+               "column, or declare the partition column in job.toml's join_keys"),
     "entity": ("门控按主体计数，主体列被改写或另造就无法计数", "the gate counts subjects; a made-up subject column defeats that"),
     "other": ("不在允许清单中", "it is not on the allowlist"),
 }  # fmt: skip

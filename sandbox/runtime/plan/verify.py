@@ -3,13 +3,16 @@
 Spark has already parsed every SQL string and resolved every name, so what is checked here is what
 would run, however it was written. Checks: every plan node and every expression is allowed; every
 leaf is a declared input's view (what the trusted side put under it is not walked); patterns and
-formats are literals (a pattern taken from data could fail on one value); joins are equality joins;
-and each output's entity column is an input's entity column passed through unchanged.
+formats are literals (a pattern taken from data could fail on one value); joins are equality joins
+on declared keys; windows are partitioned by a subject column or a declared key (else they move other
+subjects' values onto a subject's rows); set operations line up columns of one origin; and each
+output's entity column is an input's entity column passed through unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from sandbox.runtime.plan import rules
@@ -66,6 +69,7 @@ class _Verifier:
     aliases: set[str]
     call_sites: dict[str, int]
     join_keys: dict[str, set[str]] = field(default_factory=dict)  # alias -> columns it may be joined on
+    subjects: dict[str, str] = field(default_factory=dict)  # alias -> its subject column
     findings: list[PlanFinding] = field(default_factory=list)
     origin: dict[int, tuple[str, str]] = field(default_factory=dict)  # exprId -> (input alias, column)
 
@@ -76,15 +80,14 @@ class _Verifier:
         if finding not in self.findings:
             self.findings.append(finding)
 
-    def plan(self, node: Node) -> None:
+    def plan(self, node: Node) -> list[int | None]:
+        """Verify ``node``'s subtree; returns its output columns' exprIds (to follow origins through it)."""
         if node.cls == "View":
-            self.view(node)
-            return
+            return self.view(node)
         if node.cls not in rules.PLAN_NODES:
             self.refuse(node.cls, f"计划节点 {node.cls}", f"plan node {node.cls}")
-            return
-        for child in node.children:
-            self.plan(child)
+            return []
+        below = [self.plan(child) for child in node.children]
         for name, value in node.fields.items():
             if name in ("class", "num-children"):
                 continue
@@ -92,17 +95,32 @@ class _Verifier:
                 self.expression(tree)
         if node.cls == "Join":
             self.join(node)
+            semi = any(kind in json.dumps(node.fields.get("joinType")) for kind in ("LeftSemi", "LeftAnti"))
+            return below[0] if semi else below[0] + below[1]
+        if node.cls == "Window":
+            self.window(node)
+            return below[0] + _named_ids(node.fields.get("windowExpressions", []))
+        if node.cls in ("Union", "Intersect", "Except"):
+            self.line_up(below)
+            return below[0]
         if node.cls in ("Project", "Aggregate"):
-            self.carry(node.fields.get("projectList") or node.fields.get("aggregateExpressions") or [])
+            named = node.fields.get("projectList") or node.fields.get("aggregateExpressions") or []
+            self.carry(named)
+            return _named_ids(named)
+        if node.cls == "Expand":
+            return _named_ids(node.fields.get("output", []))
+        return below[0] if below else []
 
-    def view(self, node: Node) -> None:
+    def view(self, node: Node) -> list[int | None]:
         table = (node.fields.get("desc") or {}).get("identifier", {}).get("table")
         leaf = node.children[0] if len(node.children) == 1 else None
         if table not in self.aliases or leaf is None or leaf.children:
             self.refuse("source", f"视图 {table}", f"view {table}")
-            return
-        for attribute in _expressions(leaf.fields.get("output", [])):
+            return []
+        attributes = _expressions(leaf.fields.get("output", []))
+        for attribute in attributes:
             self.origin[_expr_id(attribute)] = (table, attribute.fields.get("name"))
+        return [_expr_id(attribute) for attribute in attributes]
 
     def expression(self, tree: Node) -> None:
         for node in _walk(tree):
@@ -129,6 +147,30 @@ class _Verifier:
                     self.refuse("join", f"{name} 不是声明的连接键（job.toml 的 join_keys 或主体列）",
                                 f"{name} is not a declared join key (job.toml's join_keys or the subject column)")  # fmt: skip
 
+    def window(self, node: Node) -> None:
+        """A window must stay within a subject (or a declared key's group): ``lag`` or ``first`` over
+        anything wider copies one subject's values onto another's rows, where the gate counts the
+        wrong person for them."""
+        for tree in _expressions(node.fields.get("partitionSpec", [])):
+            source = self.origin.get(_expr_id(tree)) if tree.cls == "AttributeReference" else None
+            if source is not None and source[1] in self.join_keys.get(source[0], set()):
+                return
+        functions = [_window_function(tree) for tree in _expressions(node.fields.get("windowExpressions", []))]
+        self.refuse("window", "窗口未按主体列或声明的连接键分区", "a window not partitioned by the subject column or a declared key",
+                    next((f for f in functions if f), None))  # fmt: skip
+
+    def line_up(self, children: list[list[int | None]]) -> None:
+        """A set operation's column keeps its origin only if every side's column has that origin (or
+        every side's is a subject column): a union must not pass another column off as the subject's."""
+        for position in zip(*children, strict=False):
+            sources = [self.origin.get(expr_id) for expr_id in position]
+            same = all(source == sources[0] for source in sources)
+            if not same and not all(source is not None and self.is_subject(source) for source in sources):
+                self.origin.pop(position[0], None)
+
+    def is_subject(self, source: tuple[str, str]) -> bool:
+        return self.subjects.get(source[0]) == source[1]
+
     def carry(self, named: list) -> None:
         """An alias of a bare column keeps that column's origin (``select(col.alias(...))``)."""
         for tree in _expressions(named):
@@ -140,6 +182,22 @@ class _Verifier:
                 source = self.origin.get(_expr_id(tree.children[0]))
                 if source is not None:
                     self.origin[_expr_id(tree)] = source
+
+
+def _named_ids(named: list) -> list[int | None]:
+    """The exprIds a list of named expressions (a projection, aggregates, window columns) outputs."""
+    return [_expr_id(tree) for tree in _expressions(named)]
+
+
+def _window_function(tree: Node) -> str | None:
+    """The job's name for the function a window column computes (``RowNumber`` → ``row_number``)."""
+    for node in _walk(tree):
+        if node.cls == "WindowExpression" and node.children:
+            function = node.children[0]
+            if function.cls == "AggregateExpression" and function.children:
+                function = function.children[0]
+            return re.sub(r"(?<!^)(?=[A-Z])", "_", function.cls).lower()
+    return None
 
 
 def _conjuncts(node: Node) -> list[Node]:
@@ -170,10 +228,10 @@ def verify(
     subjects = input_entities if input_entities is not None else dict.fromkeys(aliases, entity)
     keys = {alias: {*join_keys.get(alias, ()), *([subjects[alias]] if subjects.get(alias) else [])}
             for alias in aliases}  # fmt: skip
-    verifier = _Verifier(output, aliases, call_sites, keys)
+    verifier = _Verifier(output, aliases, call_sites, keys, {a: c for a, c in subjects.items() if c})
     verifier.plan(_tree(json.loads(analyzed_json))[0])
     source = verifier.origin.get(dict(root).get(entity, -1))
-    if source is None or subjects.get(source[0]) != source[1]:
+    if source is None or not verifier.is_subject(source):
         declared = ", ".join(f"{alias}.{column}" for alias, column in sorted(subjects.items()) if column)
         verifier.refuse(
             "entity",

@@ -236,3 +236,52 @@ def test_the_same_join_runs_once_the_manifest_declares_the_key(spark, raw_county
     job.mkdir()
     result = _run(spark, raw_county, job, body, refused=False, join_keys='["district_code"]')
     assert result.ok, result
+
+
+# --- moving one subject's values onto another's rows --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statements, frame, function",
+    [
+        ("neighbour = Window.partitionBy('district_code').orderBy('birth_date')",
+         "ctx.input('population').withColumn('next_birth', F.lead('birth_date').over(neighbour))", "lead"),
+        ("everyone = Window.orderBy('birth_date')",
+         "ctx.input('population').withColumn('previous_id', F.lag('id_number').over(everyone))", "lag"),
+        ("everyone = Window.partitionBy(F.lit(1))",
+         "ctx.input('population').withColumn('oldest', F.min('birth_date').over(everyone))", "min"),
+    ],
+    ids=["lead-within-district", "lag-over-everyone", "aggregate-over-everyone"],
+)  # fmt: skip
+def test_a_window_across_subjects_is_refused_with_its_line(spark, raw_county, tmp_path, statements, frame, function):
+    """``lead``/``lag``/``min`` over other subjects puts their values on a subject's row, where the gate
+    would count that subject for them; only the verifier sees it (the frame's entity is passed through)."""
+    body = _body(statements, frame).replace("from pyspark.sql import functions as F\n",
+                                            "from pyspark.sql import functions as F\nfrom pyspark.sql.window import Window\n")  # fmt: skip
+    result = _run(spark, raw_county, tmp_path, body)
+    line = body.splitlines().index(next(x for x in body.splitlines() if f"F.{function}(" in x)) + 1
+    assert result.phase == "verify" and {(f["rule"], f["line"]) for f in result.findings} == {("window", line)}, result
+
+
+def test_a_window_over_a_declared_key_runs(spark, raw_county, tmp_path):
+    """Declared in job.toml (the reviewer reads it), a key may partition a window as it may join."""
+    body = _body("household = Window.partitionBy('district_code')",
+                 "ctx.input('population').withColumn('n', F.count('*').over(household))")  # fmt: skip
+    body = "from pyspark.sql.window import Window\n" + body
+    result = _run(spark, raw_county, tmp_path, body, refused=False, join_keys='["district_code"]')
+    assert result.ok, result
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "ctx.input('population').select(F.col('community_code').alias('id_number'), 'district_code', 'community_code', 'birth_date')",
+        "ctx.input('disability').select(F.col('disability_level').cast('string').alias('id_number'), F.lit('x').alias('district_code'), F.lit('x').alias('community_code'), F.lit(None).cast('date').alias('birth_date'))",
+    ],
+    ids=["same-input", "another-input"],
+)  # fmt: skip
+def test_a_union_passing_another_column_off_as_the_subject_is_refused(spark, raw_county, tmp_path, other):
+    """A union's columns carry the first side's names: the second side must not slip in a non-subject."""
+    people = "ctx.input('population').select('id_number', 'district_code', 'community_code', 'birth_date')"
+    result = _run(spark, raw_county, tmp_path, _body("", f"{people}.unionByName({other})"))
+    assert result.phase == "verify" and {f["rule"] for f in result.findings} == {"entity"}, result
