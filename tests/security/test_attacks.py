@@ -99,7 +99,11 @@ def test_a_measure_encoding_an_identifier_is_suppressed_by_dominance(attack, raw
     The victim is chosen by a window over the district: the verifier refuses it unless the manifest
     declares the district a key (the reviewer read that); declared, the gate's dominance rule holds."""
     measures = '{ name = "people", agg = "count" }, { name = "code", agg = "sum", column = "secret", bounds = [0, 1e18] }'
-    head = HEAD.replace('"community_code"]\n', '"community_code"]\njoin_keys = ["district_code"]\n') if declared else HEAD
+    head = (
+        HEAD.replace('"community_code"]\n', '"community_code"]\njoin_keys = ["district_code"]\n')
+        if declared
+        else HEAD
+    )
     toml = head + output("o", '"district_code"', measures, DISTRICT_DOMAIN.format("o"))
     code = (
         "from pyspark.sql import functions as F\nfrom pyspark.sql.window import Window\n\n\n"

@@ -155,7 +155,9 @@ class _Verifier:
             source = self.origin.get(_expr_id(tree)) if tree.cls == "AttributeReference" else None
             if source is not None and source[1] in self.join_keys.get(source[0], set()):
                 return
-        functions = [_window_function(tree) for tree in _expressions(node.fields.get("windowExpressions", []))]
+        functions = [
+            _window_function(tree) for tree in _expressions(node.fields.get("windowExpressions", []))
+        ]
         self.refuse("window", "窗口未按主体列或声明的连接键分区", "a window not partitioned by the subject column or a declared key",
                     next((f for f in functions if f), None))  # fmt: skip
 

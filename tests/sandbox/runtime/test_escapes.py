@@ -253,14 +253,18 @@ def test_the_same_join_runs_once_the_manifest_declares_the_key(spark, raw_county
     ],
     ids=["lead-within-district", "lag-over-everyone", "aggregate-over-everyone"],
 )  # fmt: skip
-def test_a_window_across_subjects_is_refused_with_its_line(spark, raw_county, tmp_path, statements, frame, function):
+def test_a_window_across_subjects_is_refused_with_its_line(
+    spark, raw_county, tmp_path, statements, frame, function
+):
     """``lead``/``lag``/``min`` over other subjects puts their values on a subject's row, where the gate
     would count that subject for them; only the verifier sees it (the frame's entity is passed through)."""
     body = _body(statements, frame).replace("from pyspark.sql import functions as F\n",
                                             "from pyspark.sql import functions as F\nfrom pyspark.sql.window import Window\n")  # fmt: skip
     result = _run(spark, raw_county, tmp_path, body)
     line = body.splitlines().index(next(x for x in body.splitlines() if f"F.{function}(" in x)) + 1
-    assert result.phase == "verify" and {(f["rule"], f["line"]) for f in result.findings} == {("window", line)}, result
+    assert result.phase == "verify" and {(f["rule"], f["line"]) for f in result.findings} == {
+        ("window", line)
+    }, result
 
 
 def test_a_window_over_a_declared_key_runs(spark, raw_county, tmp_path):
