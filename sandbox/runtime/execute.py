@@ -29,10 +29,10 @@ from pyspark.sql.connect.proto import base_pb2 as pb2
 
 from sandbox.domain.contract import Breach, FrameContract, required_columns
 from sandbox.domain.job import JobManifest, OutputSpec
+from sandbox.engines.connect_planner import Planner, analyzed
 from sandbox.runtime import jail
 from sandbox.runtime.jobcode import FrameContractError
 from sandbox.runtime.plan import protocheck
-from sandbox.runtime.plan.convert import Planner, analyzed
 from sandbox.runtime.plan.endpoint import PlanEndpoint
 from sandbox.runtime.plan.findings import PlanFinding, line_in
 from sandbox.runtime.plan.verify import verify

@@ -6,6 +6,7 @@ the dominance rules to have anything to bite on).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,11 +15,14 @@ import pandas as pd
 import pytest
 
 from sandbox.catalog.service import read_catalog_file
+from sandbox.domain.contract import required_columns
 from sandbox.domain.gate import CellDecision, GateOutcome
 from sandbox.gate import gate_job, load_policy
 from sandbox.gate.rules import FLOAT_DIGITS
 from sandbox.runtime.execute import execute
+from sandbox.runtime.jobcode import load_build
 from sandbox.runtime.manifest import load_manifest
+from sandbox.runtime.sdk import JobContext
 from sandbox.synth import generate
 from tests.conftest import ingest_county
 
@@ -72,6 +76,7 @@ def code_tables(jobs_county) -> dict[str, tuple[str, ...]]:
 def run_job(spark, jobs_raw, code_tables, tmp_path_factory):
     """Run a job's build on the raw county and gate its frames, as a production run does (in one process)."""
 
+    @functools.cache  # one run per job, shared by its module and the before/after comparison
     def run(job_id: str) -> Gated:
         job_dir = JOBS / job_id
         manifest = load_manifest(job_dir)
@@ -81,13 +86,37 @@ def run_job(spark, jobs_raw, code_tables, tmp_path_factory):
         inputs = {i.alias: jobs_raw[i.dataset] for i in manifest.inputs}
         result = execute(spark, job_dir, manifest, inputs, staging, AS_OF)
         assert result.ok, result
-        outcome = gate_job(spark, manifest, staging, root / "out", policy=POLICY, code_tables=code_tables,
-                           ledger=None, input_datasets=sorted({i.dataset for i in manifest.inputs}))  # fmt: skip
-        for name, output in outcome.outputs.items():
-            assert output.refusal is None, (name, output.refusal_en)
-        return Gated(outcome, staging)
+        return _gate(spark, manifest, staging, root / "out", code_tables)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def run_job_directly(spark, jobs_raw, code_tables, tmp_path_factory):
+    """The runtime before jobs became plans: ``build(ctx)`` called in the trusted process with the
+    session's own DataFrames, its frames written as they came, then the same gate."""
+
+    def run(job_id: str) -> Gated:
+        job_dir = JOBS / job_id
+        manifest = load_manifest(job_dir)
+        root = tmp_path_factory.mktemp(f"{job_id}-directly")
+        frames = {
+            i.alias: spark.read.parquet(str(jobs_raw[i.dataset])).select(*i.columns) for i in manifest.inputs
+        }
+        built = load_build(job_dir / manifest.entry, f"direct_{job_id}")(JobContext(frames, AS_OF))
+        for spec in manifest.outputs:
+            built[spec.name].select(*required_columns(spec)).write.parquet(str(root / "staging" / spec.name))
+        return _gate(spark, manifest, root / "staging", root / "out", code_tables)
+
+    return run
+
+
+def _gate(spark, manifest, staging: Path, out: Path, code_tables) -> Gated:
+    outcome = gate_job(spark, manifest, staging, out, policy=POLICY, code_tables=code_tables, ledger=None,
+                       input_datasets=sorted({i.dataset for i in manifest.inputs}))  # fmt: skip
+    for name, output in outcome.outputs.items():
+        assert output.refusal is None, (name, output.refusal_en)
+    return Gated(outcome, staging)
 
 
 def read(raw: dict[str, Path], dataset: str) -> pd.DataFrame:

@@ -19,8 +19,8 @@ from pyspark.sql.connect.proto import base_pb2 as pb2
 from pyspark.sql.connect.proto import base_pb2_grpc as pb2_grpc
 from pyspark.sql.connect.types import pyspark_types_to_proto_types
 
+from sandbox.engines.connect_planner import Planner
 from sandbox.runtime.plan import protocheck
-from sandbox.runtime.plan.convert import Planner
 
 
 class _Service(pb2_grpc.SparkConnectServiceServicer):
