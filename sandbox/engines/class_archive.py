@@ -7,7 +7,7 @@ parsed and verified in one file the JVM maps at start: measured on 2 cores, sess
 2.4 s, first action 1.8 s → 1.0 s.
 
 The archive is built once per environment (``python -m sandbox.engines.class_archive``; ``make``
-does it) by a training run over the kinds of work Shuyu does, and lives beside the interpreter
+does it) by a training run over the kinds of work Shuyu does (``class_training``), and lives beside the interpreter
 (``sys.prefix``), since it belongs to that environment's jars and JDK. A JVM that finds the archive
 stale (other jars, another JDK) ignores it with a warning on stderr and starts as before; a
 fingerprint file makes the build redo it then. ``SANDBOX_SPARK_CLASS_ARCHIVE`` names another path,
@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pyspark
@@ -27,7 +26,7 @@ import pyspark
 _ENV = "SANDBOX_SPARK_CLASS_ARCHIVE"
 #: JVM messages (a stale archive's warning among them) go to stderr: stdout may be a command's JSON.
 _LOG_TO_STDERR = "-Xlog:disable -Xlog:all=warning:stderr"
-#: Raised when ``_train`` covers new work, so that archives built by an older training are rebuilt.
+#: Raised when ``class_training`` covers new work, so that archives an older training built are rebuilt.
 _TRAINING = 2
 
 
@@ -54,46 +53,6 @@ def _fingerprint() -> str:
     return f"pyspark {pyspark.__version__}\n{version.stderr.strip()}\ntraining {_TRAINING}\n"
 
 
-def _train() -> None:
-    """The kinds of work Shuyu's drivers do, small: Parquet in both codecs, aggregates, joins, windows,
-    and planning a job's Spark Connect plan (without it, verifying a job's first plan costs 0.5 s more)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    from sandbox.engines.connect_planner import Planner
-    from sandbox.engines.spark import BATCH_DRIVER_JAVA_OPTIONS, spark_session
-
-    target = os.environ["SANDBOX_CLASS_ARCHIVE_TARGET"]
-    with tempfile.TemporaryDirectory(prefix="shuyu-class-archive-") as work:
-        spark = spark_session(app_name="shuyu-class-archive", local_dir=Path(work, "spark"),
-                              java_options=f"{BATCH_DRIVER_JAVA_OPTIONS} -XX:ArchiveClassesAtExit={target}")  # fmt: skip
-        frame = spark.range(20_000).select(
-            F.col("id"),
-            F.concat(F.lit("k"), (F.col("id") % 997).cast("string")).alias("key"),
-            (F.col("id") % 7).cast("string").alias("band"),
-            F.rand(1).alias("value"),
-        )
-        for codec in ("zstd", "lz4_raw"):
-            frame.write.option("compression", codec).parquet(f"{work}/{codec}")
-        read = spark.read.parquet(f"{work}/lz4_raw")
-        bands = spark.createDataFrame([(str(b), b) for b in range(7)], "band string, rank int")
-        joined = read.join(F.broadcast(bands), "band", "left").observe("metrics", F.count(F.lit(1)))
-        joined.groupingSets([["key", "band"], ["band"]], "key", "band").agg(
-            F.sum("value"), F.avg("value"), F.percentile("value", 0.5), F.stddev_samp("value"),
-            F.max_by("value", "value", 2), F.approx_count_distinct("key"), F.countDistinct("id"),
-        ).collect()  # fmt: skip
-        ranked = read.withColumn("n", F.row_number().over(Window.partitionBy("band").orderBy("value")))
-        ranked.where("n <= 3").toPandas()
-        spark.createDataFrame(read.limit(100).toPandas()).write.parquet(f"{work}/back")
-        planner = Planner(spark.newSession())  # a job's plans: Spark Connect's planner, analysis, toJSON
-        planner.bind({"people": planner.spark.read.parquet(f"{work}/lz4_raw")})
-        planner.warm_up("people", ["key", "band"])
-        jvm = spark.sparkContext._gateway.proc  # the JVM itself: spark-submit execs it
-        spark.stop()
-        jvm.stdin.close()  # the gateway exits on end of input, writing the archive as it goes
-        jvm.wait(timeout=600)
-
-
 def build(force: bool = False) -> Path | None:
     """Build the archive if it is missing or stale; the path, or ``None`` when turned off or it failed."""
     path = archive_path()
@@ -107,7 +66,7 @@ def build(force: bool = False) -> Path | None:
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     env = {**os.environ, _ENV: "off", "SANDBOX_CLASS_ARCHIVE_TARGET": str(partial)}
     # the JVM writes the archive when it exits: the training runs in a child that waits for that
-    done = subprocess.run([sys.executable, "-m", "sandbox.engines.class_archive", "--train"], env=env,
+    done = subprocess.run([sys.executable, "-m", "sandbox.engines.class_training"], env=env,
                           capture_output=True, text=True)  # fmt: skip
     if done.returncode != 0 or not partial.is_file():
         partial.unlink(missing_ok=True)
@@ -120,9 +79,6 @@ def build(force: bool = False) -> Path | None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--train"]:
-        _train()
-        return 0
     path = build(force="--force" in argv)
     if path is not None:
         print(f"Spark 类共享归档 / Spark class archive: {path} ({path.stat().st_size / 1024**2:.0f} MiB)")
