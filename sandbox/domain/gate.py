@@ -100,6 +100,7 @@ class Refusal(StrEnum):
     IDENTIFIER_IN_OUTPUT = "identifier_in_output"
     DP_UNSUPPORTED = "dp_unsupported"
     BUDGET_EXHAUSTED = "budget_exhausted"
+    UNKNOWN_ENTITIES = "unknown_entities"
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The gate process: ``python -m sandbox.gate --job-dir DIR --staging DIR --out DIR [--dataset ID ...]``.
+"""The gate process: ``python -m sandbox.gate --job-dir DIR --staging DIR --out DIR [--dataset ID ...]
+[--entities PATH=COLUMN ...]``.
 
 Started by the production runner (and the dev runner) in a process of its own. The platform home, the
 database URL and the policy file come from the ``SANDBOX_*`` settings; ``SANDBOX_DB_SCHEMA`` pins a
@@ -25,6 +26,7 @@ from pathlib import Path
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import ShuyuError
 from sandbox.engines.spark import BATCH_DRIVER_JAVA_OPTIONS, spark_session
+from sandbox.gate.entities import EntitySource
 from sandbox.gate.errors import GateInputError
 from sandbox.gate.identifiers import samples_scanner
 from sandbox.gate.ledger import BudgetLedger
@@ -50,6 +52,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--dataset", action="append", default=[], help="an input dataset (pays for DP outputs)"
     )
+    parser.add_argument("--entities", action="append", default=[], type=EntitySource.parse, metavar="PATH=COLUMN",
+                        help="an input's raw version and subject column: every staged entity must be in one")  # fmt: skip
     parser.add_argument("--run-id", default=None, help="the production run, recorded with budget spends")
     parser.add_argument("--actor", default="system:gate", help="who the audit trail names for budget spends")
     parser.add_argument(
@@ -91,7 +95,8 @@ def run(argv: list[str] | None = None) -> int:
                 return NOT_TOLD_TO_GO
         gate_job(spark, manifest, args.staging, args.out, policy=policy, code_tables=code_tables,
                  ledger=BudgetLedger(ctx, policy.differential_privacy, actor=args.actor),
-                 input_datasets=args.dataset, scanner=scanner, run_id=args.run_id)  # fmt: skip
+                 input_datasets=args.dataset, scanner=scanner, run_id=args.run_id,
+                 entity_sources=args.entities or None)  # fmt: skip
     finally:
         spark.stop()
         ctx.engine.dispose()

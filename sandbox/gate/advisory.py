@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 
 from sandbox.domain.gate import GatePolicy
 from sandbox.domain.job import JobManifest
+from sandbox.gate.entities import EntitySource
 from sandbox.gate.pipeline import gate_job
 from sandbox.gate.report import summary
 
@@ -28,5 +29,18 @@ def advisory_gate(
     policy = GatePolicy.from_dict(spec["policy"])
     code_tables = {name: tuple(values) for name, values in spec.get("code_tables", {}).items()}
     outcome = gate_job(spark, manifest, staging_run_dir, out_dir, policy=policy, code_tables=code_tables,
-                       ledger=None, input_datasets=[], advisory=True)  # fmt: skip
+                       ledger=None, input_datasets=[], advisory=True, entity_sources=entity_sources(spec))  # fmt: skip
     return {**summary(outcome, policy.as_dict()), "report": str(out_dir / "gate_report.md")}
+
+
+def entity_sources(spec: dict[str, Any]) -> list[EntitySource] | None:
+    """Each input's samples and subject column: a dev run's staged entities must be among them
+    (``None``, no check, for a spec without inputs' subject columns)."""
+    subjects = spec.get("input_entities")
+    if not subjects:
+        return None
+    return [
+        EntitySource(Path(path), subjects[alias])
+        for alias, path in spec["inputs"].items()
+        if subjects.get(alias)
+    ]

@@ -23,6 +23,7 @@ from sandbox.domain.gate import CellDecision, CellResult, GateOutcome, GatePolic
 from sandbox.domain.job import JobManifest, OutputSpec
 from sandbox.gate import aggregate, dp
 from sandbox.gate.domains import Key, all_keys, check_size, resolve_domains
+from sandbox.gate.entities import EntitySource, require_known
 from sandbox.gate.errors import OutputRefused
 from sandbox.gate.frames import FrameStats, frame_stats, keep_in_domain, read_frame
 from sandbox.gate.identifiers import (
@@ -125,7 +126,7 @@ def _noisy(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, s
 
 def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolicy, code_tables, ledger,
              input_datasets: list[str], scanner: IdentifierScanner, job_id: str, run_id: str | None,
-             advisory: bool) -> _Prepared:  # fmt: skip
+             advisory: bool, entity_sources: list[EntitySource] | None) -> _Prepared:  # fmt: skip
     _check_measures(output, policy)
     rules = output_rules(policy, output)
     domains = resolve_domains(output, code_tables)
@@ -139,12 +140,17 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
     scan_dimension_values(output, domains, scanner, rules.output_scan_min_score)
     keys = all_keys(domains, totals=output.totals)
     with _frame_errors_refuse(output):
-        domain_filter = keep_in_domain(spark, read_frame(spark, staging_run_dir, output), output, domains)
+        frame = read_frame(spark, staging_run_dir, output)
+        if entity_sources is not None:
+            require_known(spark, frame, output, entity_sources)
+        domain_filter = keep_in_domain(spark, frame, output, domains)
         contributions = aggregate.entity_contributions(domain_filter.kept, output)
         if output.dp is None:
             stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
                                          dominance_aggs=rules.dominance.applies_to)  # fmt: skip
-            return _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
+            prepared = _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
+            prepared.methods["entities"] = _entity_check(entity_sources)
+            return prepared
         sums = aggregate.bounded_cell_sums(contributions, output, seed=secrets.randbits(62),
                                            max_cells_per_entity=rules.max_cells_per_entity)  # fmt: skip
         observed = frame_stats(domain_filter, output)
@@ -157,7 +163,17 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
                      run_id=run_id)  # fmt: skip
         return output.dp.epsilon, output.dp.delta
 
-    return _noisy(output, rules, domains, observed, sums, keys, spend)
+    prepared = _noisy(output, rules, domains, observed, sums, keys, spend)
+    prepared.methods["entities"] = _entity_check(entity_sources)
+    return prepared
+
+
+def _entity_check(sources: list[EntitySource] | None) -> str:
+    if sources is None:
+        return "not checked (no subject columns given) / 未核对主体"
+    return (
+        f"every entity found in an input's subject column ({len(sources)} checked) / 主体均在输入的主体列中"
+    )
 
 
 def _finish(prepared: _Prepared) -> OutputOutcome:
@@ -188,10 +204,13 @@ def gate_job(
     scanner: IdentifierScanner | None = None,
     run_id: str | None = None,
     advisory: bool = False,
+    entity_sources: list[EntitySource] | None = None,
 ) -> GateOutcome:
     """Gate every output of one run; write ``<output>.parquet``/``.csv`` and ``gate_report.json``/``.md``.
 
     ``scanner`` defaults to the samples' recognizers; ``run_id`` is recorded with privacy-budget spends.
+    ``entity_sources``: the inputs' subject columns every staged entity must be found in (production
+    and dev runs pass them; ``None`` skips the check, for frames made by hand in tests).
     ``advisory`` is for dev runs on samples, which are not the protected data: DP outputs get their noise
     but spend no budget.
     """
@@ -202,7 +221,8 @@ def gate_job(
     for spec in manifest.outputs:
         try:
             prepared[spec.name] = _prepare(spark, spec, staging_run_dir, policy, code_tables, ledger,
-                                           input_datasets, scanner, manifest.id, run_id, advisory)  # fmt: skip
+                                           input_datasets, scanner, manifest.id, run_id, advisory,
+                                           entity_sources)  # fmt: skip
         except OutputRefused as refused:
             outcome.outputs[spec.name] = OutputOutcome(spec.name, refused.refusal, refused.zh, refused.en)
     exact = [p for p in prepared.values() if p.spec.dp is None]  # noisy outputs are protected by their noise

@@ -30,6 +30,7 @@ from pyspark.sql.connect.proto import base_pb2 as pb2
 from sandbox.domain.contract import Breach, FrameContract, required_columns
 from sandbox.domain.job import JobManifest, OutputSpec
 from sandbox.engines.connect_planner import Planner, analyzed
+from sandbox.engines.staged_entity import entity_hash
 from sandbox.runtime import jail
 from sandbox.runtime.jobcode import FrameContractError
 from sandbox.runtime.plan import protocheck
@@ -72,7 +73,7 @@ def _staged_entity(frame, entity: str):
     column = F.col(entity)
     if not isinstance(frame.schema[entity].dataType, T.StringType):
         return column
-    return F.when(column.isNull(), None).otherwise(F.xxhash64(column)).alias(entity)
+    return entity_hash(column).alias(entity)
 
 
 def input_frames(spark, manifest: JobManifest, inputs: dict[str, Path]) -> dict:

@@ -161,8 +161,11 @@ def _run(
             "在隔离进程中运行作业（门控同时启动）",
             "running the job in its isolated process (the gate starts alongside)",
         )
-        gate = GateProcess.start(ctx, snapshot, staging, gate_dir, sorted(dataset_versions), run_dir, run_id,
-                                 actor.username)  # fmt: skip
+        subjects = [
+            f"{spec['inputs'][alias]}={column}" for alias, column in spec["input_entities"].items() if column
+        ]
+        gate = GateProcess.start(ctx, snapshot, staging, gate_dir, sorted(dataset_versions), subjects, run_dir,
+                                 run_id, actor.username)  # fmt: skip
         started = time.perf_counter()
         code, isolation = run_isolated(
             [sys.executable, "-m", "sandbox.runtime.worker", str(run_dir / "spec.json")],
@@ -300,13 +303,15 @@ class GateProcess:
 
     @classmethod
     def start(cls, ctx: PlatformContext, snapshot: Path, staging: Path, out_dir: Path, datasets: list[str],
-              run_dir: Path, run_id: str, actor: str) -> GateProcess:  # fmt: skip
+              subjects: list[str], run_dir: Path, run_id: str, actor: str) -> GateProcess:  # fmt: skip
+        """``subjects``: each input's raw version and subject column (``PATH=COLUMN``), for the entity check."""
         env = {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SPARK_LOCAL_IP": "127.0.0.1"}
         if ctx.schema:
             env["SANDBOX_DB_SCHEMA"] = ctx.schema
         argv = [sys.executable, "-m", "sandbox.gate", "--await-go", "--job-dir", str(snapshot),
                 "--staging", str(staging), "--out", str(out_dir), "--run-id", run_id, "--actor", actor,
-                *[arg for d in datasets for arg in ("--dataset", d)]]  # fmt: skip
+                *[arg for d in datasets for arg in ("--dataset", d)],
+                *[arg for subject in subjects for arg in ("--entities", subject)]]  # fmt: skip
         process = start_isolated(argv, memory_limit_bytes=None, stdout=run_dir / "gate.stdout",
                                  stderr=run_dir / "gate.stderr", env=env, network_isolation=False,
                                  stdin=subprocess.PIPE)  # fmt: skip

@@ -18,6 +18,7 @@ from sandbox.catalog.service import read_catalog_file
 from sandbox.domain.contract import required_columns
 from sandbox.domain.gate import CellDecision, GateOutcome
 from sandbox.gate import gate_job, load_policy
+from sandbox.gate.entities import EntitySource
 from sandbox.gate.rules import FLOAT_DIGITS
 from sandbox.runtime.execute import execute
 from sandbox.runtime.jobcode import load_build
@@ -73,7 +74,33 @@ def code_tables(jobs_county) -> dict[str, tuple[str, ...]]:
 
 
 @pytest.fixture(scope="session")
-def run_job(spark, jobs_raw, code_tables, tmp_path_factory):
+def subjects(jobs_county) -> dict[str, str]:
+    """Each dataset's subject column, as the catalog declares it."""
+    catalog = read_catalog_file(jobs_county / "catalog.yaml").catalog
+    return {dataset.id: dataset.entity for dataset in catalog.datasets if dataset.entity}
+
+
+@pytest.fixture(scope="session")
+def gate_frames(spark, jobs_raw, code_tables, subjects):
+    """The gate as production runs it, entity check included: every staged entity in a raw subject column."""
+
+    def run(manifest, staging: Path, out: Path) -> Gated:
+        sources = [
+            EntitySource(jobs_raw[i.dataset], subjects[i.dataset])
+            for i in manifest.inputs
+            if i.dataset in subjects
+        ]
+        outcome = gate_job(spark, manifest, staging, out, policy=POLICY, code_tables=code_tables, ledger=None,
+                           input_datasets=sorted({i.dataset for i in manifest.inputs}), entity_sources=sources)  # fmt: skip
+        for name, output in outcome.outputs.items():
+            assert output.refusal is None, (name, output.refusal_en)
+        return Gated(outcome, staging)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def run_job(spark, jobs_raw, gate_frames, tmp_path_factory):
     """Run a job's build on the raw county and gate its frames, as a production run does (in one process)."""
 
     @functools.cache  # one run per job, shared by its module and the before/after comparison
@@ -86,13 +113,13 @@ def run_job(spark, jobs_raw, code_tables, tmp_path_factory):
         inputs = {i.alias: jobs_raw[i.dataset] for i in manifest.inputs}
         result = execute(spark, job_dir, manifest, inputs, staging, AS_OF)
         assert result.ok, result
-        return _gate(spark, manifest, staging, root / "out", code_tables)
+        return gate_frames(manifest, staging, root / "out")
 
     return run
 
 
 @pytest.fixture(scope="session")
-def run_job_directly(spark, jobs_raw, code_tables, tmp_path_factory):
+def run_job_directly(spark, jobs_raw, gate_frames, tmp_path_factory):
     """The runtime before jobs became plans: ``build(ctx)`` called in the trusted process with the
     session's own DataFrames, its frames written as they came, then the same gate."""
 
@@ -106,17 +133,9 @@ def run_job_directly(spark, jobs_raw, code_tables, tmp_path_factory):
         built = load_build(job_dir / manifest.entry, f"direct_{job_id}")(JobContext(frames, AS_OF))
         for spec in manifest.outputs:
             built[spec.name].select(*required_columns(spec)).write.parquet(str(root / "staging" / spec.name))
-        return _gate(spark, manifest, root / "staging", root / "out", code_tables)
+        return gate_frames(manifest, root / "staging", root / "out")
 
     return run
-
-
-def _gate(spark, manifest, staging: Path, out: Path, code_tables) -> Gated:
-    outcome = gate_job(spark, manifest, staging, out, policy=POLICY, code_tables=code_tables, ledger=None,
-                       input_datasets=sorted({i.dataset for i in manifest.inputs}))  # fmt: skip
-    for name, output in outcome.outputs.items():
-        assert output.refusal is None, (name, output.refusal_en)
-    return Gated(outcome, staging)
 
 
 def read(raw: dict[str, Path], dataset: str) -> pd.DataFrame:

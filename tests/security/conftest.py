@@ -19,6 +19,7 @@ import pytest
 from sandbox.catalog.service import read_catalog_file
 from sandbox.domain.errors import ShuyuError
 from sandbox.gate import gate_job, load_policy
+from sandbox.gate.entities import EntitySource
 from sandbox.runtime.execute import JobResult, execute
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.policy_check import Finding, check_job
@@ -41,6 +42,7 @@ class Attack:
     spark: object
     raw: dict[str, Path]
     code_tables: dict[str, tuple[str, ...]]
+    subjects: dict[str, str]  # dataset -> its subject column (the gate's entity check)
     root: Path
 
     def run(self, toml: str, code: str, *, skip_static: bool = False) -> Outcome:
@@ -62,8 +64,9 @@ class Attack:
         if not result.ok:
             return Outcome("runtime", findings=findings, job=result)
         out = self.root / "out"
+        sources = [EntitySource(self.raw[i.dataset], self.subjects[i.dataset]) for i in manifest.inputs]
         outcome = gate_job(self.spark, manifest, staging, out, policy=load_policy(None), code_tables=self.code_tables,
-                           ledger=None, input_datasets=[], advisory=True)  # fmt: skip
+                           ledger=None, input_datasets=[], advisory=True, entity_sources=sources)  # fmt: skip
         text = "".join(
             p.read_text(encoding="utf-8", errors="replace")
             for p in sorted(out.rglob("*"))
@@ -82,8 +85,9 @@ class Attack:
 
 @pytest.fixture
 def attack(spark, raw_county, county, tmp_path) -> Attack:
-    tables = read_catalog_file(county / "catalog.yaml").catalog.code_tables
-    return Attack(spark, raw_county, tables, tmp_path)
+    catalog = read_catalog_file(county / "catalog.yaml").catalog
+    subjects = {dataset.id: dataset.entity for dataset in catalog.datasets}
+    return Attack(spark, raw_county, catalog.code_tables, subjects, tmp_path)
 
 
 def raw_values(raw: dict[str, Path], dataset: str, column: str, limit: int = 200) -> list[str]:

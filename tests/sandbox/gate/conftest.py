@@ -75,11 +75,12 @@ class GateRun:
 
 
 def gate(spark, root: Path, job: JobManifest, *, policy: GatePolicy | None = None, ledger=None, code_tables=None,
-         datasets=("ds_people",), out: str = "out") -> GateRun:  # fmt: skip
+         datasets=("ds_people",), out: str = "out", entity_sources=None) -> GateRun:  # fmt: skip
     """Run the gate on the frames under ``root/staging``, writing to ``root/out``."""
     out_dir = root / out
     outcome = gate_job(spark, job, root / "staging", out_dir, policy=policy or load_policy(),
-                       code_tables=code_tables or {}, ledger=ledger, input_datasets=list(datasets))  # fmt: skip
+                       code_tables=code_tables or {}, ledger=ledger, input_datasets=list(datasets),
+                       entity_sources=entity_sources)  # fmt: skip
     return GateRun(outcome, out_dir)
 
 

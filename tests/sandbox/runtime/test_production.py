@@ -58,6 +58,10 @@ def test_submit_review_promote_releases_a_product_version(platform):
         ctx.settings.raw_dir / platform.versions["hukou_population"].path, columns=["id_number"]
     )
     assert not any(value in report for value in raw["id_number"].head(2000))
+    methods = json.loads(report)["outputs"]["elderly_by_district"]["methods"]  # the runner gave the gate
+    assert methods["entities"].startswith(
+        "every entity found in an input's subject column (2 checked)"
+    )  # both inputs
     view = production.developer_view(runs.list_runs(ctx, who(platform, "developer-1"))[0])
     assert set(view) == {
         "run", "submission", "state", "started_at", "finished_at", "timings", "phase", "error_type", "error_line",
