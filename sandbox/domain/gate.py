@@ -50,6 +50,7 @@ class GatePolicy:
     zeros_are_disclosive: bool = True
     allowed_aggregates: tuple[str, ...] = ("count", "sum", "mean", "median", "std")
     max_cells: int = 5000
+    max_cells_per_entity: int = 5
     identifying_dimension_ratio: float = 0.8
     rounding: RoundingRule = field(default_factory=RoundingRule)
     differencing: bool = True

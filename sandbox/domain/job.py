@@ -60,6 +60,7 @@ class OutputSpec:
     threshold: int | None = None  # may only raise the policy's threshold
     rounding: int | None = None
     max_cells: int | None = None
+    max_cells_per_entity: int | None = None  # may only lower the policy's
     dp: DPSpec | None = None
 
 

@@ -44,9 +44,14 @@ def _clip(value, low: float, high: float):
 
 
 def entity_contributions(kept: DataFrame, output: OutputSpec) -> DataFrame:
-    """One row per entity and cell: its rows summed, then clipped to each measure's bounds."""
+    """One row per entity and cell: its rows summed, then clipped to each measure's bounds.
+
+    Rows are shuffled by entity alone, which also serves the per-entity cell bound (``bound_cells``)
+    without a second shuffle.
+    """
     valued = [m for m in output.measures if m.column]
     keys = [ENTITY, *output.dimensions]
+    kept = kept.repartition(ENTITY)
     if not valued:
         return kept.select(*keys).distinct()
     summed = kept.groupBy(*keys).agg(
@@ -54,6 +59,18 @@ def entity_contributions(kept: DataFrame, output: OutputSpec) -> DataFrame:
     )
     clipped = [_clip(F.col(measure_column(m.name)), *m.bounds).alias(measure_column(m.name)) for m in valued]
     return summed.select(*keys, *clipped)
+
+
+def bound_cells(contributions: DataFrame, output: OutputSpec, max_cells: int) -> DataFrame:
+    """Each entity's first ``max_cells`` cells only, in a fixed order of cells (a hash of the key, then
+    the key): one entity's weight in the table and its margins stays bounded, and a rerun on the same
+    data keeps the same cells."""
+    if not output.dimensions:
+        return contributions
+    dims = [F.col(d) for d in output.dimensions]
+    order = Window.partitionBy(ENTITY).orderBy(F.xxhash64(*dims), *dims)
+    ranked = contributions.withColumn("__cell", F.row_number().over(order))
+    return ranked.where(F.col("__cell") <= max_cells).drop("__cell")
 
 
 def _value(agg: Aggregate, column: str):

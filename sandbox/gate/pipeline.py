@@ -105,7 +105,9 @@ def _exact(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, s
                           primary_reasons(stats.get(k), output, rules)) for k in keys}  # fmt: skip
     values = {k: released_values(stats.get(k), output) for k in keys}
     methods = {"median": aggregate.MEDIAN_METHOD, "std": aggregate.STD_METHOD,
-               "contribution_bounding": "per entity and cell: rows summed, then clipped to the measure's bounds"}  # fmt: skip
+               "contribution_bounding": "per entity and cell: rows summed, then clipped to the measure's bounds",
+               "max_cells_per_entity": f"{rules.max_cells_per_entity} (an entity's further cells dropped, in a fixed "
+                                       "order of cells)"}  # fmt: skip
     return _Prepared(output, rules, domains, frame, cells, values, methods)
 
 
@@ -146,6 +148,7 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
         domain_filter = keep_in_domain(spark, frame, output, domains)
         contributions = aggregate.entity_contributions(domain_filter.kept, output)
         if output.dp is None:
+            contributions = aggregate.bound_cells(contributions, output, rules.max_cells_per_entity)
             stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
                                          dominance_aggs=rules.dominance.applies_to)  # fmt: skip
             prepared = _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)

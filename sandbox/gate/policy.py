@@ -29,6 +29,7 @@ STRICTNESS: dict[str, str] = {
     "zeros_are_disclosive": "keep_true",
     "allowed_aggregates": "subset",
     "max_cells": "lower",
+    "max_cells_per_entity": "lower",
     "identifying_dimension_ratio": "lower",
     "rounding.enabled": "keep_true",
     "rounding.base": "higher",
@@ -80,6 +81,7 @@ def _checked(key: str, value: Any, source: str) -> Any:
         "threshold",
         "dominance.n",
         "max_cells",
+        "max_cells_per_entity",
         "rounding.base",
         "differential_privacy.max_cells_per_entity",
     ):
@@ -123,7 +125,8 @@ def _build(flat: dict[str, Any]) -> GatePolicy:
     return GatePolicy(
         threshold=flat["threshold"], dominance=DominanceRule(**group("dominance.")), p_ratio=flat["p_ratio"],
         zeros_are_disclosive=flat["zeros_are_disclosive"], allowed_aggregates=flat["allowed_aggregates"],
-        max_cells=flat["max_cells"], identifying_dimension_ratio=flat["identifying_dimension_ratio"],
+        max_cells=flat["max_cells"], max_cells_per_entity=flat["max_cells_per_entity"],
+        identifying_dimension_ratio=flat["identifying_dimension_ratio"],
         rounding=RoundingRule(**group("rounding.")), differencing=flat["differencing"],
         differential_privacy=DPRule(**group("differential_privacy.")),
         output_scan_min_score=flat["output_scan.min_score"],
@@ -181,6 +184,12 @@ def output_rules(policy: GatePolicy, output: OutputSpec) -> OutputRules:
     if output.max_cells is not None and output.max_cells > policy.max_cells:
         raise _looser(output, f"max_cells 不得高于策略值 {policy.max_cells}",
                       f"max_cells may not exceed the policy's {policy.max_cells}")  # fmt: skip
+    if output.max_cells_per_entity is not None and output.max_cells_per_entity > policy.max_cells_per_entity:
+        raise _looser(output, f"max_cells_per_entity 不得高于策略值 {policy.max_cells_per_entity}",
+                      f"max_cells_per_entity may not exceed the policy's {policy.max_cells_per_entity}")  # fmt: skip
+    cells_per_entity = min(policy.max_cells_per_entity, output.max_cells_per_entity or policy.max_cells_per_entity)
+    if output.dp is not None:  # differential privacy's own bound (its L0 sensitivity) may be tighter
+        cells_per_entity = min(cells_per_entity, policy.differential_privacy.max_cells_per_entity)
     rounding_base = policy.rounding.base if policy.rounding.enabled else None
     if output.rounding is not None:
         if rounding_base is not None and output.rounding < rounding_base:
@@ -200,7 +209,7 @@ def output_rules(policy: GatePolicy, output: OutputSpec) -> OutputRules:
         p_ratio=policy.p_ratio, zeros_are_disclosive=policy.zeros_are_disclosive and not output.public_domains,
         max_cells=min(policy.max_cells, output.max_cells or policy.max_cells),
         rounding_base=rounding_base if rounding_base and rounding_base > 1 else None, dp=output.dp,
-        max_cells_per_entity=dp_rule.max_cells_per_entity,
+        max_cells_per_entity=cells_per_entity,
         identifying_dimension_ratio=policy.identifying_dimension_ratio,
         output_scan_min_score=policy.output_scan_min_score,
     )  # fmt: skip

@@ -13,7 +13,7 @@ from sandbox.domain.job import Aggregate, Domain, DPSpec, InputSpec, JobManifest
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _OUTPUT_FIELDS = {"entity", "dimensions", "measures", "domains", "public_domains", "totals", "threshold",
-                  "rounding", "max_cells", "dp"}  # fmt: skip
+                  "rounding", "max_cells", "max_cells_per_entity", "dp"}  # fmt: skip
 
 
 class ManifestError(ShuyuError):
@@ -138,7 +138,9 @@ def _output(name: str, entry: Any) -> OutputSpec:
         public_domains=bool(entry.get("public_domains", False)), totals=bool(entry.get("totals", False)),
         threshold=_positive_int(entry.get("threshold"), f"{where}.threshold"),
         rounding=_positive_int(entry.get("rounding"), f"{where}.rounding"),
-        max_cells=_positive_int(entry.get("max_cells"), f"{where}.max_cells"), dp=dp,
+        max_cells=_positive_int(entry.get("max_cells"), f"{where}.max_cells"),
+        max_cells_per_entity=_positive_int(entry.get("max_cells_per_entity"), f"{where}.max_cells_per_entity"),
+        dp=dp,
     )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ def output(
     threshold: int | None = None,
     rounding: int | None = None,
     max_cells: int | None = None,
+    max_cells_per_entity: int | None = None,
     dp: DPSpec | None = None,
     code_tables: dict[str, str] | None = None,
 ) -> OutputSpec:
@@ -42,7 +43,8 @@ def output(
     domains.update({d: Domain(code_table=t) for d, t in (code_tables or {}).items()})
     return OutputSpec(
         name=name, entity=entity, dimensions=(*dimensions, *(code_tables or {})), measures=measures or (count(),), domains=domains,
-        public_domains=public, totals=totals, threshold=threshold, rounding=rounding, max_cells=max_cells, dp=dp,
+        public_domains=public, totals=totals, threshold=threshold, rounding=rounding, max_cells=max_cells,
+        max_cells_per_entity=max_cells_per_entity, dp=dp,
     )  # fmt: skip
 
 

@@ -51,6 +51,7 @@ differential_privacy: {budget_epsilon_per_dataset: 3.0}
         "differencing: false",
         "differential_privacy: {budget_epsilon_per_dataset: 20}",
         "differential_privacy: {max_cells_per_entity: 3}",
+        "max_cells_per_entity: 6",
         "output_scan: {min_score: 0.9}",
     ],
 )
