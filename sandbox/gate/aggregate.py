@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from sandbox.domain.job import Aggregate, OutputSpec
 from sandbox.gate.domains import Key
@@ -24,12 +26,25 @@ STD_METHOD = "sample standard deviation (stddev_samp) / 样本标准差"
 _GROUPING = "__grouping"
 
 
+#: Entities a cell may hold, for sizing the exact sums below (ten billion: every person, many times).
+_MAX_ENTITIES_DIGITS = 10
+
+
+def exact_type(bounds: tuple[float, float] | None) -> T.DecimalType:
+    """A decimal that sums a measure's contributions exactly: the dominance and p-ratio decisions must
+    not depend on the order Spark adds doubles in. Each contribution becomes its shortest decimal
+    form; the scale is as fine as the integer digits the bounds need leave room for (at most 20)."""
+    largest = max((abs(b) for b in bounds or ()), default=1.0)
+    integer_digits = len(str(int(largest))) + _MAX_ENTITIES_DIGITS
+    return T.DecimalType(38, max(0, min(20, 38 - integer_digits)))
+
+
 @dataclass
 class MeasureStats:
     contributors: int  # entities with a value for this measure
     value: float | None  # the aggregate itself
-    total_abs: float | None = None  # sum of absolute contributions (dominance measures only)
-    top: tuple[float, ...] = ()  # largest absolute contributions, largest first (dominance measures only)
+    total_abs: Decimal | None = None  # exact sum of absolute contributions (dominance measures only)
+    top: tuple[Decimal, ...] = ()  # largest absolute contributions, largest first (dominance measures only)
 
 
 @dataclass
@@ -117,7 +132,7 @@ def cell_stats(
         column = measure_column(m.name)
         aggs += [F.count(column).alias(f"{column}__c"), _value(m.agg, column).alias(f"{column}__v")]
         if m.agg.value in dominance_aggs:
-            magnitude = F.abs(F.col(column))
+            magnitude = F.abs(F.col(column)).cast(exact_type(m.bounds))
             aggs += [F.sum(magnitude).alias(f"{column}__abs"),
                      F.max_by(magnitude, magnitude, dominance_n).alias(f"{column}__top")]  # fmt: skip
     rows = frame.groupBy(_GROUPING, *output.dimensions).agg(*aggs).collect()

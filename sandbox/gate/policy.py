@@ -187,7 +187,9 @@ def output_rules(policy: GatePolicy, output: OutputSpec) -> OutputRules:
     if output.max_cells_per_entity is not None and output.max_cells_per_entity > policy.max_cells_per_entity:
         raise _looser(output, f"max_cells_per_entity 不得高于策略值 {policy.max_cells_per_entity}",
                       f"max_cells_per_entity may not exceed the policy's {policy.max_cells_per_entity}")  # fmt: skip
-    cells_per_entity = min(policy.max_cells_per_entity, output.max_cells_per_entity or policy.max_cells_per_entity)
+    cells_per_entity = min(
+        policy.max_cells_per_entity, output.max_cells_per_entity or policy.max_cells_per_entity
+    )
     if output.dp is not None:  # differential privacy's own bound (its L0 sensitivity) may be tighter
         cells_per_entity = min(cells_per_entity, policy.differential_privacy.max_cells_per_entity)
     rounding_base = policy.rounding.base if policy.rounding.enabled else None

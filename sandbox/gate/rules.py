@@ -1,12 +1,14 @@
 """Primary disclosure rules on one cell: entity threshold, nk dominance, p-ratio, zero cells.
 
-Comparisons are exact (``Fraction``): a cell exactly at a boundary gets the same decision on every
-machine. An empty cell is reported under the threshold rule — saying "empty" would disclose the very
+Comparisons are exact (``Fraction``) on totals summed exactly (decimals, ``aggregate.exact_type``): a
+cell exactly at a boundary gets the same decision on every machine and in every summation order,
+and an exact tie is suppressed. An empty cell is reported under the threshold rule — saying "empty" would disclose the very
 value that suppression hides.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 from sandbox.domain.gate import Reason, Rule
@@ -24,7 +26,9 @@ def threshold_reason(threshold: int, measure: str | None = None) -> Reason:
                   f"fewer than {threshold} entities contribute to measure {measure}")  # fmt: skip
 
 
-def _dominance(measure: str, top: tuple[float, ...], total_abs: float, rules: OutputRules) -> list[Reason]:
+def _dominance(
+    measure: str, top: tuple[Decimal, ...], total_abs: Decimal, rules: OutputRules
+) -> list[Reason]:
     total = Fraction(total_abs)
     if total == 0:
         return []
@@ -56,7 +60,7 @@ def primary_reasons(stats: CellStats | None, output: OutputSpec, rules: OutputRu
         if values.contributors < rules.threshold:
             reasons.append(threshold_reason(rules.threshold, measure.name))
         elif measure.agg.value in rules.dominance.applies_to:
-            reasons += _dominance(measure.name, values.top, values.total_abs or 0.0, rules)
+            reasons += _dominance(measure.name, values.top, values.total_abs or Decimal(0), rules)
     return reasons
 
 

@@ -118,3 +118,21 @@ def test_an_empty_frame_gives_empty_cells_not_a_refusal(spark, tmp_path):
     assert run.outcome.outputs["nobody"].refusal is None
     assert {r.rule.value for c in run.outcome.outputs["nobody"].cells for r in c.reasons} == {"threshold"}
     assert run.report["outputs"]["nobody"]["rows"]["read"] == 0
+
+
+@pytest.mark.parametrize(
+    "largest, dominated",
+    [("0.6", True), ("0.599999999999999", False), ("0.600000000000001", True)],
+    ids=["exact-tie", "1e-15-below", "1e-15-above"],
+)
+def test_dominance_at_the_boundary_is_exact_and_a_tie_is_suppressed(spark, tmp_path, largest, dominated):
+    """The top two (largest and 0.3) against ten people at 0.01: at 0.6 they are exactly 90 % of the
+    total. Summed as doubles, 0.3 + 0.6 falls short of 0.9 in binary and the cell would be released in
+    every summation order; summed exactly, the tie is found and suppressed, and 1e-15 either side of
+    the boundary decides as it should."""
+    rows = [("top1", "a", float(largest)), ("top2", "a", 0.3)] + [(f"p{i}", "a", 0.01) for i in range(10)]
+    write_frame(spark, tmp_path / "staging", "o", rows, "pid string, d string, amount double")
+    spec = output("o", {"d": ("a",)}, (measure("total", "sum", "amount", (0, 1)),), public=True)
+    run = gate(spark, tmp_path, manifest(spec))
+    assert ("dominance" in run.rules("o", ("a",))) is dominated
+    assert run.released("o", ("a",)) is not dominated
