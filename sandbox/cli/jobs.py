@@ -27,6 +27,7 @@ from sandbox.domain.gate import Refusal, Rule
 from sandbox.domain.identifiers import IdKind
 from sandbox.domain.job import RunState, SubmissionState
 from sandbox.domain.labels import label_of
+from sandbox.runtime.approval import DEFAULT_MAX_RUNS, DEFAULT_PERIOD_DAYS
 from sandbox.runtime.plan.findings import PlanFinding
 
 dev_app = typer.Typer(help="在样例数据上开发 / develop on samples", no_args_is_help=True)
@@ -173,7 +174,8 @@ def show(submission_id: SubmissionArg, fmt: FormatOption = Format.TABLE) -> None
     s = _submission(packet["submission"])
     findings = packet["findings"]
     if fmt is Format.JSON:
-        write_json({**s, "files": packet["files"], "findings": findings})
+        write_json({**s, "files": packet["files"], "findings": findings, "previous": packet["previous"],
+                    "diff": packet["diff"]})  # fmt: skip
         return
     fields = [(c, s[c.key]) for c in _SUBMISSION_COLUMNS] + [
         (Col("code_sha256", "代码 SHA-256", "code SHA-256", ident=True), s["code_sha256"]),
@@ -190,6 +192,11 @@ def show(submission_id: SubmissionArg, fmt: FormatOption = Format.TABLE) -> None
         "策略检查 / policy check: "
         + ("[green]通过 / passed[/]" if not findings else f"[red]{len(findings)} 项 / findings[/]")
     )
+    if packet["previous"]:
+        changed = packet["diff"] or "（无变化 / no change）\n"
+        console.print(Text(f"── 自上次批准的 {packet['previous']} 以来的变化 / changes since approved "
+                           f"{packet['previous']}", style="bold"), soft_wrap=True)  # fmt: skip
+        console.print(Text(changed.rstrip("\n")), soft_wrap=True)
     for name, text in packet["files"].items():
         _print_numbered(name, text)
 
@@ -214,13 +221,25 @@ def review(
             help="审核意见（驳回时必填，提交人可见）/ comment (required to reject; the submitter sees it)"
         ),
     ] = "",
+    max_runs: Annotated[
+        int, typer.Option(help="批准的生产运行次数 / production runs the approval allows")
+    ] = DEFAULT_MAX_RUNS,
+    period_days: Annotated[
+        int, typer.Option(help="批准的有效天数 / days the approval lasts")
+    ] = DEFAULT_PERIOD_DAYS,
 ) -> None:
-    """审核作业（非提交人）/ review a job (not the submitter)."""
+    """审核作业（非提交人）；批准限定运行次数与期限 / review a job (not the submitter); an approval allows so many runs in a period."""
+    from sandbox.runtime.approval import ApprovalTerms
     from sandbox.runtime.submissions import review as review_job
 
     ctx = context()
-    row = review_job(ctx, acting(ctx), submission_id, approve=approve, comment=comment)
+    row = review_job(ctx, acting(ctx), submission_id, approve=approve, comment=comment, max_runs=max_runs,
+                     period_days=period_days)  # fmt: skip
     console.print(f"{row.id}: {label_of(SubmissionState, row.state)}")
+    terms = ApprovalTerms.from_json(row.terms_json)
+    if terms is not None:
+        console.print(f"至多 {terms.max_runs} 次运行，至 {terms.valid_until} / at most {terms.max_runs} runs, "
+                      f"until {terms.valid_until}", highlight=False)  # fmt: skip
 
 
 @job_app.command("promote")

@@ -37,6 +37,7 @@ from sandbox.domain.scenario import ScenarioState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.authorizations import covering_authorization
 from sandbox.governance.scenarios import get as get_scenario
+from sandbox.runtime import approval
 from sandbox.runtime.isolation import IsolatedProcess, run_isolated, start_isolated
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.plan.findings import PlanFinding
@@ -121,6 +122,8 @@ def promote(
             raise PermissionDenied(
                 f"数据产品 {manifest.id} 属于其他场景", f"product {manifest.id} belongs to another scenario"
             )
+        with ctx.sessions() as session:  # refused early here; counted for good as the run is recorded
+            approval.check_run_allowed(ctx, session, submission, datetime.now(UTC).date())
         versions = {d: current_version(ctx, d) for d in datasets}
     return _run(ctx, actor, submission, manifest, snapshot, versions, limits, stages)
 
@@ -132,10 +135,10 @@ def _run(
     run_dir = zone_path(ctx.settings, Zone.RUNS, run_id)
     staging = zone_path(ctx.settings, Zone.STAGING, manifest.scenario, run_id)
     scratch = zone_path(ctx.settings, Zone.WORK, f"run-{run_id}")
-    for directory in (run_dir, staging, scratch):
-        directory.mkdir(parents=True)
     dataset_versions = {d: v.version for d, v in versions.items()}
     with ctx.transaction() as session:
+        locked = session.get(JobSubmissionRow, submission.id, with_for_update=True)  # one count at a time
+        terms = approval.check_run_allowed(ctx, session, locked, datetime.now(UTC).date())
         run = JobRunRow(
             id=run_id, submission_id=submission.id, promoted_by=actor.username,
             state=RUN_LIFECYCLE.check(None, "start").value, dataset_versions_json=json.dumps(dataset_versions),
@@ -144,7 +147,11 @@ def _run(
         )  # fmt: skip
         session.add(run)
         ctx.audit(session, "job.promote", "job_run", run_id, actor=actor.username, submission=submission.id,
-                  code_sha256=submission.code_sha256, dataset_versions=dataset_versions)  # fmt: skip
+                  code_sha256=submission.code_sha256, dataset_versions=dataset_versions,
+                  run_of_approval=f"{approval.runs_used(session, submission.id)}/{terms.max_runs}",
+                  newer_than_reviewed=approval.newer_than_reviewed(terms, dataset_versions))  # fmt: skip
+    for directory in (run_dir, staging, scratch):
+        directory.mkdir(parents=True)
     gate_dir = zone_path(ctx.settings, Zone.WORK, f"gate-{run_id}")
     gate = None
     try:

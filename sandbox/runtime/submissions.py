@@ -7,6 +7,7 @@ submitter. Submissions with findings are refused outright.
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +22,7 @@ from sandbox.domain.job import SUBMISSION_LIFECYCLE, JobManifest, SubmissionStat
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.scenarios import approved_columns
 from sandbox.governance.scenarios import get as get_scenario
+from sandbox.runtime import approval
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.policy_check import Finding, check_job
 from sandbox.runtime.scope import scope_findings
@@ -88,30 +90,39 @@ def submit(ctx: PlatformContext, actor: Principal, job_dir: Path) -> JobSubmissi
 
 
 def review(
-    ctx: PlatformContext, actor: Principal, submission_id: str, *, approve: bool, comment: str
-) -> JobSubmissionRow:
-    with (
-        audited_refusals(ctx, actor, "job.review", "job_submission", submission_id),
-        ctx.transaction() as session,
-    ):
+    ctx: PlatformContext, actor: Principal, submission_id: str, *, approve: bool, comment: str,
+    max_runs: int = approval.DEFAULT_MAX_RUNS, period_days: int = approval.DEFAULT_PERIOD_DAYS,
+) -> JobSubmissionRow:  # fmt: skip
+    """Approve or reject; an approval grants ``max_runs`` production runs within ``period_days``
+    under the policy in force now (``runtime.approval``)."""
+    with audited_refusals(ctx, actor, "job.review", "job_submission", submission_id):
         check_role(actor, {Role.OPERATOR}, "审核作业", "review jobs")
-        row = _load(session, submission_id)
-        if row.submitter == actor.username:
-            raise PermissionDenied(
-                "提交人不能审核自己的作业（四眼原则）",
-                "the submitter cannot review their own job (four eyes)",
+        terms = None
+        if approve:  # read before the write transaction: the datasets' versions as the reviewer sees them
+            with ctx.sessions() as session:
+                snapshot = snapshot_dir(ctx, _load(session, submission_id))
+            terms = approval.terms_for(
+                ctx, load_manifest(snapshot), max_runs=max_runs, period_days=period_days
             )
-        if not approve and not comment.strip():
-            raise ReviewError(
-                "驳回作业须写明理由，提交人会看到它",
-                "rejecting a job needs a comment; the submitter will see it",
-            )
-        action = "approve" if approve else "reject"
-        row.state = SUBMISSION_LIFECYCLE.check(SubmissionState(row.state), action).value
-        row.reviewer, row.review_comment, row.reviewed_at = actor.username, comment, utc_now_iso()
-        ctx.audit(session, f"job.{action}", "job_submission", submission_id, actor=actor.username,
-                  code_sha256=row.code_sha256, comment=comment)  # fmt: skip
-        return row
+        with ctx.transaction() as session:
+            row = _load(session, submission_id)
+            if row.submitter == actor.username:
+                raise PermissionDenied(
+                    "提交人不能审核自己的作业（四眼原则）",
+                    "the submitter cannot review their own job (four eyes)",
+                )
+            if not approve and not comment.strip():
+                raise ReviewError(
+                    "驳回作业须写明理由，提交人会看到它",
+                    "rejecting a job needs a comment; the submitter will see it",
+                )
+            action = "approve" if approve else "reject"
+            row.state = SUBMISSION_LIFECYCLE.check(SubmissionState(row.state), action).value
+            row.reviewer, row.review_comment, row.reviewed_at = actor.username, comment, utc_now_iso()
+            row.terms_json = terms.to_json() if terms else None
+            ctx.audit(session, f"job.{action}", "job_submission", submission_id, actor=actor.username,
+                      code_sha256=row.code_sha256, comment=comment, terms=asdict(terms) if terms else None)  # fmt: skip
+            return row
 
 
 def snapshot_dir(ctx: PlatformContext, row: JobSubmissionRow) -> Path:
@@ -149,12 +160,45 @@ def review_packet(ctx: PlatformContext, actor: Principal, submission_id: str) ->
             check_role(actor, {Role.OPERATOR, Role.ADMIN, Role.AUDITOR}, "审阅作业", "review jobs")
         snapshot = snapshot_dir(ctx, row)
         manifest = load_manifest(snapshot)
-        files = {p.name: p.read_text(encoding="utf-8") for p in sorted(snapshot.iterdir()) if p.is_file()}
+        files = _files(snapshot)
+        previous = _previous_approved(ctx, row)
         return {
             "submission": row,
             "files": files,
             "findings": [asdict(f) for f in checks(ctx, snapshot, manifest)],
+            "previous": previous.id if previous else None,
+            "diff": _diff(_files(snapshot_dir(ctx, previous)), files, previous.id, row.id)
+            if previous
+            else None,
         }
+
+
+def _files(snapshot: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(snapshot.iterdir()) if p.is_file()}
+
+
+def _previous_approved(ctx: PlatformContext, row: JobSubmissionRow) -> JobSubmissionRow | None:
+    """The same job's latest approved submission before this one: what the reviewer compares against."""
+    with ctx.sessions() as session:
+        query = (
+            select(JobSubmissionRow)
+            .where(JobSubmissionRow.job_id == row.job_id, JobSubmissionRow.id != row.id,
+                   JobSubmissionRow.state == SubmissionState.APPROVED.value,
+                   JobSubmissionRow.submitted_at <= row.submitted_at)
+            .order_by(JobSubmissionRow.submitted_at.desc())
+        )  # fmt: skip
+        return session.scalars(query).first()
+
+
+def _diff(before: dict[str, str], after: dict[str, str], before_id: str, after_id: str) -> str:
+    """A unified diff of every file, from the previous approved submission to this one ("" if none changed)."""
+    lines: list[str] = []
+    for name in sorted(before.keys() | after.keys()):
+        lines += difflib.unified_diff(
+            before.get(name, "").splitlines(keepends=True), after.get(name, "").splitlines(keepends=True),
+            f"{before_id}/{name}", f"{after_id}/{name}",
+        )  # fmt: skip
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def list_submissions(ctx: PlatformContext, actor: Principal) -> list[JobSubmissionRow]:

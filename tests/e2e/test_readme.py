@@ -184,9 +184,15 @@ def test_developer_and_reviewer_journey(sb, tmp_path):
     assert "实体列缺失" in sb("job", "show", submission, user="developer-1").output
 
     again = _submission(sb("job", "submit", str(no_entity), user="developer-1").output)
-    sb("job", "review", again, "--approve", "--comment", "看生产结果", user="operator-2")
+    assert (
+        "changes since approved" in sb("job", "show", again, user="operator-2").output
+    )  # the demo's approval
+    approved = sb("job", "review", again, "--approve", "--comment", "看生产结果", "--max-runs", "1",
+                  "--period-days", "30", user="operator-2").output  # fmt: skip
+    assert "at most 1 runs" in approved
     promoted = sb("job", "promote", again, user="operator-2", code=1)
     assert "output rental_dwellings_by_district lacks column(s): owner_id_number" in promoted.output
+    assert "used up" in sb("job", "promote", again, user="operator-2", code=2).output  # a failed run counts
     (run,) = json.loads(sb("job", "runs", again, "--format", "json", user="developer-1").output)
     assert run["state"] == "failed" and run["error"]["error_line"] is None
     assert run["error"]["reason"]["en"].startswith("output rental_dwellings_by_district lacks")

@@ -26,6 +26,7 @@ class JobSubmissionRow(Base):
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[str | None] = mapped_column(String(32))
     submitted_at: Mapped[str] = mapped_column(String(32))
+    terms_json: Mapped[str | None] = mapped_column(Text)  # an approval's terms (runtime.approval)
 
 
 class JobRunRow(Base):

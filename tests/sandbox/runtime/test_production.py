@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from sandbox.context import PlatformContext
 from sandbox.demo.platform import build_platform
-from sandbox.domain.errors import PermissionDenied
+from sandbox.domain.errors import InvalidInput, PermissionDenied
 from sandbox.governance.access import principal_for
 from sandbox.products import versions
 from sandbox.runtime import production, runs, submissions
+from sandbox.runtime.approval import ApprovalExhausted, ApprovalTerms
 from sandbox.runtime.production import PromotionRefused
 from sandbox.runtime.submissions import JobRefused
 from sandbox.settings import Settings
+from sandbox.store.models import AuditEventRow, JobSubmissionRow
 
 pytestmark = pytest.mark.slow
 JOBS = Path(__file__).parents[3] / "jobs"
@@ -85,9 +90,18 @@ def test_a_failing_job_reports_type_and_line_only(platform, tmp_path):
         source.replace("    return {", "    x = 1 / 0\n    return {"), encoding="utf-8"
     )
     submission = submissions.submit(ctx, who(platform, "developer-1"), job)
-    submissions.review(ctx, who(platform, "operator-2"), submission.id, approve=True, comment="ok")
+    submissions.review(
+        ctx, who(platform, "operator-2"), submission.id, approve=True, comment="ok", max_runs=1
+    )
     run = production.promote(ctx, who(platform, "operator-1"), submission.id)
     assert (run.state, run.error_type) == ("failed", "ZeroDivisionError")
+    with pytest.raises(ApprovalExhausted) as spent:  # a failed run counts too: its bit was told
+        production.promote(ctx, who(platform, "operator-1"), submission.id)
+    assert "1 runs the approval allows are used up" in spent.value.en and "用完" in spent.value.zh
+    with ctx.sessions() as session:
+        refusals = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "refused",
+                                                               AuditEventRow.object_id == submission.id))  # fmt: skip
+        assert any(json.loads(e.details).get("code") == "E825" for e in refusals)
     assert (
         run.error_line
         == source.replace("    return {", "    x = 1 / 0\n    return {").splitlines().index("    x = 1 / 0")
@@ -153,3 +167,68 @@ def test_unapproved_submission_cannot_be_promoted(platform):
     )
     with pytest.raises(PromotionRefused):
         production.promote(platform.ctx, who(platform, "operator-1"), submission.id)
+
+
+# --- approvals bound to what was reviewed (issue 17) --------------------------------------------------
+
+
+def _approved(platform, **terms):
+    submission = submissions.submit(
+        platform.ctx, who(platform, "developer-1"), JOBS / "enterprise_loan_support"
+    )
+    return submissions.review(platform.ctx, who(platform, "operator-2"), submission.id, approve=True, comment="ok",
+                              **terms)  # fmt: skip
+
+
+def test_an_approval_records_its_terms_and_the_versions_reviewed(platform):
+    row = _approved(platform, max_runs=3, period_days=30)
+    terms = ApprovalTerms.from_json(row.terms_json)
+    assert terms.max_runs == 3 and terms.dataset_versions == {"admin_penalties": 1, "enterprises": 1}
+    assert date.fromisoformat(terms.valid_until) - date.today() == timedelta(days=30)
+
+
+def test_an_expired_approval_is_refused(platform):
+    row = _approved(platform)
+    terms = ApprovalTerms.from_json(row.terms_json)
+    with platform.ctx.transaction() as session:
+        stored = session.get(JobSubmissionRow, row.id)
+        stored.terms_json = replace(
+            terms, valid_until=(date.today() - timedelta(days=1)).isoformat()
+        ).to_json()
+    with pytest.raises(ApprovalExhausted) as refused:
+        production.promote(platform.ctx, who(platform, "operator-1"), row.id)
+    assert "expired" in refused.value.en
+
+
+def test_a_policy_changed_since_the_review_needs_a_new_review(platform, tmp_path):
+    row = _approved(platform)
+    stricter = tmp_path / "policy.yaml"
+    stricter.write_text("threshold: 12\n", encoding="utf-8")
+    ctx = PlatformContext(Settings(home=platform.ctx.settings.home_dir, policy_file=stricter), actor="admin")
+    with pytest.raises(ApprovalExhausted) as refused:
+        production.promote(ctx, who(platform, "operator-1"), row.id)
+    assert "policy changed since the review" in refused.value.en
+
+
+@pytest.mark.parametrize("terms", [{"max_runs": 0}, {"period_days": 0}, {"period_days": 400}])
+def test_terms_out_of_range_are_refused(platform, terms):
+    with pytest.raises(InvalidInput):
+        _approved(platform, **terms)
+
+
+def test_the_reviewer_sees_what_changed_since_the_last_approval(platform, tmp_path):
+    first = _approved(platform)
+    job = tmp_path / "job"
+    shutil.copytree(JOBS / "enterprise_loan_support", job)
+    (job / "job.py").write_text(
+        (job / "job.py").read_text(encoding="utf-8") + "\n# a second look\n", encoding="utf-8"
+    )
+    second = submissions.submit(platform.ctx, who(platform, "developer-1"), job)
+    packet = submissions.review_packet(platform.ctx, who(platform, "operator-2"), second.id)
+    assert packet["previous"] is not None and packet["previous"] != second.id
+    assert f"+++ {second.id}/job.py" in packet["diff"] and "+# a second look" in packet["diff"]
+    assert "job.toml" not in packet["diff"]  # unchanged files say nothing
+    assert submissions.review_packet(platform.ctx, who(platform, "operator-2"), first.id)["diff"] in (
+        None,
+        "",
+    )
