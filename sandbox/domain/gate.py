@@ -54,6 +54,7 @@ class GatePolicy:
     identifying_dimension_ratio: float = 0.8
     rounding: RoundingRule = field(default_factory=RoundingRule)
     differencing: bool = True
+    group_attribute: bool = True
     differential_privacy: DPRule = field(default_factory=DPRule)
     output_scan_min_score: float = 0.5
 
@@ -87,6 +88,7 @@ class Rule(StrEnum):
     P_RATIO = "p_ratio"
     SECONDARY = "secondary"
     DIFFERENCING = "differencing"
+    GROUP_ATTRIBUTE = "group_attribute"
 
 
 class Refusal(StrEnum):

@@ -57,6 +57,7 @@ ZH: dict[type[StrEnum], dict[str, str]] = {
         "p_ratio": "p 比例",
         "secondary": "次级抑制",
         "differencing": "差分",
+        "group_attribute": "群体属性",
     },  # fmt: skip
     Refusal: {
         "invalid_frame": "贡献表无效",
@@ -66,6 +67,9 @@ ZH: dict[type[StrEnum], dict[str, str]] = {
         "too_large": "输出过大",
         "identifying_dimension": "识别性维度",
         "identifier_in_output": "输出含标识",
+        "dp_unsupported": "不支持差分隐私",
+        "budget_exhausted": "隐私预算用尽",
+        "unknown_entities": "主体不在输入中",
     },  # fmt: skip
 }
 

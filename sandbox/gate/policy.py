@@ -34,6 +34,7 @@ STRICTNESS: dict[str, str] = {
     "rounding.enabled": "keep_true",
     "rounding.base": "higher",
     "differencing": "keep_true",
+    "group_attribute": "keep_true",
     "differential_privacy.max_epsilon_per_output": "lower",
     "differential_privacy.budget_epsilon_per_dataset": "lower",
     "differential_privacy.budget_delta_per_dataset": "lower",
@@ -128,6 +129,7 @@ def _build(flat: dict[str, Any]) -> GatePolicy:
         max_cells=flat["max_cells"], max_cells_per_entity=flat["max_cells_per_entity"],
         identifying_dimension_ratio=flat["identifying_dimension_ratio"],
         rounding=RoundingRule(**group("rounding.")), differencing=flat["differencing"],
+        group_attribute=flat["group_attribute"],
         differential_privacy=DPRule(**group("differential_privacy.")),
         output_scan_min_score=flat["output_scan.min_score"],
     )  # fmt: skip
@@ -162,6 +164,7 @@ class OutputRules:
     dominance: DominanceRule
     p_ratio: float
     zeros_are_disclosive: bool
+    group_attribute: bool
     max_cells: int
     rounding_base: int | None
     dp: DPSpec | None
@@ -209,6 +212,7 @@ def output_rules(policy: GatePolicy, output: OutputSpec) -> OutputRules:
     return OutputRules(
         threshold=max(policy.threshold, output.threshold or 0), dominance=policy.dominance,
         p_ratio=policy.p_ratio, zeros_are_disclosive=policy.zeros_are_disclosive and not output.public_domains,
+        group_attribute=policy.group_attribute,
         max_cells=min(policy.max_cells, output.max_cells or policy.max_cells),
         rounding_base=rounding_base if rounding_base and rounding_base > 1 else None, dp=output.dp,
         max_cells_per_entity=cells_per_entity,

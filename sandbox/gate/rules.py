@@ -1,4 +1,5 @@
-"""Primary disclosure rules on one cell: entity threshold, nk dominance, p-ratio, zero cells.
+"""Primary disclosure rules on one cell: entity threshold, nk dominance, p-ratio, zero cells, group
+attributes (a mean at a bound: everyone in the cell shares the value).
 
 Comparisons are exact (``Fraction``) on totals summed exactly (decimals, ``aggregate.exact_type``): a
 cell exactly at a boundary gets the same decision on every machine and in every summation order,
@@ -59,8 +60,13 @@ def primary_reasons(stats: CellStats | None, output: OutputSpec, rules: OutputRu
         values = stats.measures[measure.name]
         if values.contributors < rules.threshold:
             reasons.append(threshold_reason(rules.threshold, measure.name))
-        elif measure.agg.value in rules.dominance.applies_to:
+            continue
+        if measure.agg.value in rules.dominance.applies_to:
             reasons += _dominance(measure.name, values.top, values.total_abs or Decimal(0), rules)
+        if rules.group_attribute and measure.agg.value == "mean" and values.value in measure.bounds:
+            reasons.append(Reason(Rule.GROUP_ATTRIBUTE, f"度量 {measure.name}：均值等于其上限或下限，即单元内全体主体取值相同",
+                                  f"measure {measure.name}: the mean equals a bound, so every entity in the cell "
+                                  "has that same value"))  # fmt: skip
     return reasons
 
 

@@ -49,6 +49,7 @@ differential_privacy: {budget_epsilon_per_dataset: 3.0}
         "identifying_dimension_ratio: 0.9",
         "rounding: {base: 2}",
         "differencing: false",
+        "group_attribute: false",
         "differential_privacy: {budget_epsilon_per_dataset: 20}",
         "differential_privacy: {max_cells_per_entity: 3}",
         "max_cells_per_entity: 6",

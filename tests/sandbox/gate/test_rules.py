@@ -136,3 +136,19 @@ def test_dominance_at_the_boundary_is_exact_and_a_tie_is_suppressed(spark, tmp_p
     run = gate(spark, tmp_path, manifest(spec))
     assert ("dominance" in run.rules("o", ("a",))) is dominated
     assert run.released("o", ("a",)) is not dominated
+
+
+def test_a_share_of_everyone_or_no_one_is_suppressed_as_a_group_attribute(spark, tmp_path):
+    """The attack: a share of 100 % (or 0 %) over twelve people tells each of them they have (or lack)
+    the attribute, though no single person was singled out; the layer is the group-attribute rule."""
+    rows = [(f"all-{i}", "all", 1.0) for i in range(12)] + [(f"none-{i}", "none", 0.0) for i in range(12)]
+    rows += [(f"mixed-{i}", "mixed", float(i % 2)) for i in range(12)]
+    write_frame(spark, tmp_path / "staging", "o", rows, "pid string, d string, flag double")
+    spec = output("o", {"d": ("all", "none", "mixed")}, (count(), measure("share", "mean", "flag", (0, 1))),
+                  public=True)  # fmt: skip
+    run = gate(spark, tmp_path, manifest(spec))
+    assert run.rules("o", ("all",)) == {"group_attribute"} and run.rules("o", ("none",)) == {
+        "group_attribute"
+    }
+    assert run.released("o", ("mixed",))
+    assert run.report["policy"]["group_attribute"] is True  # the report shows the rule that was in force
