@@ -89,6 +89,7 @@ class Rule(StrEnum):
     SECONDARY = "secondary"
     DIFFERENCING = "differencing"
     GROUP_ATTRIBUTE = "group_attribute"
+    MEDIAN = "median"
 
 
 class Refusal(StrEnum):

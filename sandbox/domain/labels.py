@@ -58,6 +58,7 @@ ZH: dict[type[StrEnum], dict[str, str]] = {
         "secondary": "次级抑制",
         "differencing": "差分",
         "group_attribute": "群体属性",
+        "median": "中位数即个体值",
     },  # fmt: skip
     Refusal: {
         "invalid_frame": "贡献表无效",

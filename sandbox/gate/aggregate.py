@@ -21,7 +21,10 @@ from sandbox.domain.job import Aggregate, OutputSpec
 from sandbox.gate.domains import Key
 from sandbox.gate.frames import ENTITY, measure_column
 
-MEDIAN_METHOD = "exact: Spark percentile(0.5), linear interpolation / 精确中位数"
+MEDIAN_METHOD = (
+    "exact: Spark percentile(0.5), linear interpolation; withheld when it is exactly the value of fewer "
+    "than threshold entities / 精确中位数；恰为少数主体的贡献值时不发布"
+)
 STD_METHOD = "sample standard deviation (stddev_samp) / 样本标准差"
 _GROUPING = "__grouping"
 
@@ -45,6 +48,7 @@ class MeasureStats:
     value: float | None  # the aggregate itself
     total_abs: Decimal | None = None  # exact sum of absolute contributions (dominance measures only)
     top: tuple[Decimal, ...] = ()  # largest absolute contributions, largest first (dominance measures only)
+    holders: int | None = None  # medians only: entities whose contribution is exactly the median
 
 
 @dataclass
@@ -150,7 +154,37 @@ def cell_stats(
                 measure.top = tuple(row[f"{column}__top"] or ())
             stats.measures[m.name] = measure
         cells[_key(row, output.dimensions)] = stats
+    _count_median_holders(frame, output, rows, cells)
     return cells
+
+
+def _count_median_holders(frame: DataFrame, output: OutputSpec, rows, cells: dict[Key, CellStats]) -> None:
+    """For each median: how many entities of its cell contributed exactly that value (a second pass,
+    only for outputs with medians). An exact median of an odd-sized cell is one person's value."""
+    medians = [m for m in output.measures if m.agg is Aggregate.MEDIAN]
+    if not medians:
+        return
+    dims = list(output.dimensions)
+    for m in medians:
+        column = measure_column(m.name)
+        found = [(row[_GROUPING], *[row[d] for d in dims], row[f"{column}__v"]) for row in rows
+                 if row[f"{column}__v"] is not None]  # fmt: skip
+        if not found:
+            continue
+        schema = ", ".join([f"{_GROUPING} bigint", *[f"`{d}` string" for d in dims], "__median double"])
+        values = frame.sparkSession.createDataFrame(found, schema)
+        on = [frame[_GROUPING] == values[_GROUPING], *[frame[d].eqNullSafe(values[d]) for d in dims]]
+        holders = (
+            frame.join(F.broadcast(values), on)
+            .where(frame[column] == values["__median"])
+            .groupBy(values[_GROUPING], *[values[d] for d in dims])
+            .count()
+            .collect()
+        )
+        for key in cells:
+            cells[key].measures[m.name].holders = 0
+        for row in holders:
+            cells[_key(row, output.dimensions)].measures[m.name].holders = row["count"]
 
 
 def bounded_cell_sums(contributions: DataFrame, output: OutputSpec, *, max_cells_per_entity: int, seed: int):

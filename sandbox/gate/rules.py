@@ -1,5 +1,11 @@
 """Primary disclosure rules on one cell: entity threshold, nk dominance, p-ratio, zero cells, group
-attributes (a mean at a bound: everyone in the cell shares the value).
+attributes (a mean at a bound: everyone in the cell shares the value), and medians that are one
+person's value.
+
+A median is released exact, or not at all: when it is exactly the contribution of fewer than
+threshold entities (always so for an odd-sized cell of distinct values) the cell is suppressed. A
+rounded median would still be someone's value whenever values are round, and a noisy one would
+need a privacy budget; a common value (a standard registered capital held by many) discloses no one.
 
 Comparisons are exact (``Fraction``) on totals summed exactly (decimals, ``aggregate.exact_type``): a
 cell exactly at a boundary gets the same decision on every machine and in every summation order,
@@ -63,6 +69,10 @@ def primary_reasons(stats: CellStats | None, output: OutputSpec, rules: OutputRu
             continue
         if measure.agg.value in rules.dominance.applies_to:
             reasons += _dominance(measure.name, values.top, values.total_abs or Decimal(0), rules)
+        if values.holders and values.holders < rules.threshold:
+            reasons.append(Reason(Rule.MEDIAN, f"度量 {measure.name}：中位数恰为少于 {rules.threshold} 个主体的贡献值",
+                                  f"measure {measure.name}: the median is exactly the value of fewer than "
+                                  f"{rules.threshold} entities"))  # fmt: skip
         if rules.group_attribute and measure.agg.value == "mean" and values.value in measure.bounds:
             reasons.append(Reason(Rule.GROUP_ATTRIBUTE, f"度量 {measure.name}：均值等于其上限或下限，即单元内全体主体取值相同",
                                   f"measure {measure.name}: the mean equals a bound, so every entity in the cell "

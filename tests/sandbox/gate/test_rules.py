@@ -85,12 +85,11 @@ def test_rows_outside_the_domain_or_without_entity_are_dropped_and_counted(ruled
 
 
 def test_median_is_exact_and_std_is_the_sample_std(ruled):
-    odd, even = ruled.cell("stats", ("g",)).values, ruled.cell("stats", ("h",)).values
-    assert odd["med"] == 6.0 and even["med"] == 5.5
-    assert math.isclose(odd["sd"], math.sqrt(11.0), abs_tol=1e-6) and math.isclose(
-        even["sd"], math.sqrt(55 / 6), abs_tol=1e-6
-    )
-    assert odd["avg"] == 6.0 and odd["people"] == 11
+    """Of 1..10 the median 5.5 is nobody's value and is released; of 1..11 it is person 6's, withheld."""
+    assert ruled.rules("stats", ("g",)) == {"median"}
+    even = ruled.cell("stats", ("h",)).values
+    assert even["med"] == 5.5 and math.isclose(even["sd"], math.sqrt(55 / 6), abs_tol=1e-6)
+    assert even["avg"] == 5.5 and even["people"] == 10
     assert "exact" in ruled.report["outputs"]["stats"]["methods"]["median"]
 
 
@@ -152,3 +151,20 @@ def test_a_share_of_everyone_or_no_one_is_suppressed_as_a_group_attribute(spark,
     }
     assert run.released("o", ("mixed",))
     assert run.report["policy"]["group_attribute"] is True  # the report shows the rule that was in force
+
+
+def test_a_median_that_is_one_persons_value_is_withheld(spark, tmp_path):
+    """The attack: the median of an odd-sized cell is exactly one person's value. The median rule holds
+    it back, unless that value is common (held by at least the threshold's number of entities)."""
+    odd = [(f"odd-{i}", "odd", float(100 + i)) for i in range(11)]  # distinct: the median is person 5's value
+    even = [(f"even-{i}", "even", float(100 + i)) for i in range(12)]  # 105.5: nobody's value
+    common = [(f"common-{i}", "common", 500.0) for i in range(10)] + [
+        (f"common-x{i}", "common", 9.0) for i in range(3)
+    ]
+    write_frame(spark, tmp_path / "staging", "o", odd + even + common, "pid string, d string, capital double")
+    spec = output("o", {"d": ("odd", "even", "common")}, (count(), measure("mid", "median", "capital", (0, 1000))),
+                  public=True)  # fmt: skip
+    run = gate(spark, tmp_path, manifest(spec))
+    assert run.rules("o", ("odd",)) == {"median"}
+    assert run.released("o", ("even",)) and run.cell("o", ("even",)).values["mid"] == 105.5
+    assert run.released("o", ("common",)) and run.cell("o", ("common",)).values["mid"] == 500.0
