@@ -9,6 +9,8 @@ with the Chinese recognizers (resident ID, mobile, USCC, bank card, names, addre
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -43,12 +45,29 @@ def samples_scanner() -> IdentifierScanner:
     return scan
 
 
+#: What may be put between an identifier's characters to hide it from a pattern.
+_SEPARATORS = re.compile(r"[\s\-_.·/\\|:：,，;；()（）\[\]【】]+")
+#: Runs of digits (an ID's check character may be X) long enough to be an identifier on their own.
+_DIGIT_RUNS = re.compile(r"[0-9]{6,}[0-9Xx]?")
+
+
+def variants(value: str) -> list[str]:
+    """The value, and the forms an identifier hidden in it takes once undisguised: full-width
+    characters folded (NFKC), separators removed, and each long digit run on its own (so letters
+    glued to an ID do not keep a pattern's word boundary from matching)."""
+    folded = unicodedata.normalize("NFKC", value)
+    joined = _SEPARATORS.sub("", folded)
+    return list(dict.fromkeys([value, folded, joined, *_DIGIT_RUNS.findall(joined)]))
+
+
 def scan_dimension_values(
     output: OutputSpec, domains: dict[str, tuple[str, ...]], scanner: IdentifierScanner, min_score: float
 ) -> None:
-    """Refuse the output if any value a dimension may show is recognised as a personal identifier."""
+    """Refuse the output if any value a dimension may show, or an undisguised form of it, is recognised
+    as a personal identifier."""
     for dim in output.dimensions:
-        kinds = sorted({f.kind for f in scanner(domains[dim]) if f.score >= min_score})
+        texts = [text for value in domains[dim] for text in variants(value)]
+        kinds = sorted({f.kind for f in scanner(texts) if f.score >= min_score})
         if kinds:
             raise OutputRefused(
                 Refusal.IDENTIFIER_IN_OUTPUT,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from sandbox.domain.gate import Refusal
 from sandbox.domain.job import DPSpec
 from sandbox.gate import load_policy
@@ -144,3 +146,34 @@ def test_a_measure_encoding_an_identifier_is_dominated_and_suppressed(spark, tmp
         manifest(output("encoded", {"d": ("a",)}, (measure("code", "sum", "amount", (0, 1e18)),))),
     )
     assert run.rules("encoded", ("a",)) == {"dominance", "p_ratio"}
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in text)
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        lambda i: f"A{i}B",  # letters glued on both sides
+        lambda i: f"编号{i}号",
+        lambda i: f"{i[:6]}-{i[6:14]}-{i[14:]}",  # separators
+        lambda i: f"{i[:6]} {i[6:14]} {i[14:]}",
+        lambda i: f"{i[:6]}.{i[6:14]}.{i[14:]}",
+        _full_width,  # full-width digits
+        lambda i: f"id_{_full_width(i[:9])}_{i[9:]}",
+    ],
+    ids=["glued", "chinese-affixes", "dashes", "spaces", "dots", "full-width", "mixed"],
+)
+def test_an_identifier_disguised_in_a_longer_string_is_still_found(spark, tmp_path, disguise):
+    """The attack: a domain value that carries a resident ID inside other characters, split by
+    separators or in full-width digits. The layer: the gate's output scan, on normalised variants."""
+    run = gate(spark, tmp_path, manifest(output("o", {"d": ("正常", disguise(_resident_id(7)))})))
+    assert _refusal(run, "o") is Refusal.IDENTIFIER_IN_OUTPUT
+    assert "CN_RESIDENT_ID" in run.outcome.outputs["o"].refusal_en
+
+
+def test_codes_and_ordinary_labels_are_not_mistaken_for_identifiers(spark, tmp_path):
+    values = ("429902", "420281001001", "60-69", "２０２６年", "A类", "house-3-12")
+    run = gate(spark, tmp_path, manifest(output("o", {"d": values})))
+    assert _refusal(run, "o") is not Refusal.IDENTIFIER_IN_OUTPUT
