@@ -127,8 +127,39 @@ def output_entry(facts: OutputFacts | None, spec: OutputSpec, outcome: OutputOut
     return entry
 
 
-def summary(outcome: GateOutcome, policy: dict[str, Any]) -> dict[str, Any]:
-    """The short form the production runner records with the run and the product version."""
+#: Per-rule tallies in what developers and consumers see are rounded up to this base: how many cells
+#: one rule suppressed can turn on a few people.
+TALLY_BASE = 5
+
+
+def _rounded_tallies(tallies: dict[str, int]) -> dict[str, int]:
+    return {rule: -(-count // TALLY_BASE) * TALLY_BASE for rule, count in tallies.items()}
+
+
+def public_view(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as consumers and developers may see it: released cells and which cells were withheld,
+    no reason per cell, no counts of dropped rows, per-rule tallies rounded up to ``TALLY_BASE``, a
+    refusal by its reason code only. Operators and auditors keep the full report."""
+    outputs = {}
+    for name, output in report["outputs"].items():
+        entry = {
+            k: v for k, v in output.items() if k not in ("rows", "cells", "summary", "refusal", "methods")
+        }
+        if "refusal" in output:
+            entry["refusal"] = {"reason": output["refusal"]["reason"]}
+        entry["summary"] = {**output["summary"],
+                            "suppressed_by_reason": _rounded_tallies(output["summary"]["suppressed_by_reason"])}  # fmt: skip
+        entry["cells"] = [{k: v for k, v in cell.items() if k != "reasons"} for cell in output["cells"]]
+        outputs[name] = entry
+    return {**report, "view": "public", "outputs": outputs}
+
+
+def summary(outcome: GateOutcome, policy: dict[str, Any], *, public: bool = False) -> dict[str, Any]:
+    """The short form recorded with a production run (``public``: per-rule tallies rounded up to
+    ``TALLY_BASE``, as developers see it) or returned to a dev run on samples (exact)."""
+    tallies = {name: o.suppressed_by_reason() for name, o in outcome.outputs.items()}
+    if public:
+        tallies = {name: _rounded_tallies(t) for name, t in tallies.items()}
     return {
         "ok": True,
         "job": outcome.job_id,
@@ -140,7 +171,7 @@ def summary(outcome: GateOutcome, policy: dict[str, Any]) -> dict[str, Any]:
                 "refusal": o.refusal.value if o.refusal else None,
                 "released": len(o.released),
                 "suppressed": len(o.suppressed),
-                "suppressed_by_reason": o.suppressed_by_reason(),
+                "suppressed_by_reason": tallies[name],
                 "epsilon_spent": o.epsilon_spent,
             }
             for name, o in outcome.outputs.items()
@@ -158,15 +189,18 @@ def _markdown(report: dict[str, Any]) -> str:
     for name, output in report["outputs"].items():
         lines += [f"## {name} — {output['status']}", ""]
         if "refusal" in output:
-            lines += [f"拒绝 / refused: `{output['refusal']['reason']}` — {output['refusal']['zh']} / "
-                      f"{output['refusal']['en']}", ""]  # fmt: skip
+            refusal = output["refusal"]
+            said = f" — {refusal['zh']} / {refusal['en']}" if "zh" in refusal else ""
+            lines += [f"拒绝 / refused: `{refusal['reason']}`{said}", ""]
         summary_ = output["summary"]
         lines += [f"单元格 / cells: {summary_['cells']}, 发布 / released: {summary_['released']}, "
                   f"抑制 / suppressed: {summary_['suppressed']} {json.dumps(summary_['suppressed_by_reason'])}", ""]  # fmt: skip
         if "rules" in output:
-            lines += [f"规则 / rules: `{json.dumps(output['rules'], ensure_ascii=False)}`  ",
-                      f"方法 / methods: `{json.dumps(output['methods'], ensure_ascii=False)}`  ",
-                      f"行 / rows: `{json.dumps(output['rows'], ensure_ascii=False)}`", ""]  # fmt: skip
+            lines.append(f"规则 / rules: `{json.dumps(output['rules'], ensure_ascii=False)}`  ")
+        if "methods" in output:
+            lines += [f"方法 / methods: `{json.dumps(output['methods'], ensure_ascii=False)}`  ",
+                      f"行 / rows: `{json.dumps(output['rows'], ensure_ascii=False)}`"]  # fmt: skip
+        lines.append("")
         if not output["cells"]:
             continue
         measures = [m["name"] for m in output["measures"]]
@@ -175,7 +209,7 @@ def _markdown(report: dict[str, Any]) -> str:
         for cell in output["cells"]:
             values = cell.get("values", {})
             shown = ["" if values.get(m) is None else f"{values[m]:g}" for m in measures]
-            reasons = "; ".join(f"{r['rule']}: {r['zh']} / {r['en']}" for r in cell["reasons"])
+            reasons = "; ".join(f"{r['rule']}: {r['zh']} / {r['en']}" for r in cell.get("reasons", []))
             lines.append("| " + " | ".join([*cell["key"].values(), *shown, cell["decision"], reasons]) + " |")
         lines.append("")
     return "\n".join(lines)
@@ -210,6 +244,11 @@ def write_report(
         json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     (out_dir / "gate_report.md").write_text(_markdown(report), encoding="utf-8")
-    (out_dir / "gate_summary.json").write_text(json.dumps(summary(outcome, policy), ensure_ascii=False),
+    public = public_view(report)
+    (out_dir / "gate_report_public.json").write_text(
+        json.dumps(public, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    (out_dir / "gate_report_public.md").write_text(_markdown(public), encoding="utf-8")
+    (out_dir / "gate_summary.json").write_text(json.dumps(summary(outcome, policy, public=True), ensure_ascii=False),
                                                encoding="utf-8")  # fmt: skip
     return report

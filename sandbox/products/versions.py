@@ -210,7 +210,8 @@ def export(
     *,
     today: date | None = None,
 ) -> list[Path]:
-    """Write every released table of a version in ``fmt``; the gate report travels with it.
+    """Write every released table of a version in ``fmt``; the gate report's public view travels with it
+    (no reasons per cell, no dropped-row counts); the full report stays for operators and auditors.
 
     ``today`` (Asia/Shanghai) decides whether terms of use are still in force; it defaults to now.
     """
@@ -234,8 +235,8 @@ def export(
         else:
             table.to_pandas().to_excel(target, index=False, sheet_name=table_path.stem[:31])
         written.append(target)
-    for report in (path for name, path in files.items() if name.startswith("gate_report.")):
-        shutil.copyfile(report, out_dir / f"{product_id}-v{row.version}-{report.name}")
+    for report in (path for name, path in files.items() if name.startswith("gate_report_public.")):
+        shutil.copyfile(report, out_dir / f"{product_id}-v{row.version}-{report.name}")  # the full one stays
     with ctx.transaction() as session:
         ctx.audit(session, "product.exported", "product_version", f"{product_id}@v{row.version}", actor=actor.username,
                   format=fmt, files=len(written))  # fmt: skip

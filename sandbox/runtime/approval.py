@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from sandbox.context import PlatformContext
-from sandbox.domain.errors import InvalidInput, ShuyuError
+from sandbox.domain.errors import InvalidInput, NotFoundError, ShuyuError
 from sandbox.domain.job import JobManifest
 from sandbox.store.models import JobRunRow, JobSubmissionRow
 
@@ -38,7 +38,7 @@ class ApprovalTerms:
     max_runs: int
     valid_until: str  # ISO date, inclusive
     policy_sha256: str
-    dataset_versions: dict[str, int]  # what the reviewer saw
+    dataset_versions: dict[str, int | None]  # what the reviewer saw (None: no version yet)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -69,10 +69,16 @@ def terms_for(
     if not 1 <= period_days <= MAX_PERIOD_DAYS:
         raise InvalidInput(f"批准的有效期须在 1 到 {MAX_PERIOD_DAYS} 天之间",
                            f"an approval's period must be between 1 and {MAX_PERIOD_DAYS} days")  # fmt: skip
-    datasets = sorted({i.dataset for i in manifest.inputs})
+
+    def seen(dataset: str) -> int | None:  # a dataset may have no version yet when its job is approved
+        try:
+            return current_version(ctx, dataset).version
+        except NotFoundError:
+            return None
+
     until = datetime.now(UTC).date() + timedelta(days=period_days)
     return ApprovalTerms(max_runs, until.isoformat(), policy_sha256(ctx),
-                         {d: current_version(ctx, d).version for d in datasets})  # fmt: skip
+                         {d: seen(d) for d in sorted({i.dataset for i in manifest.inputs})})  # fmt: skip
 
 
 def runs_used(session, submission_id: str) -> int:
@@ -104,4 +110,7 @@ def check_run_allowed(
 
 def newer_than_reviewed(terms: ApprovalTerms, versions: dict[str, int]) -> list[str]:
     """Datasets the run reads at a newer version than the reviewer saw (allowed; recorded)."""
-    return sorted(d for d, v in versions.items() if v > terms.dataset_versions.get(d, v))
+    reviewed = terms.dataset_versions
+    return sorted(
+        d for d, v in versions.items() if d in reviewed and (reviewed[d] is None or v > reviewed[d])
+    )

@@ -3,6 +3,7 @@ settings looser than the policy — and a refused output leaves nothing but its 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -177,3 +178,21 @@ def test_codes_and_ordinary_labels_are_not_mistaken_for_identifiers(spark, tmp_p
     values = ("429902", "420281001001", "60-69", "２０２６年", "A类", "house-3-12")
     run = gate(spark, tmp_path, manifest(output("o", {"d": values})))
     assert _refusal(run, "o") is not Refusal.IDENTIFIER_IN_OUTPUT
+
+
+def test_the_public_report_says_which_cells_were_withheld_never_why(spark, tmp_path):
+    """What a consumer or developer sees: no reason per cell, no dropped-row counts, tallies rounded up."""
+    rows = _rows(30) + [(f"few{i}", "c", 1.0) for i in range(3)] + [(None, "a", 1.0)]
+    write_frame(spark, tmp_path / "staging", "o", rows, SCHEMA)
+    run = gate(spark, tmp_path, manifest(output("o", {"d": ("a", "b", "c")}, public=True)))
+    full = run.report["outputs"]["o"]
+    public = json.loads((run.out_dir / "gate_report_public.json").read_text(encoding="utf-8"))["outputs"]["o"]
+    assert (
+        full["summary"]["suppressed_by_reason"] == {"threshold": 1}
+        and full["rows"]["dropped_without_entity"] == 1
+    )
+    assert public["summary"]["suppressed_by_reason"] == {"threshold": 5}  # rounded up to the base
+    assert "rows" not in public and all("reasons" not in c for c in public["cells"])
+    assert {tuple(c["key"].values()): c["decision"] for c in public["cells"]}[("c",)] == "suppressed"
+    markdown = (run.out_dir / "gate_report_public.md").read_text(encoding="utf-8")
+    assert "threshold:" not in markdown and "dropped" not in markdown

@@ -79,6 +79,15 @@ def test_submit_review_promote_releases_a_product_version(platform):
         ctx, who(platform, "consumer-1"), "elderly_care_hotspots", ctx.settings.work_dir / "exp", "xlsx"
     )
     assert exported and all(p.suffix == ".xlsx" for p in exported)
+    reports = sorted(p.name for p in (ctx.settings.work_dir / "exp").glob("*gate_report*"))
+    assert reports == [
+        "elderly_care_hotspots-v1-gate_report_public.json",
+        "elderly_care_hotspots-v1-gate_report_public.md",
+    ]
+    public = json.loads((ctx.settings.work_dir / "exp" / reports[0]).read_text(encoding="utf-8"))
+    cells = [c for o in public["outputs"].values() for c in o["cells"]]
+    assert cells and not any("reasons" in c for c in cells)  # which cells were withheld, never why
+    assert not any("rows" in o or "methods" in o for o in public["outputs"].values())
 
 
 def test_a_failing_job_reports_type_and_line_only(platform, tmp_path):
