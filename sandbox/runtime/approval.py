@@ -93,8 +93,8 @@ def check_run_allowed(
     """The terms, if one more run fits them; else a bilingual refusal saying which term is spent."""
     terms = ApprovalTerms.from_json(submission.terms_json)
     if terms is None:
-        raise ApprovalExhausted("该批准未记录运行条款（早于本版本），请重新审核",
-                                "this approval records no run terms (it predates them); review it again")  # fmt: skip
+        raise ApprovalExhausted("该批准未记录运行条款（早于本版本），请重新提交审核",
+                                "this approval records no run terms (it predates them); submit for review again")  # fmt: skip
     used = runs_used(session, submission.id)
     if used >= terms.max_runs:
         raise ApprovalExhausted(f"批准的 {terms.max_runs} 次运行已用完，请重新提交审核",
@@ -103,8 +103,8 @@ def check_run_allowed(
         raise ApprovalExhausted(f"批准已于 {terms.valid_until} 到期，请重新提交审核",
                                 f"the approval expired on {terms.valid_until}; submit for review again")  # fmt: skip
     if policy_sha256(ctx) != terms.policy_sha256:
-        raise ApprovalExhausted("审核后门控策略已变更，请重新审核",
-                                "the gate policy changed since the review; review the job again")  # fmt: skip
+        raise ApprovalExhausted("审核后门控策略已变更，请重新提交审核",
+                                "the gate policy changed since the review; submit for review again")  # fmt: skip
     return terms
 
 
