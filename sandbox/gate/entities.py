@@ -51,17 +51,23 @@ def _known(spark: SparkSession, source: EntitySource, staged: T.DataType) -> Dat
     return frame.select(column.cast(staged).alias(ENTITY)).where(F.col(ENTITY).isNotNull())
 
 
+#: Up to this many known keys (8 bytes each) the check broadcasts them and staging is not shuffled.
+BROADCAST_MAX_KEYS = 20_000_000
+
+
 def count_strangers(spark: SparkSession, frame: DataFrame, sources: list[EntitySource]) -> int:
     """Distinct entities of ``frame`` (the gate's columns) found in no source's subject column."""
     staged_type = frame.schema[ENTITY].dataType
-    known = None
+    known, keys = None, 0
     for source in sources:
         part = _known(spark, source, staged_type)
+        keys += spark.read.parquet(str(source.path)).count()  # Parquet's footers: no scan
         known = part if known is None else known.unionByName(part)
-    staged = frame.select(ENTITY).where(F.col(ENTITY).isNotNull()).distinct()
+    staged = frame.select(ENTITY).where(F.col(ENTITY).isNotNull())
     if known is None:
-        return staged.count()
-    return staged.join(known, ENTITY, "left_anti").count()
+        return staged.distinct().count()
+    known = F.broadcast(known) if keys <= BROADCAST_MAX_KEYS else known
+    return staged.join(known, ENTITY, "left_anti").distinct().count()  # strangers are few: distinct after
 
 
 def require_known(
