@@ -80,14 +80,14 @@ def entity_contributions(kept: DataFrame, output: OutputSpec) -> DataFrame:
     return summed.select(*keys, *clipped)
 
 
-def bound_cells(contributions: DataFrame, output: OutputSpec, max_cells: int) -> DataFrame:
-    """Each entity's first ``max_cells`` cells only, in a fixed order of cells (a hash of the key, then
-    the key): one entity's weight in the table and its margins stays bounded, and a rerun on the same
-    data keeps the same cells."""
+def bound_cells(contributions: DataFrame, output: OutputSpec, max_cells: int, *, seed: int = 0) -> DataFrame:
+    """Each entity's first ``max_cells`` cells only, in an order of cells set by ``seed`` (a hash of the
+    seed and the key, then the key): one entity's weight in the table and its margins stays bounded.
+    The fixed seed 0 keeps the same cells on a rerun; differential privacy passes a random one."""
     if not output.dimensions:
         return contributions
     dims = [F.col(d) for d in output.dimensions]
-    order = Window.partitionBy(ENTITY).orderBy(F.xxhash64(*dims), *dims)
+    order = Window.partitionBy(ENTITY).orderBy(F.xxhash64(F.lit(seed), *dims), *dims)
     ranked = contributions.withColumn("__cell", F.row_number().over(order))
     return ranked.where(F.col("__cell") <= max_cells).drop("__cell")
 
@@ -190,11 +190,7 @@ def _count_median_holders(frame: DataFrame, output: OutputSpec, rows, cells: dic
 def bounded_cell_sums(contributions: DataFrame, output: OutputSpec, *, max_cells_per_entity: int, seed: int):
     """For differential privacy: keep at most ``max_cells_per_entity`` cells per entity (chosen at random),
     then per cell the entity count and each measure's sum. Returns ``{key: (count, {measure: sum})}``."""
-    order = F.xxhash64(F.lit(seed), *[F.col(d) for d in output.dimensions])
-    ranked = contributions.withColumn(
-        "__rank", F.row_number().over(Window.partitionBy(ENTITY).orderBy(order))
-    )
-    bounded = ranked.where(F.col("__rank") <= max_cells_per_entity)
+    bounded = bound_cells(contributions, output, max_cells_per_entity, seed=seed)
     valued = [m for m in output.measures if m.column]
     rows = (
         bounded.groupBy(*output.dimensions)

@@ -43,10 +43,10 @@ class EntitySource:
         return f"{self.path}={self.column}"
 
 
-def _known(spark: SparkSession, source: EntitySource, staged: T.DataType) -> DataFrame:
-    frame = spark.read.parquet(str(source.path))
-    column = F.col(source.column)
-    if isinstance(staged, T.LongType) and isinstance(frame.schema[source.column].dataType, T.StringType):
+def _known(frame: DataFrame, column_name: str, staged: T.DataType) -> DataFrame:
+    """An input's subject column as staging stores entities."""
+    column = F.col(column_name)
+    if isinstance(staged, T.LongType) and isinstance(frame.schema[column_name].dataType, T.StringType):
         column = entity_hash(column)  # production staging hashes text entities
     return frame.select(column.cast(staged).alias(ENTITY)).where(F.col(ENTITY).isNotNull())
 
@@ -60,8 +60,9 @@ def count_strangers(spark: SparkSession, frame: DataFrame, sources: list[EntityS
     staged_type = frame.schema[ENTITY].dataType
     known, keys = None, 0
     for source in sources:
-        part = _known(spark, source, staged_type)
-        keys += spark.read.parquet(str(source.path)).count()  # Parquet's footers: no scan
+        data = spark.read.parquet(str(source.path))
+        keys += data.count()  # from Parquet's footers: no scan
+        part = _known(data, source.column, staged_type)
         known = part if known is None else known.unionByName(part)
     staged = frame.select(ENTITY).where(F.col(ENTITY).isNotNull())
     if known is None:

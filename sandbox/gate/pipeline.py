@@ -151,9 +151,7 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
             contributions = aggregate.bound_cells(contributions, output, rules.max_cells_per_entity)
             stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
                                          dominance_aggs=rules.dominance.applies_to)  # fmt: skip
-            prepared = _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
-            prepared.methods["entities"] = _entity_check(entity_sources)
-            return prepared
+            return _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
         sums = aggregate.bounded_cell_sums(contributions, output, seed=secrets.randbits(62),
                                            max_cells_per_entity=rules.max_cells_per_entity)  # fmt: skip
         observed = frame_stats(domain_filter, output)
@@ -166,9 +164,7 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
                      run_id=run_id)  # fmt: skip
         return output.dp.epsilon, output.dp.delta
 
-    prepared = _noisy(output, rules, domains, observed, sums, keys, spend)
-    prepared.methods["entities"] = _entity_check(entity_sources)
-    return prepared
+    return _noisy(output, rules, domains, observed, sums, keys, spend)
 
 
 def _entity_check(sources: list[EntitySource] | None) -> str:
@@ -226,6 +222,7 @@ def gate_job(
             prepared[spec.name] = _prepare(spark, spec, staging_run_dir, policy, code_tables, ledger,
                                            input_datasets, scanner, manifest.id, run_id, advisory,
                                            entity_sources)  # fmt: skip
+            prepared[spec.name].methods["entities"] = _entity_check(entity_sources)
         except OutputRefused as refused:
             outcome.outputs[spec.name] = OutputOutcome(spec.name, refused.refusal, refused.zh, refused.en)
     exact = [p for p in prepared.values() if p.spec.dp is None]  # noisy outputs are protected by their noise

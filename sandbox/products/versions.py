@@ -90,10 +90,14 @@ class ProductFilesChanged(ShuyuError):
 def release_manifest(gate_dir: Path) -> dict[str, str]:
     """Every file the gate wrote, by path relative to its directory, with its SHA-256."""
     return {
-        path.relative_to(gate_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        path.relative_to(gate_dir).as_posix(): _sha256(path)
         for path in sorted(gate_dir.rglob("*"))
         if path.is_file()
     }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def released_files(row: ProductVersionRow, directory: Path) -> dict[str, Path]:
@@ -110,7 +114,7 @@ def released_files(row: ProductVersionRow, directory: Path) -> dict[str, Path]:
     files = {}
     for name, digest in json.loads(row.files_json).items():
         path = directory / name
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        if not path.is_file() or _sha256(path) != digest:
             raise ProductFilesChanged(
                 f"{row.product_id} v{row.version} 的文件 {name} 缺失或与发布时不同，拒绝导出",
                 f"{row.product_id} v{row.version}: file {name} is missing or differs from its release; not exported",
