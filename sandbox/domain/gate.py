@@ -57,6 +57,7 @@ class GatePolicy:
     group_attribute: bool = True
     differential_privacy: DPRule = field(default_factory=DPRule)
     output_scan_min_score: float = 0.5
+    protection_max_seconds: float = 60.0
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -105,6 +106,7 @@ class Refusal(StrEnum):
     DP_UNSUPPORTED = "dp_unsupported"
     BUDGET_EXHAUSTED = "budget_exhausted"
     UNKNOWN_ENTITIES = "unknown_entities"
+    PROTECTION_INTERVAL = "protection_interval"
 
 
 @dataclass

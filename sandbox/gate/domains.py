@@ -6,8 +6,11 @@ cells and the size limit follow from the declaration alone — the data cannot a
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
+from collections import Counter
 
 from sandbox.domain.gate import TOTAL_LABEL, Refusal
 from sandbox.domain.job import OutputSpec
@@ -71,3 +74,18 @@ def all_keys(domains: dict[str, tuple[str, ...]], *, totals: bool) -> list[Key]:
     """Every cell of the table, and with ``totals`` every margin over every subset of dimensions."""
     axes = [(*values, None) if totals else values for values in domains.values()]
     return list(itertools.product(*axes))
+
+
+def meanings(dimensions: tuple[str, ...], domains: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """What each dimension means, whatever its column is called: a digest of its domain's values (a code
+    table and a declared list of the same values mean the same), numbered when one output has several
+    dimensions of one meaning. Tables are linked on these, so renaming a column links nothing away; two
+    unrelated yes/no flags are linked too, which can only add suppression."""
+    seen: Counter[str] = Counter()
+    result = []
+    for dim in dimensions:
+        values = json.dumps(sorted(domains[dim]), ensure_ascii=False)
+        digest = hashlib.sha256(values.encode("utf-8")).hexdigest()[:16]
+        result.append(f"{digest}#{seen[digest]}")
+        seen[digest] += 1
+    return tuple(result)

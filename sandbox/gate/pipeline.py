@@ -3,8 +3,8 @@
 Per output: re-check what the manifest allows against the policy, resolve the declared domains, scan
 the strings the table could show, read and validate the frame, aggregate in Spark with contribution
 bounding, apply the primary rules (or, for a differentially private output, spend the budget and add
-noise). Then, across the job's outputs, secondary suppression and differencing to a fixed point,
-rounding, and the files. Any failed check refuses its whole output and nothing of it is written.
+noise). Then, across the job's outputs, secondary suppression and differencing to a fixed point, the
+protection-interval audit (which may suppress more), rounding, and the files. Any failed check refuses its whole output and nothing of it is written.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pyspark.sql import SparkSession
 
 from sandbox.domain.gate import CellDecision, CellResult, GateOutcome, GatePolicy, OutputOutcome, Refusal
 from sandbox.domain.job import JobManifest, OutputSpec
-from sandbox.gate import aggregate, dp
+from sandbox.gate import aggregate, dp, intervals
 from sandbox.gate.domains import Key, all_keys, check_size, resolve_domains
 from sandbox.gate.entities import EntitySource, require_known
 from sandbox.gate.errors import OutputRefused
@@ -190,6 +190,28 @@ def _finish(prepared: _Prepared) -> OutputOutcome:
     return outcome
 
 
+def _protect(prepared: dict[str, _Prepared], outcome: GateOutcome, policy: GatePolicy) -> None:
+    """Secondary suppression and differencing across the exact outputs, then the protection-interval
+    audit per privacy unit; an output the audit cannot protect is refused and leaves ``prepared``."""
+    exact = [p for p in prepared.values() if p.spec.dp is None]  # noisy outputs are protected by their noise
+    tables = {p.spec.name: Table(p.spec.name, p.spec.entity, p.spec.dimensions, p.domains, p.spec.totals,
+                                 p.rules.threshold, p.cells) for p in exact}  # fmt: skip
+    protect(list(tables.values()), differencing=policy.differencing)
+    for unit in {p.spec.entity for p in exact}:
+        family = [p for p in exact if p.spec.entity == unit]
+        result = intervals.audit(
+            [intervals.AuditedTable(tables[p.spec.name], p.spec.measures, p.values, p.rules.rounding_base,
+                                    p.rules.p_ratio, p.rules.dominance.applies_to) for p in family],
+            threshold_of={p.spec.name: p.rules.threshold for p in family},
+            max_seconds=policy.protection_max_seconds,
+        )  # fmt: skip
+        for p in family:
+            p.methods["protection_intervals"] = intervals.METHOD
+        for name, (zh, en) in result.refused.items():
+            outcome.outputs[name] = OutputOutcome(name, Refusal.PROTECTION_INTERVAL, zh, en)
+            del prepared[name]
+
+
 def gate_job(
     spark: SparkSession,
     manifest: JobManifest,
@@ -225,9 +247,7 @@ def gate_job(
             prepared[spec.name].methods["entities"] = _entity_check(entity_sources)
         except OutputRefused as refused:
             outcome.outputs[spec.name] = OutputOutcome(spec.name, refused.refusal, refused.zh, refused.en)
-    exact = [p for p in prepared.values() if p.spec.dp is None]  # noisy outputs are protected by their noise
-    protect([Table(p.spec.name, p.spec.entity, p.spec.dimensions, p.domains, p.spec.totals, p.rules.threshold,
-                   p.cells) for p in exact], differencing=policy.differencing)  # fmt: skip
+    _protect(prepared, outcome, policy)
     for name, p in prepared.items():
         outcome.outputs[name] = _finish(p)
         write_table(out_dir, p.spec, outcome.outputs[name])

@@ -40,6 +40,7 @@ STRICTNESS: dict[str, str] = {
     "differential_privacy.budget_delta_per_dataset": "lower",
     "differential_privacy.max_cells_per_entity": "lower",
     "output_scan.min_score": "lower",
+    "protection_intervals.max_seconds": "lower",
 }
 _AGGREGATES = {a.value for a in Aggregate}
 _DIRECTION_TEXT = {
@@ -132,6 +133,7 @@ def _build(flat: dict[str, Any]) -> GatePolicy:
         group_attribute=flat["group_attribute"],
         differential_privacy=DPRule(**group("differential_privacy.")),
         output_scan_min_score=flat["output_scan.min_score"],
+        protection_max_seconds=flat["protection_intervals.max_seconds"],
     )  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 A *line* is a set of cells whose sum is known: the cells along one dimension plus their total. If a
 line holds exactly one suppressed cell, subtraction recovers it, so its smallest other cell (with
 entities, if there is one) is suppressed too. Totals come from the table's own margins and from any
-other output of the job (same privacy unit) with a cell of the same key, which also blocks
+other output of the job (same privacy unit) with a cell of the same key — same values of dimensions
+that mean the same (``domains.meanings``), whatever the columns are called — which also blocks
 recomputation through a second, coarser table.
 
 A cell with the same key and entity count as a suppressed cell of another output is taken to be the
@@ -19,9 +20,10 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sandbox.domain.gate import Reason, Rule
-from sandbox.gate.domains import Key
+from sandbox.gate.domains import Key, meanings
 
 
 @dataclass(eq=False)
@@ -46,8 +48,13 @@ class Table:
     threshold: int
     cells: dict[Key, TableCell]
 
+    @cached_property
+    def meanings(self) -> tuple[str, ...]:
+        return meanings(self.dimensions, self.domains)
+
     def canonical(self, key: Key) -> frozenset[tuple[str, str]]:
-        return frozenset((d, v) for d, v in zip(self.dimensions, key, strict=True) if v is not None)
+        """The cell's key by what its dimensions mean (``domains.meanings``), not by their names."""
+        return frozenset((m, v) for m, v in zip(self.meanings, key, strict=True) if v is not None)
 
 
 @dataclass
