@@ -114,7 +114,8 @@ class _Program:
         self.equality_rhs: list[float] = []
         self.inequalities: list[dict[int, float]] = []  # sum of coefficient * variable <= rhs
         self.inequality_rhs: list[float] = []
-        self.equations_of: dict[int, list[list[TableCell]]] = {}  # id(cell) -> the cells of each equation it is in
+        #: id(cell) -> the cells of each equation the cell is in
+        self.equations_of: dict[int, list[list[TableCell]]] = {}
         for audited in tables:
             self._add_table(audited)
         self._add_links(tables)
@@ -124,7 +125,9 @@ class _Program:
 
     # -- building --------------------------------------------------------------------------------
 
-    def _variable(self, audited: AuditedTable, cell: TableCell, measure: str | None) -> tuple[int | None, float]:
+    def _variable(
+        self, audited: AuditedTable, cell: TableCell, measure: str | None
+    ) -> tuple[int | None, float]:
         """A quantity as (variable, constant), in its solving unit: a released exact value is a constant,
         anything else a variable (a rounded released value: within half a base of what was shown)."""
         known = not cell.suppressed and (measure is not None or audited.counts_released)
@@ -178,7 +181,9 @@ class _Program:
                 parent = table.cells[(*rest[:i], None, *rest[i:])]
                 children = [table.cells[(*rest[:i], v, *rest[i:])] for v in table.domains[dim]]
                 for measure in quantities:
-                    self._equation([(c, audited, measure, 1.0) for c in children] + [(parent, audited, measure, -1.0)])
+                    self._equation(
+                        [(c, audited, measure, 1.0) for c in children] + [(parent, audited, measure, -1.0)]
+                    )
 
     def _non_positive(self, terms: list[tuple[tuple[int | None, float], float]]) -> None:
         """``sum of coefficient * quantity <= 0``, each quantity a (variable, constant) pair from ``_variable``."""
@@ -370,7 +375,9 @@ def audit(tables: list[AuditedTable], *, threshold_of: dict[str, int], max_secon
         before = {id(c) for t in live for c in t.table.cells.values() if c.suppressed}
         _pick(candidates, program, *short).reasons.append(_protection_reason())
         protect([t.table for t in live], differencing=False)
-        pending.extend(c for t in live for c in t.table.cells.values() if c.suppressed and id(c) not in before)
+        pending.extend(
+            c for t in live for c in t.table.cells.values() if c.suppressed and id(c) not in before
+        )
         program = _Program(live)
     result.seconds = time.monotonic() - started
     return result

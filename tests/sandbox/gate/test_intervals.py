@@ -23,7 +23,9 @@ def _rows(sizes: dict[tuple[str, str], int], amount=lambda cell, i: 1000.0 + i) 
     return [(f"{d1}{d2}-{i}", d1, d2, amount((d1, d2), i)) for (d1, d2), n in sizes.items() for i in range(n)]
 
 
-def attacker_interval(report: dict, name: str, target: tuple, measure: str, high: float) -> tuple[float, float]:
+def attacker_interval(
+    report: dict, name: str, target: tuple, measure: str, high: float
+) -> tuple[float, float]:
     """Written apart from the gate: the least and greatest value of ``measure`` in cell ``target`` that the
     released cells of output ``name`` allow, given its lines, non-negative counts and sums within
     [0, high] per entity. Reads the published report only."""
@@ -35,7 +37,9 @@ def attacker_interval(report: dict, name: str, target: tuple, measure: str, high
     width = len(out["dimensions"])
     for i in range(width):
         for parent in {k for k in cells if k[i] is None}:
-            children = [k for k in cells if k[i] is not None and k[:i] + k[i + 1 :] == parent[:i] + parent[i + 1 :]]
+            children = [
+                k for k in cells if k[i] is not None and k[:i] + k[i + 1 :] == parent[:i] + parent[i + 1 :]
+            ]
             for m in ("people", "amount"):
                 row, constant = np.zeros(len(column)), 0.0
                 for key, sign in [(c, 1.0) for c in children] + [(parent, -1.0)]:
@@ -109,7 +113,9 @@ def test_no_threshold_cell_can_be_pinned_below_the_threshold(small_row):
 def test_the_audit_is_the_layer_that_widened_the_interval(small_row):
     """The cells the audit added, shown again, let the same attacker pin (a, x) under the threshold."""
     run, rows = small_row
-    added = [c.key for c in run.outcome.outputs["small_row"].cells if any(PROTECTION in r.en for r in c.reasons)]
+    added = [
+        c.key for c in run.outcome.outputs["small_row"].cells if any(PROTECTION in r.en for r in c.reasons)
+    ]
     assert added
     without_audit = _as_released(run.report, "small_row", added, _truth(rows))
     low, high = attacker_interval(without_audit, "small_row", ("a", "x"), "people", 5000.0)
@@ -131,7 +137,9 @@ def test_a_dominated_sum_keeps_p_percent_either_way(spark, tmp_path):
     value = truth[("a", "x")]["amount"]
     low, high = attacker_interval(run.report, "dominated", ("a", "x"), "amount", 5000.0)
     assert low <= 0.9 * value and high >= 1.1 * value, (low, value, high)
-    added = [c.key for c in run.outcome.outputs["dominated"].cells if any(PROTECTION in r.en for r in c.reasons)]
+    added = [
+        c.key for c in run.outcome.outputs["dominated"].cells if any(PROTECTION in r.en for r in c.reasons)
+    ]
     without_audit = _as_released(run.report, "dominated", added, truth)
     low, high = attacker_interval(without_audit, "dominated", ("a", "x"), "amount", 5000.0)
     assert high < 1.1 * value, (low, value, high)
