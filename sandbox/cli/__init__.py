@@ -15,6 +15,7 @@ from sandbox.cli import (
     platform,
     products,
     quality,
+    register,
     samples,
     scenarios,
 )
@@ -68,3 +69,4 @@ products.register(app)
 jobs.register(app)
 samples.register(app)
 quality.register(app)
+register.register(app)

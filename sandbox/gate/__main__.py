@@ -32,6 +32,7 @@ from sandbox.gate.identifiers import samples_scanner
 from sandbox.gate.ledger import BudgetLedger
 from sandbox.gate.pipeline import gate_job
 from sandbox.gate.policy import load_policy
+from sandbox.gate.register import ReleaseRegister
 from sandbox.gate.warmup import BackgroundWarmup
 from sandbox.runtime.manifest import load_manifest
 from sandbox.settings import get_settings
@@ -96,7 +97,8 @@ def run(argv: list[str] | None = None) -> int:
         gate_job(spark, manifest, args.staging, args.out, policy=policy, code_tables=code_tables,
                  ledger=BudgetLedger(ctx, policy.differential_privacy, actor=args.actor),
                  input_datasets=args.dataset, scanner=scanner, run_id=args.run_id,
-                 entity_sources=args.entities or None)  # fmt: skip
+                 entity_sources=args.entities or None,
+                 register=ReleaseRegister(ctx, actor=args.actor) if args.run_id else None)  # fmt: skip
     finally:
         spark.stop()
         ctx.engine.dispose()

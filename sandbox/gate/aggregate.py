@@ -26,7 +26,7 @@ MEDIAN_METHOD = (
     "than threshold entities / 精确中位数；恰为少数主体的贡献值时不发布"
 )
 STD_METHOD = "sample standard deviation (stddev_samp) / 样本标准差"
-_GROUPING = "__grouping"
+GROUPING = "__grouping"
 
 
 #: Entities a cell may hold, for sizing the exact sums below (ten billion: every person, many times).
@@ -109,12 +109,24 @@ def _with_margins(contributions: DataFrame, output: OutputSpec) -> DataFrame:
     ]
     valued = [measure_column(m.name) for m in output.measures if m.column]
     return contributions.groupingSets(subsets, ENTITY, *dims).agg(
-        *[F.sum(c).alias(c) for c in valued], F.grouping_id().alias(_GROUPING)
+        *[F.sum(c).alias(c) for c in valued], F.grouping_id().alias(GROUPING)
     )
 
 
+def cell_members(contributions: DataFrame, output: OutputSpec) -> DataFrame:
+    """One row per entity and cell it counts in, margins included: (grouping id, dimensions, entity) —
+    what the release register keeps of a released cell."""
+    dims = list(output.dimensions)
+    if not output.totals:
+        return contributions.select(F.lit(0).cast("long").alias(GROUPING), *dims, ENTITY)
+    subsets = [
+        [ENTITY, *combo] for r in range(len(dims), -1, -1) for combo in itertools.combinations(dims, r)
+    ]
+    return contributions.groupingSets(subsets, ENTITY, *dims).agg(F.grouping_id().alias(GROUPING))
+
+
 def _key(row, dims: tuple[str, ...]) -> Key:
-    grouping = row[_GROUPING]
+    grouping = row[GROUPING]
     width = len(dims)
     return tuple(None if (grouping >> (width - 1 - i)) & 1 else row[d] for i, d in enumerate(dims))
 
@@ -128,7 +140,7 @@ def cell_stats(
     dominance_aggs: tuple[str, ...],
 ) -> dict[Key, CellStats]:
     """Per-cell entity counts, aggregates and top contributions; the one collect is of cells, not rows."""
-    frame = _with_margins(contributions, output) if totals else contributions.withColumn(_GROUPING, F.lit(0))
+    frame = _with_margins(contributions, output) if totals else contributions.withColumn(GROUPING, F.lit(0))
     aggs = [F.count(F.lit(1)).alias("__n")]
     for m in output.measures:
         if m.column is None:
@@ -139,7 +151,7 @@ def cell_stats(
             magnitude = F.abs(F.col(column)).cast(exact_type(m.bounds))
             aggs += [F.sum(magnitude).alias(f"{column}__abs"),
                      F.max_by(magnitude, magnitude, dominance_n).alias(f"{column}__top")]  # fmt: skip
-    rows = frame.groupBy(_GROUPING, *output.dimensions).agg(*aggs).collect()
+    rows = frame.groupBy(GROUPING, *output.dimensions).agg(*aggs).collect()
     cells = {}
     for row in rows:
         stats = CellStats(entities=row["__n"])
@@ -167,17 +179,17 @@ def _count_median_holders(frame: DataFrame, output: OutputSpec, rows, cells: dic
     dims = list(output.dimensions)
     for m in medians:
         column = measure_column(m.name)
-        found = [(row[_GROUPING], *[row[d] for d in dims], row[f"{column}__v"]) for row in rows
+        found = [(row[GROUPING], *[row[d] for d in dims], row[f"{column}__v"]) for row in rows
                  if row[f"{column}__v"] is not None]  # fmt: skip
         if not found:
             continue
-        schema = ", ".join([f"{_GROUPING} bigint", *[f"`{d}` string" for d in dims], "__median double"])
+        schema = ", ".join([f"{GROUPING} bigint", *[f"`{d}` string" for d in dims], "__median double"])
         values = frame.sparkSession.createDataFrame(found, schema)
-        on = [frame[_GROUPING] == values[_GROUPING], *[frame[d].eqNullSafe(values[d]) for d in dims]]
+        on = [frame[GROUPING] == values[GROUPING], *[frame[d].eqNullSafe(values[d]) for d in dims]]
         holders = (
             frame.join(F.broadcast(values), on)
             .where(frame[column] == values["__median"])
-            .groupBy(values[_GROUPING], *[values[d] for d in dims])
+            .groupBy(values[GROUPING], *[values[d] for d in dims])
             .count()
             .collect()
         )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from sandbox.domain.gate import CellDecision, CellResult, GateOutcome, GatePolicy, OutputOutcome, Refusal
 from sandbox.domain.job import JobManifest, OutputSpec
@@ -34,6 +34,7 @@ from sandbox.gate.identifiers import (
 )
 from sandbox.gate.ledger import BudgetLedger
 from sandbox.gate.policy import OutputRules, output_rules
+from sandbox.gate.register import ReleaseRegister
 from sandbox.gate.report import OutputFacts, write_report, write_table
 from sandbox.gate.rounding import ROUNDED_AGGREGATES, round_to_base
 from sandbox.gate.rules import primary_reasons, released_values, threshold_reason
@@ -53,6 +54,7 @@ class _Prepared:
     methods: dict
     epsilon: float = 0.0
     delta: float = 0.0
+    members: DataFrame | None = None  # exact outputs: each cell's entities (``aggregate.cell_members``)
 
 
 def _check_measures(output: OutputSpec, policy: GatePolicy) -> None:
@@ -151,7 +153,9 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
             contributions = aggregate.bound_cells(contributions, output, rules.max_cells_per_entity)
             stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
                                          dominance_aggs=rules.dominance.applies_to)  # fmt: skip
-            return _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
+            prepared = _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
+            prepared.members = aggregate.cell_members(contributions, output)
+            return prepared
         sums = aggregate.bounded_cell_sums(contributions, output, seed=secrets.randbits(62),
                                            max_cells_per_entity=rules.max_cells_per_entity)  # fmt: skip
         observed = frame_stats(domain_filter, output)
@@ -190,12 +194,16 @@ def _finish(prepared: _Prepared) -> OutputOutcome:
     return outcome
 
 
-def _protect(prepared: dict[str, _Prepared], outcome: GateOutcome, policy: GatePolicy) -> None:
-    """Secondary suppression and differencing across the exact outputs, then the protection-interval
-    audit per privacy unit; an output the audit cannot protect is refused and leaves ``prepared``."""
+def _protect(spark: SparkSession, prepared: dict[str, _Prepared], outcome: GateOutcome, policy: GatePolicy,
+             register: ReleaseRegister | None, input_datasets: list[str]) -> dict[str, Table]:  # fmt: skip
+    """Differencing against the release register and within the run, secondary suppression, then the
+    protection-interval audit per privacy unit; an output the audit cannot protect is refused and leaves
+    ``prepared``. Returns the exact outputs' tables."""
     exact = [p for p in prepared.values() if p.spec.dp is None]  # noisy outputs are protected by their noise
     tables = {p.spec.name: Table(p.spec.name, p.spec.entity, p.spec.dimensions, p.domains, p.spec.totals,
                                  p.rules.threshold, p.cells) for p in exact}  # fmt: skip
+    if register is not None and tables:
+        register.check(spark, list(tables.values()), {p.spec.name: p.members for p in exact}, input_datasets)
     protect(list(tables.values()), differencing=policy.differencing)
     for unit in {p.spec.entity for p in exact}:
         family = [p for p in exact if p.spec.entity == unit]
@@ -210,6 +218,8 @@ def _protect(prepared: dict[str, _Prepared], outcome: GateOutcome, policy: GateP
         for name, (zh, en) in result.refused.items():
             outcome.outputs[name] = OutputOutcome(name, Refusal.PROTECTION_INTERVAL, zh, en)
             del prepared[name]
+            del tables[name]
+    return tables
 
 
 def gate_job(
@@ -226,6 +236,7 @@ def gate_job(
     run_id: str | None = None,
     advisory: bool = False,
     entity_sources: list[EntitySource] | None = None,
+    register: ReleaseRegister | None = None,
 ) -> GateOutcome:
     """Gate every output of one run; write ``<output>.parquet``/``.csv`` and ``gate_report.json``/``.md``.
 
@@ -233,7 +244,8 @@ def gate_job(
     ``entity_sources``: the inputs' subject columns every staged entity must be found in (production
     and dev runs pass them; ``None`` skips the check, for frames made by hand in tests).
     ``advisory`` is for dev runs on samples, which are not the protected data: DP outputs get their noise
-    but spend no budget.
+    but spend no budget. ``register``: the release register (production runs): exact cells are checked
+    against earlier releases, and what this run releases is recorded (under ``run_id``).
     """
     scanner = scanner or samples_scanner()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -247,11 +259,14 @@ def gate_job(
             prepared[spec.name].methods["entities"] = _entity_check(entity_sources)
         except OutputRefused as refused:
             outcome.outputs[spec.name] = OutputOutcome(spec.name, refused.refusal, refused.zh, refused.en)
-    _protect(prepared, outcome, policy)
+    tables = _protect(spark, prepared, outcome, policy, register, input_datasets)
     for name, p in prepared.items():
         outcome.outputs[name] = _finish(p)
         write_table(out_dir, p.spec, outcome.outputs[name])
     outcome.outputs = {spec.name: outcome.outputs[spec.name] for spec in manifest.outputs}
     facts = {n: OutputFacts(p.spec, p.rules, p.frame, p.methods) for n, p in prepared.items()}
     write_report(out_dir, manifest, outcome, facts, policy.as_dict(), input_datasets)
+    if register is not None:
+        register.record(spark, run_id=run_id or "", job_id=manifest.id, datasets=input_datasets,
+                        tables=list(tables.values()), members={n: p.members for n, p in prepared.items()})  # fmt: skip
     return outcome

@@ -28,6 +28,7 @@ class Zone(StrEnum):
     WORK = "work"
     LOGS = "logs"
     SECRETS = "secrets"
+    REGISTER = "register"
 
 
 class ZoneEscape(HomeError):

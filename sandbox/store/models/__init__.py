@@ -14,7 +14,7 @@ from sandbox.store.models.catalog import (
     ProviderRow,
     QuarantineRow,
 )
-from sandbox.store.models.gate import PrivacyBudgetRow, PrivacySpendRow
+from sandbox.store.models.gate import PrivacyBudgetRow, PrivacySpendRow, ReleaseCellRow, ReleaseRow
 from sandbox.store.models.governance import (
     ApiTokenRow,
     AuthorizationRow,
@@ -40,7 +40,7 @@ from sandbox.store.models.samples import ProfileFindingRow, SampleDatasetRow, Sa
 __all__ = [
     "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
     "ConsentRow", "DatasetColumnRow", "JobRunRow", "JobSubmissionRow", "ProductVersionRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
-    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProductTermsRow", "ProviderRow", "QualityDeliveryRow", "QualityExceptionRow",
+    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProductTermsRow", "ProviderRow", "ReleaseCellRow", "ReleaseRow", "QualityDeliveryRow", "QualityExceptionRow",
     "QualityRuleResultRow", "QualityRunRow", "QualityTicketRow", "QualityWebhookRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
     "ScenarioMemberRow", "ScenarioRow", "UserRow",
     "ProfileFindingRow", "SampleDatasetRow", "SampleVersionRow",

@@ -1,8 +1,9 @@
-"""The privacy-budget ledger: per dataset, a total that never grows and every spend against it."""
+"""The privacy-budget ledger (per dataset, a total that never grows and every spend against it) and the
+release register (every released cell, for differencing across runs)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sandbox.store.models.base import Base
@@ -36,3 +37,33 @@ class PrivacySpendRow(Base):
     delta: Mapped[float] = mapped_column(Float)
     actor: Mapped[str] = mapped_column(String(64))
     spent_at: Mapped[str] = mapped_column(String(32))
+
+
+class ReleaseRow(Base):
+    """One production run's released cells in the release register; their members live in the register
+    zone (``members``, a Parquet directory of (release, cell, entity hash)), never in this table."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(32), index=True)
+    job_id: Mapped[str] = mapped_column(String(64))
+    datasets_json: Mapped[str] = mapped_column(Text)  # the input datasets whose subjects the cells count
+    members: Mapped[str] = mapped_column(String(64))  # directory name under the register zone
+    member_bytes: Mapped[int] = mapped_column(Integer)
+    released_at: Mapped[str] = mapped_column(String(32))
+    cleared_at: Mapped[str | None] = mapped_column(String(32))  # set when a dataset's provider cleared it
+    cleared_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReleaseCellRow(Base):
+    """One released cell: what its dimensions mean and its key (``meaning``), and how many entities."""
+
+    __tablename__ = "release_cells"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    cell: Mapped[int] = mapped_column(Integer)  # the cell's number in its release's members
+    output: Mapped[str] = mapped_column(String(64))
+    meaning: Mapped[str] = mapped_column(Text)
+    entities: Mapped[int] = mapped_column(Integer)
