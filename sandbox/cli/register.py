@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import DatasetArg, acting, console, context, friendly_errors
+from sandbox.cli.common import DatasetArg, acting, console, context, friendly_errors, id_option
 from sandbox.cli.output import Col, Format, FormatOption, emit
+from sandbox.domain.identifiers import IdKind
 
 register_app = typer.Typer(
     help="发布登记（防差分）/ release register (against differencing)", no_args_is_help=True
@@ -21,7 +22,9 @@ def register(app: typer.Typer) -> None:
 @register_app.command("list")
 @friendly_errors
 def list_(
-    dataset: Annotated[str | None, typer.Option("--dataset", help="只看该数据集 / only this dataset")] = None,
+    dataset: Annotated[
+        str | None, id_option(IdKind.DATASET, "--dataset", help="只看该数据集 / only this dataset")
+    ] = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """登记的发布及其大小 / releases in the register and what they keep."""
