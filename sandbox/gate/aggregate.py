@@ -114,11 +114,10 @@ def _with_margins(contributions: DataFrame, output: OutputSpec) -> DataFrame:
 
 
 def cell_members(contributions: DataFrame, output: OutputSpec) -> DataFrame:
-    """One row per entity and cell it counts in, margins included: (grouping id, dimensions, entity) —
-    what the release register keeps of a released cell."""
+    """One row per entity and cell it counts in, every margin included even when the output shows none:
+    (grouping id, dimensions, entity). The release register keeps the released cells' rows and compares
+    margins too: an earlier release may have shown one."""
     dims = list(output.dimensions)
-    if not output.totals:
-        return contributions.select(F.lit(0).cast("long").alias(GROUPING), *dims, ENTITY)
     subsets = [
         [ENTITY, *combo] for r in range(len(dims), -1, -1) for combo in itertools.combinations(dims, r)
     ]

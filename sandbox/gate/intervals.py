@@ -5,13 +5,17 @@ The attacker knows every released cell of the tables of one privacy unit, their 
 counts and sums add up along every line, that a cell of another output with the same key (by what the
 dimensions mean) and the same people holds the same count, that no count is negative, that a sum lies
 between the measure's bounds times its count, and that a rounded value was within half a base of the
-truth. For each suppressed cell the gate solves the least and the greatest value those facts allow
-(SciPy's HiGHS) and requires:
+truth; and the exact count of any cell whose very population an earlier release showed (the release
+register says which). For each suppressed cell the gate solves the least and the greatest value those
+facts allow (SciPy's HiGHS) and requires:
 
 - a cell suppressed for the threshold: values on both sides of the threshold (one below it, one at or
   above it), so nobody learns the cell was small;
 - a cell suppressed for dominance or the p-ratio: ±p % of each dominance measure's sum around the truth;
-- any other suppressed cell: not pinned (an interval of at least one entity; a sum's of positive width).
+- a cell suppressed for differencing, its median, a group attribute or too few contributors to a
+  measure: not pinned (an interval of at least one entity; its sums' of positive width);
+- a cell suppressed only to protect others: nothing of its own (τ-ARGUS sets protection levels on the
+  sensitive cells); it may be pinned as long as the cells it protects are not.
 
 Means, medians and standard deviations are not linear in what is released and take no part.
 Suppressing a cell only ever turns a known value into an unknown, so an interval that holds stays held:
@@ -34,6 +38,7 @@ from scipy import optimize, sparse
 from sandbox.domain.gate import Reason, Rule
 from sandbox.domain.job import Aggregate, Measure
 from sandbox.gate.domains import Key
+from sandbox.gate.rules import FLOAT_DIGITS
 from sandbox.gate.suppression import Table, TableCell, protect
 
 METHOD = (
@@ -41,9 +46,13 @@ METHOD = (
     "cell's feasible interval straddles the threshold (counts), holds ±p_ratio (dominance), or is not pinned / "
     "线性规划审计被抑制单元格的可推算区间"
 )
+#: Half the last digit a released sum shows (``rules.FLOAT_DIGITS``): sums add up only to within it.
+_SHOWN = 0.5 * 10.0**-FLOAT_DIGITS
 #: Slack for the solver's floating point: a bound this close to a requirement meets it.
 _TOLERANCE = 1e-6
 _PRIMARY_MAGNITUDE = (Rule.DOMINANCE, Rule.P_RATIO)
+#: Rules whose cells need only not be pinned; a cell suppressed only to protect others needs nothing.
+_NOT_PINNED = (Rule.DIFFERENCING, Rule.MEDIAN, Rule.GROUP_ATTRIBUTE)
 
 
 @dataclass
@@ -56,6 +65,7 @@ class AuditedTable:
     rounding_base: int | None
     p_ratio: float
     dominance_aggs: tuple[str, ...]
+    published_counts: dict[Key, int] = field(default_factory=dict)  # exact counts an earlier release showed
 
     @property
     def counts_released(self) -> bool:
@@ -130,6 +140,8 @@ class _Program:
     ) -> tuple[int | None, float]:
         """A quantity as (variable, constant), in its solving unit: a released exact value is a constant,
         anything else a variable (a rounded released value: within half a base of what was shown)."""
+        if measure is None and cell.key in audited.published_counts:
+            return None, float(audited.published_counts[cell.key])
         known = not cell.suppressed and (measure is not None or audited.counts_released)
         base = audited.rounding_base
         if known and not base:
@@ -146,21 +158,48 @@ class _Program:
                 self.bounds.append((0.0, None) if measure is None else (None, None))
         return self.index[quantity], 0.0
 
-    def _equation(self, terms: list[tuple[TableCell, AuditedTable, str | None, float]]) -> None:
+    def _relation(self, terms: list[tuple[TableCell, AuditedTable, str | None, float]], total: float = 0.0, *,
+                  slack: float = 0.0, at_least: bool = False) -> None:  # fmt: skip
+        """``sum of sign * quantity == total`` over ``terms`` of (cell, table, measure or None, sign); within
+        ``slack`` either way (values shown to six decimals), or ``>= total`` when ``at_least``."""
         row: dict[int, float] = {}
-        rhs = 0.0
+        rhs = total
         for cell, audited, measure, sign in terms:
             var, constant = self._variable(audited, cell, measure)
             if var is None:
                 rhs -= sign * constant
             else:
                 row[var] = row.get(var, 0.0) + sign
-        if row:
+        if not row:
+            return
+        if at_least or slack:  # -sum <= -(rhs - slack)
+            self.inequalities.append({k: -v for k, v in row.items()})
+            self.inequality_rhs.append(slack - rhs)
+        if slack and not at_least:  # sum <= rhs + slack
+            self.inequalities.append(row)
+            self.inequality_rhs.append(rhs + slack)
+        if not (at_least or slack):
             self.equalities.append(row)
             self.equality_rhs.append(rhs)
-            cells = [cell for cell, *_ in terms]
-            for cell in cells:
-                self.equations_of.setdefault(id(cell), []).append(cells)
+        cells = [cell for cell, *_ in terms]
+        for cell in cells:
+            self.equations_of.setdefault(id(cell), []).append(cells)
+
+    def _line(self, audited: AuditedTable, children: list[TableCell], total: TableCell | int) -> None:
+        """A total and the cells under it, for counts and every sum. Counts add up only when no entity of the
+        total is in two of its cells (else they add up to more); sums always add up, to the six decimals
+        they are shown with. ``total``: the margin's cell, or an exact count an earlier release showed."""
+        shown = isinstance(total, TableCell)
+        terms = [(c, audited, None, 1.0) for c in children] + (
+            [(total, audited, None, -1.0)] if shown else []
+        )
+        additive = sum(c.entities for c in children) == (total.entities if shown else total)
+        self._relation(terms, 0.0 if shown else float(total), at_least=not additive)
+        if not shown:
+            return
+        for m in audited.sums:
+            terms = [(c, audited, m.name, 1.0) for c in children] + [(total, audited, m.name, -1.0)]
+            self._relation(terms, slack=(len(children) + 1) * _SHOWN / audited.scale(m.name))
 
     def _add_table(self, audited: AuditedTable) -> None:
         table = audited.table
@@ -172,18 +211,19 @@ class _Program:
                 # a missing contribution adds nothing: per entity the sum moves within min(low,0)..max(high,0)
                 self._non_positive([(total, 1.0), (count, -max(high, 0.0))])  # sum <= high * count
                 self._non_positive([(count, min(low, 0.0)), (total, -1.0)])  # low * count <= sum
-        if not table.totals:
+        if not table.totals:  # no margins shown; an earlier release may have shown one's exact count
+            for parent, count in audited.published_counts.items():
+                children = [c for k, c in table.cells.items()
+                            if None in parent and all(p is None or p == v for p, v in zip(parent, k, strict=True))]  # fmt: skip
+                if children:
+                    self._line(audited, children, count)
             return
-        quantities = [None, *(m.name for m in audited.sums)]
         for i, dim in enumerate(table.dimensions):
             others = [(*table.domains[d], None) for j, d in enumerate(table.dimensions) if j != i]
             for rest in itertools.product(*others):
                 parent = table.cells[(*rest[:i], None, *rest[i:])]
                 children = [table.cells[(*rest[:i], v, *rest[i:])] for v in table.domains[dim]]
-                for measure in quantities:
-                    self._equation(
-                        [(c, audited, measure, 1.0) for c in children] + [(parent, audited, measure, -1.0)]
-                    )
+                self._line(audited, children, parent)
 
     def _non_positive(self, terms: list[tuple[tuple[int | None, float], float]]) -> None:
         """``sum of coefficient * quantity <= 0``, each quantity a (variable, constant) pair from ``_variable``."""
@@ -209,12 +249,15 @@ class _Program:
             for (ta, a), (tb, b) in itertools.combinations(group, 2):
                 if ta is tb or a.entities != b.entities:
                     continue
-                self._equation([(a, ta, None, 1.0), (b, tb, None, -1.0)])
+                self._relation([(a, ta, None, 1.0), (b, tb, None, -1.0)])
                 for ma in ta.sums:
                     for mb in tb.sums:
                         if (ma.column, ma.bounds) == (mb.column, mb.bounds) and \
                                 ta.values[a.key][ma.name] == tb.values[b.key][mb.name]:  # fmt: skip
-                            self._equation([(a, ta, ma.name, 1.0), (b, tb, mb.name, -1.0)])
+                            self._relation(
+                                [(a, ta, ma.name, 1.0), (b, tb, mb.name, -1.0)],
+                                slack=2 * _SHOWN / ta.scale(ma.name),
+                            )
 
     # -- solving ---------------------------------------------------------------------------------
 
@@ -270,37 +313,32 @@ def _requirements(audited: AuditedTable, cell: TableCell, threshold: int) -> lis
     """The protection each quantity of a suppressed cell needs (see the module's docstring)."""
     rules = {r.rule for r in cell.reasons}
     count = _Quantity(cell.output, cell.key)
-    if cell.entities < threshold and Rule.THRESHOLD in rules:
-        required = [_Requirement(count, below=threshold - 1.0, above=float(threshold))]
-    else:
-        required = [_Requirement(count, width=1.0)]
-    for m in audited.sums:
-        quantity = _Quantity(cell.output, cell.key, m.name)
-        value = audited.truth(cell, m.name)
-        if rules & set(_PRIMARY_MAGNITUDE) and m.agg.value in audited.dominance_aggs:
-            margin = audited.p_ratio * abs(value)
-            required.append(_Requirement(quantity, below=value - margin, above=value + margin))
-        else:
-            required.append(_Requirement(quantity, width=_TOLERANCE * 10 * max(1.0, abs(value))))
+    sums = [(m, _Quantity(cell.output, cell.key, m.name), audited.truth(cell, m.name)) for m in audited.sums]
+    required = []
+    if Rule.THRESHOLD in rules and cell.entities < threshold:
+        required.append(_Requirement(count, below=threshold - 1.0, above=float(threshold)))
+    if rules & set(_PRIMARY_MAGNITUDE):
+        required += [_Requirement(q, below=v - audited.p_ratio * abs(v), above=v + audited.p_ratio * abs(v))
+                     for m, q, v in sums if m.agg.value in audited.dominance_aggs]  # fmt: skip
+    if rules & set(_NOT_PINNED) or (Rule.THRESHOLD in rules and cell.entities >= threshold):
+        required.append(_Requirement(count, width=1.0))
+        required += [_Requirement(q, width=_TOLERANCE * 10 * max(1.0, abs(v))) for _, q, v in sums]
     return required
 
 
 def _candidates(program: _Program, cell: TableCell) -> list[TableCell]:
-    """Released cells nearest to ``cell`` through the equations: those sharing an equation with it, else
-    with a suppressed cell that does, and so on."""
+    """Released cells that share the shortest equation with ``cell`` that has any (its own line before a
+    grand total); failing that, those of the cells it shares equations with, and so on."""
     seen = {id(cell)}
     frontier = [cell]
     while frontier:
-        found, next_frontier = [], []
-        for current in frontier:
-            for cells in program.equations_of.get(id(current), []):
-                for other in cells:
-                    if id(other) not in seen:
-                        seen.add(id(other))
-                        (next_frontier if other.suppressed else found).append(other)
-        if found:
-            return found
-        frontier = next_frontier
+        equations = sorted((e for c in frontier for e in program.equations_of.get(id(c), [])), key=len)
+        for cells in equations:
+            found = [c for c in cells if not c.suppressed and id(c) not in seen]
+            if found:
+                return found
+        frontier = [c for cells in equations for c in cells if c.suppressed and id(c) not in seen]
+        seen.update(id(c) for c in frontier)
     return []
 
 

@@ -20,7 +20,7 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
 from sandbox.domain.gate import CellDecision, CellResult, GateOutcome, GatePolicy, OutputOutcome, Refusal
-from sandbox.domain.job import JobManifest, OutputSpec
+from sandbox.domain.job import Aggregate, JobManifest, OutputSpec
 from sandbox.gate import aggregate, dp, intervals
 from sandbox.gate.domains import Key, all_keys, check_size, resolve_domains
 from sandbox.gate.entities import EntitySource, require_known
@@ -202,14 +202,17 @@ def _protect(spark: SparkSession, prepared: dict[str, _Prepared], outcome: GateO
     exact = [p for p in prepared.values() if p.spec.dp is None]  # noisy outputs are protected by their noise
     tables = {p.spec.name: Table(p.spec.name, p.spec.entity, p.spec.dimensions, p.domains, p.spec.totals,
                                  p.rules.threshold, p.cells) for p in exact}  # fmt: skip
+    published: dict[str, dict[Key, int]] = {}
     if register is not None and tables:
-        register.check(spark, list(tables.values()), {p.spec.name: p.members for p in exact}, input_datasets)
+        members = {p.spec.name: p.members for p in exact}
+        published = register.check(spark, list(tables.values()), members, input_datasets)
     protect(list(tables.values()), differencing=policy.differencing)
     for unit in {p.spec.entity for p in exact}:
         family = [p for p in exact if p.spec.entity == unit]
         result = intervals.audit(
             [intervals.AuditedTable(tables[p.spec.name], p.spec.measures, p.values, p.rules.rounding_base,
-                                    p.rules.p_ratio, p.rules.dominance.applies_to) for p in family],
+                                    p.rules.p_ratio, p.rules.dominance.applies_to,
+                                    published.get(p.spec.name, {})) for p in family],
             threshold_of={p.spec.name: p.rules.threshold for p in family},
             max_seconds=policy.protection_max_seconds,
         )  # fmt: skip
@@ -267,6 +270,9 @@ def gate_job(
     facts = {n: OutputFacts(p.spec, p.rules, p.frame, p.methods) for n, p in prepared.items()}
     write_report(out_dir, manifest, outcome, facts, policy.as_dict(), input_datasets)
     if register is not None:
+        shown = {n for n, p in prepared.items()
+                 if any(m.agg is Aggregate.COUNT for m in p.spec.measures) and not p.rules.rounding_base}  # fmt: skip
         register.record(spark, run_id=run_id or "", job_id=manifest.id, datasets=input_datasets,
-                        tables=list(tables.values()), members={n: p.members for n, p in prepared.items()})  # fmt: skip
+                        tables=list(tables.values()), members={n: p.members for n, p in prepared.items()},
+                        counts_shown=shown)  # fmt: skip
     return outcome

@@ -40,7 +40,7 @@ from sandbox.domain.gate import Reason, Rule
 from sandbox.domain.identity import Role
 from sandbox.engines.staged_entity import entity_hash
 from sandbox.gate.aggregate import GROUPING
-from sandbox.gate.domains import Key
+from sandbox.gate.domains import Key, all_keys
 from sandbox.gate.frames import ENTITY
 from sandbox.gate.suppression import Table, TableCell
 from sandbox.governance.access import Principal, audited_refusals, check_role
@@ -63,18 +63,40 @@ class EarlierCell:
     output: str
     job_id: str
     entities: int
+    count_shown: bool  # its release showed the exact entity count
 
 
-def _differencing_reason(earlier: EarlierCell, threshold: int) -> Reason:
+def _differencing_reason(earlier: EarlierCell, threshold: int, *, line: bool) -> Reason:
+    where_zh, where_en = ("其所在行合计", "the total of its line") if line else ("其", "its population")
     return Reason(Rule.DIFFERENCING,
-                  f"差分保护：与此前发布（作业 {earlier.job_id} 的输出 {earlier.output}）的同一单元格主体相差不足 {threshold}",
-                  f"differencing: its population differs from the same cell of an earlier release (output "
+                  f"差分保护：{where_zh}与此前发布（作业 {earlier.job_id} 的输出 {earlier.output}）的同一单元格主体相差不足 {threshold}",
+                  f"differencing: {where_en} differs from the same cell of an earlier release (output "
                   f"{earlier.output} of job {earlier.job_id}) by fewer than {threshold} entities")  # fmt: skip
+
+
+def _suppress_for(pair: _Pair, table: Table) -> None:
+    """Withhold the cell a difference shows in; for a margin the table does not show (its shown cells add
+    up to it), the smallest open cell with entities under it, so the sum no longer reveals it."""
+    if pair.cell is not None:
+        if not pair.cell.suppressed:
+            pair.cell.reasons.append(_differencing_reason(pair.earlier, pair.threshold, line=False))
+        return
+    under = [c for k, c in table.cells.items()
+             if all(m is None or m == v for m, v in zip(pair.key, k, strict=True)) and c.entities > 0]  # fmt: skip
+    if any(c.suppressed for c in under):
+        return
+    smallest = min(under, key=lambda c: (c.entities, str(c.key)), default=None)
+    if smallest is not None:
+        smallest.reasons.append(_differencing_reason(pair.earlier, pair.threshold, line=True))
 
 
 @dataclass
 class _Pair:
-    cell: TableCell
+    """A new cell (or a margin its table does not show: ``cell`` None) and an earlier cell of one meaning."""
+
+    output: str
+    key: Key
+    cell: TableCell | None
     threshold: int
     earlier: EarlierCell
 
@@ -102,38 +124,48 @@ class ReleaseRegister:
             for release, cell in rows:
                 if wanted & set(json.loads(release.datasets_json)):
                     found.setdefault(cell.meaning, []).append(EarlierCell(
-                        release.id, release.members, cell.cell, cell.output, release.job_id, cell.entities))  # fmt: skip
+                        release.id, release.members, cell.cell, cell.output, release.job_id, cell.entities,
+                        cell.count_shown))  # fmt: skip
         return found
 
     def check(self, spark: SparkSession, tables: list[Table], members: dict[str, DataFrame],
-              datasets: list[str]) -> int:  # fmt: skip
-        """Suppress every released cell of ``tables`` whose population differs from an earlier released
-        cell of the same meaning by 0 < d < threshold. ``members``: per output, ``cell_members``.
-        Returns the number of pairs compared exactly."""
+              datasets: list[str]) -> dict[str, dict[Key, int]]:  # fmt: skip
+        """Suppress every open cell of ``tables`` whose population differs from an earlier released cell of
+        the same meaning by 0 < d < threshold. ``members``: per output, ``cell_members``.
+
+        Returns, per output, the keys (cells, and margins a table without totals does not show) whose
+        exact population an earlier release counted and showed, with that count: the protection-interval
+        audit takes them as known, whether this run shows them or not."""
         earlier = self.earlier(datasets)
-        pairs = [
-            _Pair(cell, table.threshold, e)
-            for table in tables
-            for key, cell in table.cells.items()
-            if not cell.suppressed and cell.entities > 0
-            for e in earlier.get(meaning_of(table, key), [])
-            if abs(cell.entities - e.entities) < table.threshold
-        ]
+        by_output = {table.output: table for table in tables}
+        pairs = []
+        for table in tables:
+            for key in all_keys(table.domains, totals=True):
+                cell = table.cells.get(key)
+                if cell is not None and cell.entities == 0:
+                    continue
+                for e in earlier.get(meaning_of(table, key), []):
+                    if (
+                        cell is None or abs(cell.entities - e.entities) < table.threshold
+                    ):  # else d >= threshold
+                        pairs.append(_Pair(table.output, key, cell, table.threshold, e))
         if not pairs:
-            return 0
-        shared = _shared_members(spark, tables, members, pairs, self._path)
+            return {}
+        overlap = _overlap(spark, tables, members, pairs, self._path)
+        published: dict[str, dict[Key, int]] = {}
         for number, pair in enumerate(pairs):
-            difference = pair.cell.entities + pair.earlier.entities - 2 * shared.get(number, 0)
-            if 0 < difference < pair.threshold and not any(
-                r.rule is Rule.DIFFERENCING for r in pair.cell.reasons
-            ):
-                pair.cell.reasons.append(_differencing_reason(pair.earlier, pair.threshold))
-        return len(pairs)
+            size, shared = overlap.get(number, (0, 0))
+            difference = size + pair.earlier.entities - 2 * shared
+            if difference == 0 and pair.earlier.count_shown:
+                published.setdefault(pair.output, {})[pair.key] = size
+            elif 0 < difference < pair.threshold:
+                _suppress_for(pair, by_output[pair.output])
+        return published
 
     def record(self, spark: SparkSession, *, run_id: str, job_id: str, datasets: list[str],
-               tables: list[Table], members: dict[str, DataFrame]) -> int:  # fmt: skip
-        """Register the released, non-empty cells of ``tables`` (the outputs this run released); returns
-        how many. Members are written first, the store rows after, so a crash leaves no row without them."""
+               tables: list[Table], members: dict[str, DataFrame], counts_shown: set[str]) -> int:  # fmt: skip
+        """Register the released, non-empty cells of ``tables`` (the outputs this run released; those in
+        ``counts_shown`` showed exact entity counts); returns how many. Members are written first, the store rows after, so a crash leaves no row without them."""
         cells = [(table, key, cell) for table in tables for key, cell in table.cells.items()
                  if not cell.suppressed and cell.entities > 0]  # fmt: skip
         if not cells:
@@ -158,7 +190,7 @@ class ReleaseRegister:
             for table, key, cell in cells:
                 session.add(ReleaseCellRow(release_id=release.id, cell=numbered[(table.output, key)],
                                            output=table.output, meaning=meaning_of(table, key),
-                                           entities=cell.entities))  # fmt: skip
+                                           entities=cell.entities, count_shown=table.output in counts_shown))  # fmt: skip
             self.ctx.audit(session, "release_register.recorded", "run", run_id, actor=self.actor, job=job_id,
                            cells=len(cells), member_bytes=release.member_bytes, datasets=sorted(set(datasets)))  # fmt: skip
         return len(cells)
@@ -187,20 +219,19 @@ def _numbered(spark: SparkSession, members: DataFrame, table: Table, numbers: di
     return joined.select(keys["__cell"].alias("cell"), _entity_long(members, ENTITY).alias("entity"))
 
 
-def _shared_members(spark: SparkSession, tables: list[Table], members: dict[str, DataFrame], pairs: list[_Pair],
-                    path_of) -> dict[int, int]:  # fmt: skip
-    """For each pair (by number): how many entities its new cell shares with its earlier cell."""
+def _overlap(spark: SparkSession, tables: list[Table], members: dict[str, DataFrame], pairs: list[_Pair],
+             path_of) -> dict[int, tuple[int, int]]:  # fmt: skip
+    """For each pair (by number): its new cell's size and how many entities it shares with the earlier one."""
     by_output: dict[str, dict[Key, int]] = {}
-    cell_numbers: dict[int, int] = {}
     for pair in pairs:
-        numbers = by_output.setdefault(pair.cell.output, {})
-        cell_numbers[id(pair.cell)] = numbers.setdefault(pair.cell.key, len(cell_numbers))
+        numbers = by_output.setdefault(pair.output, {})
+        numbers.setdefault(pair.key, sum(len(n) for n in by_output.values()))
     frames = [_numbered(spark, members[t.output], t, by_output[t.output]).withColumn("output", F.lit(t.output))
               for t in tables if t.output in by_output]  # fmt: skip
     new = frames[0]
     for frame in frames[1:]:
         new = new.unionByName(frame)
-    pair_rows = [(n, p.cell.output, cell_numbers[id(p.cell)], p.earlier.release, p.earlier.cell)
+    pair_rows = [(n, p.output, by_output[p.output][p.key], p.earlier.release, p.earlier.cell)
                  for n, p in enumerate(pairs)]  # fmt: skip
     schema = "pair int, output string, cell int, release long, old_cell int"
     new_pairs = F.broadcast(spark.createDataFrame(pair_rows, schema))
@@ -209,9 +240,14 @@ def _shared_members(spark: SparkSession, tables: list[Table], members: dict[str,
     )
     old = spark.read.schema(MEMBERS_SCHEMA).parquet(*sorted({str(path_of(p.earlier.members)) for p in pairs}))
     new_side = new.join(new_pairs, ["output", "cell"]).select("pair", "entity")
-    old_side = old.join(old_pairs, ["release", "cell"]).select("pair", "entity")
-    shared = new_side.join(old_side, ["pair", "entity"]).groupBy("pair").count().collect()
-    return {row["pair"]: row["count"] for row in shared}
+    old_side = old.join(old_pairs, ["release", "cell"]).select("pair", "entity", F.lit(1).alias("shared"))
+    rows = (
+        new_side.join(old_side, ["pair", "entity"], "left")
+        .groupBy("pair")
+        .agg(F.count(F.lit(1)).alias("size"), F.count("shared").alias("shared"))
+        .collect()
+    )
+    return {row["pair"]: (row["size"], row["shared"]) for row in rows}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ release register (every released cell, for differencing across runs)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sandbox.store.models.base import Base
@@ -67,3 +67,4 @@ class ReleaseCellRow(Base):
     output: Mapped[str] = mapped_column(String(64))
     meaning: Mapped[str] = mapped_column(Text)
     entities: Mapped[int] = mapped_column(Integer)
+    count_shown: Mapped[bool] = mapped_column(Boolean)  # the release showed the exact entity count

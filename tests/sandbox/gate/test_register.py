@@ -117,3 +117,34 @@ def test_register_list_and_clear_from_the_command_line(spark, home, monkeypatch)
     assert cleared.exit_code == 0 and "1" in cleared.output
     assert json.loads(run("--as", "provider-gongan", "register", "list", "--dataset", "people",
                           "--format", "json").output)[0]["cleared_at"]  # fmt: skip
+
+
+FLAGGED = {"east": 12, "west": 3, "north": 10}  # how many of each district's people have the flag
+
+
+def _detail(spark, ctx, root, *, register: bool, out: str):
+    """A later job shows district × flag without margins: west has 3 flagged people, 37 not."""
+    rows = [(pid, d, "y" if int(pid.split("-")[1]) < FLAGGED[d] else "n") for pid, d in _people()]
+    write_frame(spark, root / out, "by_flag", rows, "pid string, district string, flag string")
+    job = manifest(output("by_flag", {"district": DISTRICTS, "flag": ("y", "n")}), job_id="detail")
+    return gate(spark, root, job, datasets=("people",), out=f"{out}-out", staging=out,
+                register=ReleaseRegister(ctx, actor="gate-test") if register else None)  # fmt: skip
+
+
+def test_an_earlier_release_counts_in_the_attackers_linear_program(spark, home):
+    """The earlier release showed west = 40; this run's west cells must not add up to a pinned 3."""
+    ctx, root = home
+    run = _detail(spark, ctx, root, register=True, out="detail")
+    assert run.rules("by_flag", ("west", "y")) == {"threshold"}
+    hidden = run.cell("by_flag", ("west", "n"))
+    assert not run.released("by_flag", ("west", "n"))
+    assert any("linear-programming audit" in r.en for r in hidden.reasons)
+    assert run.released("by_flag", ("east", "y")) and run.released("by_flag", ("north", "n"))
+
+
+def test_without_the_register_the_earlier_total_pins_the_small_cell(spark, home):
+    """The layer that stops it: without the register, west × n is shown as 37 beside the earlier 40."""
+    ctx, root = home
+    run = _detail(spark, ctx, root, register=False, out="detail-unchecked")
+    assert run.released("by_flag", ("west", "n"))
+    assert SIZES["west"] - run.cell("by_flag", ("west", "n")).values["people"] == FLAGGED["west"]

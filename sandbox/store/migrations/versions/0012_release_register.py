@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("output", sa.String(length=64), nullable=False),
         sa.Column("meaning", sa.Text(), nullable=False),
         sa.Column("entities", sa.Integer(), nullable=False),
+        sa.Column("count_shown", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["release_id"], ["releases.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
