@@ -8,7 +8,13 @@
     two-step algorithm (per entity and cell, then per cell) — the gate's pure overhead.
 
 Both run with and without margins (grouping sets / ``cube``). Prints medians and the ratios.
-``bench/gate.py`` covers the full production path; this isolates the gate.
+
+Then the gate's own defences against what a job might say, on vs off (issue 17; goal ≤ 1.25×): the real-
+entity check against the input's subject column, the release register (each round after the first
+compares every cell with the previous round's release of the same people, then records its own) and
+the protection-interval audit — vs ``gate_job`` with none of them (the audit replaced by a no-op here,
+in the benchmark only). Prints the register's bytes per released cell and the audit's time per table
+family. ``bench/gate.py`` covers the full production path; this isolates the gate.
 
     .venv/bin/python bench/gate_aggregate.py [--rows 5000000] [--rounds 3]
 """
@@ -27,9 +33,14 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 from pyspark.sql import functions as F  # noqa: E402
 
+from sandbox.context import PlatformContext  # noqa: E402
 from sandbox.domain.job import Aggregate, Domain, InputSpec, JobManifest, Measure, OutputSpec  # noqa: E402
 from sandbox.engines.spark import spark_session  # noqa: E402
-from sandbox.gate import gate_job, load_policy  # noqa: E402
+from sandbox.gate import gate_job, intervals, load_policy, pipeline  # noqa: E402
+from sandbox.gate.entities import EntitySource  # noqa: E402
+from sandbox.gate.register import ReleaseRegister  # noqa: E402
+from sandbox.settings import Settings  # noqa: E402
+from sandbox.store.models import ReleaseCellRow, ReleaseRow  # noqa: E402
 
 DISTRICTS = tuple(f"4299{i:02d}" for i in range(20))
 AGE_BANDS = ("0-17", "18-39", "40-59", "60-79", "80+")
@@ -119,6 +130,63 @@ def _gate(spark, staging: Path, out: Path, job: JobManifest, name: str, policy) 
     )
 
 
+def _defended(spark, staging: Path, out: Path, job: JobManifest, register: ReleaseRegister, subjects: Path,
+              policy, run: list[int]) -> None:  # fmt: skip
+    run[0] += 1
+    shutil.rmtree(out, ignore_errors=True)
+    gate_job(spark, job, staging, out, policy=policy, code_tables={}, ledger=None, input_datasets=["bench_people"],
+             entity_sources=[EntitySource(subjects, "person_id")], register=register, run_id=f"bench-{run[0]}")  # fmt: skip
+
+
+def _undefended(spark, staging: Path, out: Path, job: JobManifest, policy) -> None:
+    shutil.rmtree(out, ignore_errors=True)
+    audit = pipeline.intervals.audit
+    pipeline.intervals.audit = lambda *a, **k: intervals.Audit()  # the benchmark's "off" switch only
+    try:
+        gate_job(spark, job, staging, out, policy=policy, code_tables={}, ledger=None,
+                 input_datasets=["bench_people"])  # fmt: skip
+    finally:
+        pipeline.intervals.audit = audit
+
+
+def _audit_timer() -> list[float]:
+    """Wraps the audit to record its time per table family (one call per privacy unit)."""
+    seconds: list[float] = []
+    audit = intervals.audit
+
+    def timed(*args, **kwargs):
+        result = audit(*args, **kwargs)
+        seconds.append(result.seconds)
+        return result
+
+    pipeline.intervals.audit = timed
+    return seconds
+
+
+def _defences(spark, work: Path, staging: Path, rows: int, rounds: int, policy) -> None:
+    subjects = work / "subjects"
+    spark.range(int(rows * 0.8)).select(F.col("id").alias("person_id")).write.parquet(str(subjects))
+    ctx = PlatformContext(Settings(home=work / "home", database_url=None), actor="bench")
+    ctx.init_home()
+    job = _manifest()
+    register, run = ReleaseRegister(ctx, actor="bench"), [0]
+    seconds = _audit_timer()
+    on = _time(lambda: _defended(spark, staging, work / "out", job, register, subjects, policy, run), rounds)
+    pipeline.intervals.audit = intervals.audit
+    off = _time(lambda: _undefended(spark, staging, work / "out", job, policy), rounds)
+    with ctx.sessions() as session:
+        releases = session.query(ReleaseRow).all()
+        cells = session.query(ReleaseCellRow).count()
+    stored = sum(r.member_bytes for r in releases)
+    print(f"defences on (entity check, register, interval audit) {on:.2f} s | off {off:.2f} s | "
+          f"ratio {on / off:.2f}x (goal <= 1.25x)")  # fmt: skip
+    print(f"register: {len(releases)} releases, {cells} cells, {stored / max(cells, 1):,.0f} bytes per released "
+          f"cell ({stored / max(len(releases), 1) / 1e6:.1f} MB per release of {int(rows * 0.8):,} people)")  # fmt: skip
+    print(f"interval audit per table family: median {statistics.median(seconds) * 1000:.0f} ms, "
+          f"max {max(seconds) * 1000:.0f} ms over {len(seconds)} audits")  # fmt: skip
+    ctx.engine.dispose()
+
+
 def _time(action, rounds: int) -> float:
     action()  # warm-up: JIT, file listing caches
     times = []
@@ -156,6 +224,7 @@ def main() -> None:
                 f"{'with margins' if totals else 'cells only'}: gate_job {gate:.2f} s | plain Spark, one agg "
                 f"{one:.2f} s (ratio {gate / one:.2f}x) | plain Spark, two steps {two:.2f} s (ratio {gate / two:.2f}x)"
             )
+        _defences(spark, work, staging, args.rows, args.rounds, policy)
     finally:
         spark.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from sandbox.domain.job import Aggregate, OutputSpec
+from sandbox.engines.staged_entity import as_staged
 from sandbox.gate.domains import Key
 from sandbox.gate.frames import ENTITY, measure_column
 
@@ -55,6 +56,7 @@ class MeasureStats:
 class CellStats:
     entities: int
     measures: dict[str, MeasureStats] = field(default_factory=dict)
+    fingerprint: Decimal | None = None  # with a seed: the exact sum of the members' keyed hashes
 
 
 def _clip(value, low: float, high: float):
@@ -137,10 +139,15 @@ def cell_stats(
     totals: bool,
     dominance_n: int,
     dominance_aggs: tuple[str, ...],
+    fingerprint_seed: int | None = None,
 ) -> dict[Key, CellStats]:
-    """Per-cell entity counts, aggregates and top contributions; the one collect is of cells, not rows."""
+    """Per-cell entity counts, aggregates and top contributions; the one collect is of cells, not rows.
+    With ``fingerprint_seed`` (the release register's), each cell's fingerprint too, in the same pass."""
     frame = _with_margins(contributions, output) if totals else contributions.withColumn(GROUPING, F.lit(0))
     aggs = [F.count(F.lit(1)).alias("__n")]
+    if fingerprint_seed is not None:
+        keyed = F.xxhash64(F.lit(fingerprint_seed), as_staged(F.col(ENTITY), frame.schema[ENTITY].dataType))
+        aggs.append(F.sum(keyed.cast(T.DecimalType(38, 0))).alias("__fingerprint"))
     for m in output.measures:
         if m.column is None:
             continue
@@ -153,7 +160,9 @@ def cell_stats(
     rows = frame.groupBy(GROUPING, *output.dimensions).agg(*aggs).collect()
     cells = {}
     for row in rows:
-        stats = CellStats(entities=row["__n"])
+        stats = CellStats(
+            entities=row["__n"], fingerprint=row["__fingerprint"] if fingerprint_seed is not None else None
+        )
         for m in output.measures:
             if m.column is None:
                 stats.measures[m.name] = MeasureStats(row["__n"], row["__n"])

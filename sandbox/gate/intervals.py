@@ -91,10 +91,9 @@ class AuditedTable:
 
 @dataclass
 class Audit:
-    """What the audit did: outputs refused (with their refusal's text) and how long the solver took."""
+    """What the audit did: outputs refused (with their refusal's text) and how long it took."""
 
     refused: dict[str, tuple[str, str]] = field(default_factory=dict)
-    solves: int = 0
     seconds: float = 0.0
 
 
@@ -130,6 +129,7 @@ class _Program:
             self._add_table(audited)
         self._add_links(tables)
         n = len(self.bounds)
+        self._constrained = {v for row in (*self.equalities, *self.inequalities) for v in row}
         self._a_eq = _matrix(self.equalities, n) if self.equalities else None
         self._a_ub = _matrix(self.inequalities, n) if self.inequalities else None
 
@@ -264,10 +264,14 @@ class _Program:
     def interval(self, quantity: _Quantity, time_limit: float) -> tuple[float, float] | str:
         """The least and greatest value of ``quantity``, or why there is none: "time" when the solver ran
         out of it, "unsolved" when it could not solve the program (never so for a consistent table)."""
+        variable = self.index[quantity]
+        if variable not in self._constrained:  # in no relation: its own bounds, no program to solve
+            low, high = self.bounds[variable]
+            return (-math.inf if low is None else low), (math.inf if high is None else high)
         found = []
         for sense in (1.0, -1.0):
             objective = np.zeros(len(self.bounds))
-            objective[self.index[quantity]] = sense
+            objective[variable] = sense
             started = time.monotonic()
             result = optimize.linprog(
                 objective, A_ub=self._a_ub, b_ub=np.array(self.inequality_rhs) if self.inequalities else None,
@@ -394,7 +398,6 @@ def audit(tables: list[AuditedTable], *, threshold_of: dict[str, int], max_secon
         for requirement in _requirements(program.tables[cell.output], cell, threshold_of[cell.output]):
             remaining = deadline - time.monotonic()
             bounds = program.interval(requirement.quantity, remaining) if remaining > 0 else "time"
-            result.solves += 2
             if isinstance(bounds, str):
                 refuse(cell.output, bounds)
                 break

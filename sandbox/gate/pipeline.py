@@ -104,7 +104,8 @@ def _exact(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, s
     check_not_identifying(output, _observed(observed, output.dimensions), frame.approx_entities,
                           ratio=rules.identifying_dimension_ratio, threshold=rules.threshold)  # fmt: skip
     cells = {k: TableCell(output.name, k, stats[k].entities if k in stats else 0,
-                          primary_reasons(stats.get(k), output, rules)) for k in keys}  # fmt: skip
+                          primary_reasons(stats.get(k), output, rules),
+                          stats[k].fingerprint if k in stats else None) for k in keys}  # fmt: skip
     values = {k: released_values(stats.get(k), output) for k in keys}
     methods = {"median": aggregate.MEDIAN_METHOD, "std": aggregate.STD_METHOD,
                "contribution_bounding": "per entity and cell: rows summed, then clipped to the measure's bounds",
@@ -130,7 +131,8 @@ def _noisy(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, s
 
 def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolicy, code_tables, ledger,
              input_datasets: list[str], scanner: IdentifierScanner, job_id: str, run_id: str | None,
-             advisory: bool, entity_sources: list[EntitySource] | None) -> _Prepared:  # fmt: skip
+             advisory: bool, entity_sources: list[EntitySource] | None,
+             fingerprint_seed: int | None) -> _Prepared:  # fmt: skip
     _check_measures(output, policy)
     rules = output_rules(policy, output)
     domains = resolve_domains(output, code_tables)
@@ -152,7 +154,8 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
         if output.dp is None:
             contributions = aggregate.bound_cells(contributions, output, rules.max_cells_per_entity)
             stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
-                                         dominance_aggs=rules.dominance.applies_to)  # fmt: skip
+                                         dominance_aggs=rules.dominance.applies_to,
+                                         fingerprint_seed=fingerprint_seed)  # fmt: skip
             prepared = _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
             prepared.members = aggregate.cell_members(contributions, output)
             return prepared
@@ -258,7 +261,7 @@ def gate_job(
         try:
             prepared[spec.name] = _prepare(spark, spec, staging_run_dir, policy, code_tables, ledger,
                                            input_datasets, scanner, manifest.id, run_id, advisory,
-                                           entity_sources)  # fmt: skip
+                                           entity_sources, register.seed if register else None)  # fmt: skip
             prepared[spec.name].methods["entities"] = _entity_check(entity_sources)
         except OutputRefused as refused:
             outcome.outputs[spec.name] = OutputOutcome(spec.name, refused.refusal, refused.zh, refused.en)

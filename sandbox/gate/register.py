@@ -12,25 +12,34 @@ meaning over a dataset the run also read (any job, any release): when their popu
 0 < d < threshold entities (the symmetric difference, counted exactly by a join), the new cell is
 suppressed for differencing, and secondary suppression and the interval audit then protect it like
 any other. Only cells whose counts differ by less than the threshold can qualify, so only those pairs
-are joined. Margins are cells too: a district margin of one table is checked against a by-district
-table of another.
+are joined; and a pair with the same count and the same fingerprint — the exact sum of the members'
+64-bit hashes keyed by a secret of the home (``seed``), computed in the gate's aggregation pass — is
+the same population without a join (two different sets collide with probability about 2^-64, and
+without the key nobody can search for a collision). Margins are cells too: a district margin of one
+table is checked against a by-district table of another, and the margins a table does not show are
+compared as well (its cells add up to them).
 
-The register survives restarts (store rows and files) and only grows; a dataset's provider may clear the
-releases over their dataset (``sandbox register clear``), which is audited.
+A population already held is not written again: the cell points at the earlier members, so re-running
+a job on unchanged data adds rows, not files. The register survives restarts (store rows and files)
+and only grows; a dataset's provider may clear the releases over their dataset (``sandbox register
+clear``), which is audited, and member files no uncleared release points at are deleted.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import shutil
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.service import get_dataset
@@ -38,7 +47,7 @@ from sandbox.context import PlatformContext
 from sandbox.domain.errors import PermissionDenied
 from sandbox.domain.gate import Reason, Rule
 from sandbox.domain.identity import Role
-from sandbox.engines.staged_entity import entity_hash
+from sandbox.engines.staged_entity import as_staged
 from sandbox.gate.aggregate import GROUPING
 from sandbox.gate.domains import Key, all_keys
 from sandbox.gate.frames import ENTITY
@@ -47,7 +56,8 @@ from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.store.models import ReleaseCellRow, ReleaseRow
 from sandbox.store.zones import Zone, zone_path, zone_root
 
-MEMBERS_SCHEMA = "release long, cell int, entity long"
+MEMBERS_SCHEMA = "cell int, entity long"
+_KEY = "release-register"
 
 
 def meaning_of(table: Table, key: Key) -> str:
@@ -57,13 +67,31 @@ def meaning_of(table: Table, key: Key) -> str:
 
 @dataclass(frozen=True)
 class EarlierCell:
-    release: int
-    members: str
-    cell: int
+    release: int  # the release whose members hold it
+    members: str  # that release's directory in the register zone
+    cell: int  # its number there
     output: str
     job_id: str
     entities: int
+    fingerprint: str
     count_shown: bool  # its release showed the exact entity count
+
+    def same_people(self, cell: TableCell) -> bool:
+        """Same size and the same sum of keyed member hashes: the same population, but for a collision of
+        two sums of secret-keyed 64-bit hashes (about 2^-64 for sets the attacker cannot hash)."""
+        return cell.fingerprint is not None and (cell.entities, str(cell.fingerprint)) == (
+            self.entities, self.fingerprint)  # fmt: skip
+
+
+@dataclass
+class _Pair:
+    """A new cell (or a margin its table does not show: ``cell`` None) and an earlier cell of one meaning."""
+
+    output: str
+    key: Key
+    cell: TableCell | None
+    threshold: int
+    earlier: EarlierCell
 
 
 def _differencing_reason(earlier: EarlierCell, threshold: int, *, line: bool) -> Reason:
@@ -90,17 +118,6 @@ def _suppress_for(pair: _Pair, table: Table) -> None:
         smallest.reasons.append(_differencing_reason(pair.earlier, pair.threshold, line=True))
 
 
-@dataclass
-class _Pair:
-    """A new cell (or a margin its table does not show: ``cell`` None) and an earlier cell of one meaning."""
-
-    output: str
-    key: Key
-    cell: TableCell | None
-    threshold: int
-    earlier: EarlierCell
-
-
 class ReleaseRegister:
     """The register of one platform home; ``actor`` is who the audit trail names for what it records."""
 
@@ -111,21 +128,32 @@ class ReleaseRegister:
     def _path(self, members: str) -> Path:
         return zone_path(self.ctx.settings, Zone.REGISTER, members)
 
+    @cached_property
+    def seed(self) -> int:
+        """The secret that keys the cell fingerprints (``aggregate.cell_stats``), from the home's key store."""
+        try:
+            key = self.ctx.keys.create(_KEY)
+        except FileExistsError:  # another gate created it a moment ago
+            key = self.ctx.keys.get(_KEY)
+        return int.from_bytes(hmac.digest(key, b"cell fingerprint", "sha256")[:8], "big", signed=True)
+
     def earlier(self, datasets: list[str]) -> dict[str, list[EarlierCell]]:
         """Released cells of uncleared releases over any of ``datasets``, by meaning."""
         wanted = set(datasets)
+        holder = aliased(ReleaseRow)
         found: dict[str, list[EarlierCell]] = {}
         with self.ctx.sessions() as session:
             rows = session.execute(
-                select(ReleaseRow, ReleaseCellRow)
+                select(ReleaseRow, ReleaseCellRow, holder)
                 .join(ReleaseCellRow, ReleaseCellRow.release_id == ReleaseRow.id)
+                .join(holder, ReleaseCellRow.members_release == holder.id)
                 .where(ReleaseRow.cleared_at.is_(None))
             )
-            for release, cell in rows:
+            for release, cell, held_by in rows:
                 if wanted & set(json.loads(release.datasets_json)):
                     found.setdefault(cell.meaning, []).append(EarlierCell(
-                        release.id, release.members, cell.cell, cell.output, release.job_id, cell.entities,
-                        cell.count_shown))  # fmt: skip
+                        held_by.id, held_by.members, cell.cell, cell.output, release.job_id, cell.entities,
+                        cell.fingerprint, cell.count_shown))  # fmt: skip
         return found
 
     def check(self, spark: SparkSession, tables: list[Table], members: dict[str, DataFrame],
@@ -139,20 +167,21 @@ class ReleaseRegister:
         earlier = self.earlier(datasets)
         by_output = {table.output: table for table in tables}
         pairs = []
+        published: dict[str, dict[Key, int]] = {}
         for table in tables:
             for key in all_keys(table.domains, totals=True):
                 cell = table.cells.get(key)
                 if cell is not None and cell.entities == 0:
                     continue
                 for e in earlier.get(meaning_of(table, key), []):
-                    if (
-                        cell is None or abs(cell.entities - e.entities) < table.threshold
-                    ):  # else d >= threshold
+                    if cell is not None and e.same_people(cell):  # no join needed: d = 0
+                        if e.count_shown:
+                            published.setdefault(table.output, {})[key] = cell.entities
+                    elif cell is None or abs(cell.entities - e.entities) < table.threshold:  # else d >= it
                         pairs.append(_Pair(table.output, key, cell, table.threshold, e))
         if not pairs:
-            return {}
+            return published
         overlap = _overlap(spark, tables, members, pairs, self._path)
-        published: dict[str, dict[Key, int]] = {}
         for number, pair in enumerate(pairs):
             size, shared = overlap.get(number, (0, 0))
             difference = size + pair.earlier.entities - 2 * shared
@@ -165,42 +194,49 @@ class ReleaseRegister:
     def record(self, spark: SparkSession, *, run_id: str, job_id: str, datasets: list[str],
                tables: list[Table], members: dict[str, DataFrame], counts_shown: set[str]) -> int:  # fmt: skip
         """Register the released, non-empty cells of ``tables`` (the outputs this run released; those in
-        ``counts_shown`` showed exact entity counts); returns how many. Members are written first, the store rows after, so a crash leaves no row without them."""
+        ``counts_shown`` showed exact entity counts); returns how many. A cell whose population an earlier
+        release already holds points at those members; only new populations are written, before the
+        store rows and outside the transaction, so a crash leaves no row without its members."""
         cells = [(table, key, cell) for table in tables for key, cell in table.cells.items()
                  if not cell.suppressed and cell.entities > 0]  # fmt: skip
         if not cells:
             return 0
-        name = uuid.uuid4().hex
-        path = self._path(name)
-        zone_root(self.ctx.settings, Zone.REGISTER).mkdir(parents=True, exist_ok=True, mode=0o700)
+        held = {(e.entities, e.fingerprint): e for es in self.earlier(datasets).values() for e in es}
+        new = [(t, k, c) for t, k, c in cells if (c.entities, str(c.fingerprint)) not in held]
+        numbered = {(t.output, k): n for n, (t, k, _) in enumerate(new)}
+        name, stored = None, 0
+        if new:
+            name = uuid.uuid4().hex
+            self._write(spark, name, tables, members, numbered)
+            stored = sum(p.stat().st_size for p in self._path(name).rglob("*.parquet"))
         with self.ctx.transaction() as session:
             release = ReleaseRow(run_id=run_id, job_id=job_id, datasets_json=json.dumps(sorted(set(datasets))),
-                                 members=name, member_bytes=0, released_at=utc_now_iso())  # fmt: skip
+                                 members=name, member_bytes=stored, released_at=utc_now_iso())  # fmt: skip
             session.add(release)
             session.flush()
-            numbered = {(table.output, key): n for n, (table, key, _) in enumerate(cells)}
-            frames = [_numbered(spark, members[t.output], t, {k: n for (o, k), n in numbered.items() if o == t.output})
-                      for t in tables if any(o == t.output for o, _ in numbered)]  # fmt: skip
-            union = frames[0]
-            for frame in frames[1:]:
-                union = union.unionByName(frame)
-            union.select(F.lit(release.id).cast("long").alias("release"), "cell", "entity") \
-                .sortWithinPartitions("cell", "entity").write.parquet(str(path))  # fmt: skip
-            release.member_bytes = sum(p.stat().st_size for p in path.rglob("*.parquet"))
             for table, key, cell in cells:
-                session.add(ReleaseCellRow(release_id=release.id, cell=numbered[(table.output, key)],
-                                           output=table.output, meaning=meaning_of(table, key),
-                                           entities=cell.entities, count_shown=table.output in counts_shown))  # fmt: skip
+                earlier = held.get((cell.entities, str(cell.fingerprint)))
+                session.add(ReleaseCellRow(
+                    release_id=release.id, members_release=earlier.release if earlier else release.id,
+                    cell=earlier.cell if earlier else numbered[(table.output, key)], output=table.output,
+                    meaning=meaning_of(table, key), entities=cell.entities, fingerprint=str(cell.fingerprint),
+                    count_shown=table.output in counts_shown))  # fmt: skip
             self.ctx.audit(session, "release_register.recorded", "run", run_id, actor=self.actor, job=job_id,
-                           cells=len(cells), member_bytes=release.member_bytes, datasets=sorted(set(datasets)))  # fmt: skip
+                           cells=len(cells), new_populations=len(new), member_bytes=stored,
+                           datasets=sorted(set(datasets)))  # fmt: skip
         return len(cells)
 
-
-def _entity_long(frame: DataFrame, column: str):
-    """Members as 64-bit hashes, as production staging stores text entities."""
-    if isinstance(frame.schema[column].dataType, T.StringType):
-        return entity_hash(F.col(column))
-    return F.col(column).cast("long")
+    def _write(self, spark: SparkSession, name: str, tables: list[Table], members: dict[str, DataFrame],
+               numbered: dict[tuple[str, Key], int]) -> None:  # fmt: skip
+        frames = [_numbered(spark, members[t.output], t, {k: n for (o, k), n in numbered.items() if o == t.output})
+                  for t in tables if any(o == t.output for o, _ in numbered)]  # fmt: skip
+        union = frames[0]
+        for frame in frames[1:]:
+            union = union.unionByName(frame)
+        zone_root(self.ctx.settings, Zone.REGISTER).mkdir(parents=True, exist_ok=True, mode=0o700)
+        union.select("cell", "entity").sortWithinPartitions("cell", "entity").write.parquet(
+            str(self._path(name))
+        )
 
 
 def _numbered(spark: SparkSession, members: DataFrame, table: Table, numbers: dict[Key, int]) -> DataFrame:
@@ -216,7 +252,10 @@ def _numbered(spark: SparkSession, members: DataFrame, table: Table, numbers: di
     keys = spark.createDataFrame(rows, schema)
     on = [members[GROUPING] == keys[GROUPING], *[members[d].eqNullSafe(keys[d]) for d in dims]]
     joined = members.join(F.broadcast(keys), on)
-    return joined.select(keys["__cell"].alias("cell"), _entity_long(members, ENTITY).alias("entity"))
+    return joined.select(
+        keys["__cell"].alias("cell"),
+        as_staged(members[ENTITY], members.schema[ENTITY].dataType).alias("entity"),
+    )
 
 
 def _overlap(spark: SparkSession, tables: list[Table], members: dict[str, DataFrame], pairs: list[_Pair],
@@ -238,7 +277,15 @@ def _overlap(spark: SparkSession, tables: list[Table], members: dict[str, DataFr
     old_pairs = F.broadcast(spark.createDataFrame(pair_rows, schema)).select(
         "pair", "release", F.col("old_cell").alias("cell")
     )
-    old = spark.read.schema(MEMBERS_SCHEMA).parquet(*sorted({str(path_of(p.earlier.members)) for p in pairs}))
+    releases = {p.earlier.release: p.earlier.members for p in pairs}
+    old = None
+    for release, name in sorted(releases.items()):
+        part = (
+            spark.read.schema(MEMBERS_SCHEMA)
+            .parquet(str(path_of(name)))
+            .withColumn("release", F.lit(release).cast("long"))
+        )
+        old = part if old is None else old.unionByName(part)
     new_side = new.join(new_pairs, ["output", "cell"]).select("pair", "entity")
     old_side = old.join(old_pairs, ["release", "cell"]).select("pair", "entity", F.lit(1).alias("shared"))
     rows = (
@@ -305,7 +352,25 @@ def clear(ctx: PlatformContext, actor: Principal, dataset_id: str, *, reason: st
             row.cleared_at, row.cleared_by = now, actor.username
         ctx.audit(session, "release_register.cleared", "dataset", dataset_id, actor=actor.username, reason=reason,
                   releases=[r.id for r in rows])  # fmt: skip
-        names = [r.members for r in rows]
+        session.flush()
+        names = _unreferenced_members(session)
     for name in names:
         shutil.rmtree(zone_path(ctx.settings, Zone.REGISTER, name), ignore_errors=True)
-    return len(names)
+    return len(rows)
+
+
+def _unreferenced_members(session) -> list[str]:
+    """Member directories of cleared releases that no uncleared release's cell points at any more; their
+    rows forget the directory, which the caller deletes."""
+    referenced = set(session.scalars(
+        select(ReleaseCellRow.members_release).join(ReleaseRow, ReleaseCellRow.release_id == ReleaseRow.id)
+        .where(ReleaseRow.cleared_at.is_(None))
+    ))  # fmt: skip
+    names = []
+    for row in session.scalars(
+        select(ReleaseRow).where(ReleaseRow.cleared_at.is_not(None), ReleaseRow.members.is_not(None))
+    ):
+        if row.id not in referenced:
+            names.append(row.members)
+            row.members = None
+    return names

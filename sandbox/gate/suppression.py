@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 
 from sandbox.domain.gate import Reason, Rule
@@ -32,6 +33,7 @@ class TableCell:
     key: Key
     entities: int  # true distinct entities; never leaves the gate
     reasons: list[Reason] = field(default_factory=list)
+    fingerprint: Decimal | None = None  # the members' keyed-hash sum, for the release register
 
     @property
     def suppressed(self) -> bool:

@@ -49,7 +49,9 @@ class ReleaseRow(Base):
     run_id: Mapped[str] = mapped_column(String(32), index=True)
     job_id: Mapped[str] = mapped_column(String(64))
     datasets_json: Mapped[str] = mapped_column(Text)  # the input datasets whose subjects the cells count
-    members: Mapped[str] = mapped_column(String(64))  # directory name under the register zone
+    members: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # its directory in the register zone, if it stored any
     member_bytes: Mapped[int] = mapped_column(Integer)
     released_at: Mapped[str] = mapped_column(String(32))
     cleared_at: Mapped[str | None] = mapped_column(String(32))  # set when a dataset's provider cleared it
@@ -57,14 +59,17 @@ class ReleaseRow(Base):
 
 
 class ReleaseCellRow(Base):
-    """One released cell: what its dimensions mean and its key (``meaning``), and how many entities."""
+    """One released cell: what its dimensions mean and its key (``meaning``), how many entities, and where
+    its members are (its own release's, or an earlier release's identical population)."""
 
     __tablename__ = "release_cells"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
-    cell: Mapped[int] = mapped_column(Integer)  # the cell's number in its release's members
+    members_release: Mapped[int] = mapped_column(ForeignKey("releases.id"))  # whose members hold it
+    cell: Mapped[int] = mapped_column(Integer)  # the cell's number in those members
     output: Mapped[str] = mapped_column(String(64))
     meaning: Mapped[str] = mapped_column(Text)
     entities: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(48))  # exact sum of the members' keyed hashes
     count_shown: Mapped[bool] = mapped_column(Boolean)  # the release showed the exact entity count

@@ -15,7 +15,7 @@ from sandbox.context import PlatformContext
 from sandbox.domain.errors import PermissionDenied
 from sandbox.gate.register import ReleaseRegister, clear
 from sandbox.governance.access import principal_for
-from sandbox.store.models import AuditEventRow, ReleaseRow
+from sandbox.store.models import AuditEventRow, ReleaseCellRow, ReleaseRow
 from tests.sandbox.gate.conftest import count, gate, manifest, output, write_frame
 from tests.sandbox.governance.conftest import build_cast
 
@@ -148,3 +148,40 @@ def test_without_the_register_the_earlier_total_pins_the_small_cell(spark, home)
     run = _detail(spark, ctx, root, register=False, out="detail-unchecked")
     assert run.released("by_flag", ("west", "n"))
     assert SIZES["west"] - run.cell("by_flag", ("west", "n")).values["people"] == FLAGGED["west"]
+
+
+def _first_again(spark, ctx, root, datasets: tuple[str, ...], out: str):
+    job = manifest(output("by_district", {"district": DISTRICTS}, totals=True), job_id="census")
+    return gate(spark, root, job, datasets=datasets, out=out, staging="first",
+                register=ReleaseRegister(ctx, actor="gate-test"))  # fmt: skip
+
+
+def _releases(ctx) -> list[ReleaseRow]:
+    with ctx.sessions() as session:
+        return list(session.scalars(select(ReleaseRow).order_by(ReleaseRow.id)))
+
+
+def test_a_rerun_on_the_same_people_points_at_the_members_it_already_holds(spark, home):
+    ctx, root = home
+    _first_again(spark, ctx, root, ("people",), "rerun")
+    first, rerun = _releases(ctx)
+    assert first.members and first.member_bytes > 0
+    assert rerun.members is None and rerun.member_bytes == 0  # four populations, all held already
+    with ctx.sessions() as session:
+        cells = session.scalars(select(ReleaseCellRow).where(ReleaseCellRow.release_id == rerun.id)).all()
+    assert len(cells) == 4 and {c.members_release for c in cells} == {first.id}
+
+
+def test_members_another_release_points_at_outlive_the_clearing_of_their_own(spark, sqlite_ctx, tmp_path):
+    build_cast(sqlite_ctx)
+    write_frame(spark, tmp_path / "first", "by_district", _people(), SCHEMA)
+    _first_again(spark, sqlite_ctx, tmp_path, ("people", "disability"), "both")
+    _first_again(spark, sqlite_ctx, tmp_path, ("people",), "people-only")  # held: points at the first's
+    first, _ = _releases(sqlite_ctx)
+    members = sqlite_ctx.settings.home_dir / "register" / first.members
+    assert clear(sqlite_ctx, principal_for(sqlite_ctx, "provider-canlian"), "disability", reason="到期") == 1
+    assert members.is_dir()  # the uncleared release still counts west = 40 through them
+    run = _second(spark, sqlite_ctx, tmp_path, register=True, out="second")
+    assert "differencing" in run.rules("by_area", ("west",))
+    assert clear(sqlite_ctx, principal_for(sqlite_ctx, "provider-gongan"), "people", reason="到期") == 2  # and "second"
+    assert not members.exists()
