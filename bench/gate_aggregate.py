@@ -16,7 +16,7 @@ the protection-interval audit — vs ``gate_job`` with none of them (the audit r
 in the benchmark only). Prints the register's bytes per released cell and the audit's time per table
 family. ``bench/gate.py`` covers the full production path; this isolates the gate.
 
-    .venv/bin/python bench/gate_aggregate.py [--rows 5000000] [--rounds 3]
+    .venv/bin/python bench/gate_aggregate.py [--rows 5000000] [--rounds 3] [--part all|baselines|defences]
 """
 
 from __future__ import annotations
@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--master", default="local[*]")
+    parser.add_argument("--part", choices=("all", "baselines", "defences"), default="all")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="shuyu-bench-gate-"))
     spark = spark_session(
@@ -216,7 +217,7 @@ def main() -> None:
         _stage(spark, staging, args.rows)
         job, policy = _manifest(), load_policy()
         print(f"{args.rows:,} contribution rows, 100 cells, {args.master}, median of {args.rounds}")
-        for name, totals in (("people", False), ("people_totals", True)):
+        for name, totals in (("people", False), ("people_totals", True)) if args.part != "defences" else ():
             gate = _time(lambda n=name: _gate(spark, staging, work / "out", job, n, policy), args.rounds)
             one = _time(lambda n=name, t=totals: _plain_one_step(spark, staging, n, t), args.rounds)
             two = _time(lambda n=name, t=totals: _plain_two_step(spark, staging, n, t), args.rounds)
@@ -224,7 +225,8 @@ def main() -> None:
                 f"{'with margins' if totals else 'cells only'}: gate_job {gate:.2f} s | plain Spark, one agg "
                 f"{one:.2f} s (ratio {gate / one:.2f}x) | plain Spark, two steps {two:.2f} s (ratio {gate / two:.2f}x)"
             )
-        _defences(spark, work, staging, args.rows, args.rounds, policy)
+        if args.part != "baselines":
+            _defences(spark, work, staging, args.rows, args.rounds, policy)
     finally:
         spark.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -3,8 +3,10 @@
 Per output: re-check what the manifest allows against the policy, resolve the declared domains, scan
 the strings the table could show, read and validate the frame, aggregate in Spark with contribution
 bounding, apply the primary rules (or, for a differentially private output, spend the budget and add
-noise). Then, across the job's outputs, secondary suppression and differencing to a fixed point, the
-protection-interval audit (which may suppress more), rounding, and the files. Any failed check refuses its whole output and nothing of it is written.
+noise). Then, across the job's outputs: differencing against earlier releases (the release register,
+production only) and between the outputs, secondary suppression to a fixed point, the protection-
+interval audit (which may suppress more), rounding, the files, and the register's record of what was
+released. Any failed check refuses its whole output and nothing of it is written.
 """
 
 from __future__ import annotations
