@@ -38,6 +38,8 @@ class DPRule:
     budget_epsilon_per_dataset: float = 10.0
     budget_delta_per_dataset: float = 1e-6
     max_cells_per_entity: int = 1
+    mandatory_grades: tuple[str, ...] = ()  # data grades (一般/重要/核心) every output over them must use DP
+    mandatory_datasets: tuple[str, ...] = ()  # datasets every output over them must use DP
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,11 @@ class GatePolicy:
         return cls(**{
             **data, "dominance": DominanceRule(**dominance), "rounding": RoundingRule(**data["rounding"]),
             "allowed_aggregates": tuple(data["allowed_aggregates"]),
-            "differential_privacy": DPRule(**data["differential_privacy"]),
+            "differential_privacy": DPRule(**{
+                **data["differential_privacy"],
+                "mandatory_grades": tuple(data["differential_privacy"].get("mandatory_grades", ())),
+                "mandatory_datasets": tuple(data["differential_privacy"].get("mandatory_datasets", ())),
+            }),
         })  # fmt: skip
 
 
@@ -106,6 +112,7 @@ class Refusal(StrEnum):
     DP_UNSUPPORTED = "dp_unsupported"
     BUDGET_EXHAUSTED = "budget_exhausted"
     UNKNOWN_ENTITIES = "unknown_entities"
+    DP_REQUIRED = "dp_required"
     PROTECTION_INTERVAL = "protection_interval"
 
 

@@ -71,6 +71,7 @@ ZH: dict[type[StrEnum], dict[str, str]] = {
         "dp_unsupported": "不支持差分隐私",
         "budget_exhausted": "隐私预算用尽",
         "unknown_entities": "主体不在输入中",
+        "dp_required": "须差分隐私",
         "protection_interval": "保护区间不足",
     },  # fmt: skip
 }

@@ -26,6 +26,7 @@ from pathlib import Path
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import ShuyuError
 from sandbox.engines.spark import BATCH_DRIVER_JAVA_OPTIONS, spark_session
+from sandbox.gate import dp
 from sandbox.gate.entities import EntitySource
 from sandbox.gate.errors import GateInputError
 from sandbox.gate.identifiers import samples_scanner
@@ -76,6 +77,7 @@ def run(argv: list[str] | None = None) -> int:
     manifest = load_manifest(args.job_dir)
     with ctx.sessions() as session:
         code_tables = catalog_repo.code_tables(session)
+        grades = {d: row.grade for d in args.dataset if (row := catalog_repo.get_dataset(session, d))}
     spark = spark_session(settings.spark_master, app_name=f"shuyu-gate-{manifest.id}",
                           driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark",
                           java_options=BATCH_DRIVER_JAVA_OPTIONS)  # fmt: skip
@@ -98,7 +100,8 @@ def run(argv: list[str] | None = None) -> int:
                  ledger=BudgetLedger(ctx, policy.differential_privacy, actor=args.actor),
                  input_datasets=args.dataset, scanner=scanner, run_id=args.run_id,
                  entity_sources=args.entities or None,
-                 register=ReleaseRegister(ctx, actor=args.actor) if args.run_id else None)  # fmt: skip
+                 register=ReleaseRegister(ctx, actor=args.actor) if args.run_id else None,
+                 dp_required_by=dp.required_by(policy.differential_privacy, grades))  # fmt: skip
     finally:
         spark.stop()
         ctx.engine.dispose()

@@ -29,7 +29,8 @@ def advisory_gate(
     policy = GatePolicy.from_dict(spec["policy"])
     code_tables = {name: tuple(values) for name, values in spec.get("code_tables", {}).items()}
     outcome = gate_job(spark, manifest, staging_run_dir, out_dir, policy=policy, code_tables=code_tables,
-                       ledger=None, input_datasets=[], advisory=True, entity_sources=entity_sources(spec))  # fmt: skip
+                       ledger=None, input_datasets=[], advisory=True, entity_sources=entity_sources(spec),
+                       dp_required_by=spec.get("dp_required_by", []))  # fmt: skip
     return {**summary(outcome, policy.as_dict()), "report": str(out_dir / "gate_report.md")}
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import opendp.prelude as dp
 
-from sandbox.domain.gate import Refusal
+from sandbox.domain.gate import DPRule, Refusal
 from sandbox.domain.job import Aggregate, DPSpec, OutputSpec
 from sandbox.gate.domains import Key
 from sandbox.gate.errors import OutputRefused
@@ -35,6 +35,25 @@ class NoiseRelease:
     cells: dict[Key, tuple[int, dict[str, float | int | None]]]
     mechanism: str
     scales: dict[str, float]
+
+
+def required_by(rule: DPRule, grades: dict[str, str]) -> list[str]:
+    """The input datasets (id -> data grade) whose outputs the policy makes differentially private."""
+    return sorted(
+        d for d, grade in grades.items() if d in rule.mandatory_datasets or grade in rule.mandatory_grades
+    )
+
+
+def check_required(output: OutputSpec, required_by: list[str]) -> None:
+    """An exact output over data the policy makes DP-only is refused: with its noisy twin, or alone, it
+    would give away what the noise protects."""
+    if required_by and output.dp is None:
+        raise OutputRefused(
+            Refusal.DP_REQUIRED,
+            f"输出 {output.name} 读取的数据集 {', '.join(required_by)} 按策略只能以差分隐私发布，请为该输出设置 dp",
+            f"output {output.name} reads dataset(s) {', '.join(required_by)}, which the policy releases only "
+            "with differential privacy: give the output a dp setting",
+        )
 
 
 def check_supported(output: OutputSpec) -> None:

@@ -134,8 +134,9 @@ def _noisy(output: OutputSpec, rules: OutputRules, domains, frame: FrameStats, s
 def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolicy, code_tables, ledger,
              input_datasets: list[str], scanner: IdentifierScanner, job_id: str, run_id: str | None,
              advisory: bool, entity_sources: list[EntitySource] | None,
-             fingerprint_seed: int | None) -> _Prepared:  # fmt: skip
+             fingerprint_seed: int | None, dp_required_by: list[str]) -> _Prepared:  # fmt: skip
     _check_measures(output, policy)
+    dp.check_required(output, dp_required_by)
     rules = output_rules(policy, output)
     domains = resolve_domains(output, code_tables)
     check_size(output, domains, rules.max_cells)
@@ -245,6 +246,7 @@ def gate_job(
     advisory: bool = False,
     entity_sources: list[EntitySource] | None = None,
     register: ReleaseRegister | None = None,
+    dp_required_by: list[str] | None = None,
 ) -> GateOutcome:
     """Gate every output of one run; write ``<output>.parquet``/``.csv`` and ``gate_report.json``/``.md``.
 
@@ -254,6 +256,8 @@ def gate_job(
     ``advisory`` is for dev runs on samples, which are not the protected data: DP outputs get their noise
     but spend no budget. ``register``: the release register (production runs): exact cells are checked
     against earlier releases, and what this run releases is recorded (under ``run_id``).
+    ``dp_required_by``: input datasets the policy releases only with differential privacy
+    (``dp.required_by``); every exact output is then refused.
     """
     scanner = scanner or samples_scanner()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -263,7 +267,8 @@ def gate_job(
         try:
             prepared[spec.name] = _prepare(spark, spec, staging_run_dir, policy, code_tables, ledger,
                                            input_datasets, scanner, manifest.id, run_id, advisory,
-                                           entity_sources, register.seed if register else None)  # fmt: skip
+                                           entity_sources, register.seed if register else None,
+                                           dp_required_by or [])  # fmt: skip
             prepared[spec.name].methods["entities"] = _entity_check(entity_sources)
         except OutputRefused as refused:
             outcome.outputs[spec.name] = OutputOutcome(spec.name, refused.refusal, refused.zh, refused.en)

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from sandbox.domain.catalog import DataGrade
 from sandbox.domain.gate import DominanceRule, DPRule, GatePolicy, Refusal, RoundingRule
 from sandbox.domain.job import Aggregate, DPSpec, OutputSpec
 from sandbox.gate.errors import GatePolicyError, OutputRefused
@@ -39,10 +40,17 @@ STRICTNESS: dict[str, str] = {
     "differential_privacy.budget_epsilon_per_dataset": "lower",
     "differential_privacy.budget_delta_per_dataset": "lower",
     "differential_privacy.max_cells_per_entity": "lower",
+    "differential_privacy.mandatory_grades": "superset",
+    "differential_privacy.mandatory_datasets": "superset",
     "output_scan.min_score": "lower",
     "protection_intervals.max_seconds": "lower",
 }
 _AGGREGATES = {a.value for a in Aggregate}
+#: What a list-valued key may hold (``None``: any identifiers); the others hold aggregates.
+_LIST_VALUES: dict[str, set[str] | None] = {
+    "differential_privacy.mandatory_grades": {g.value for g in DataGrade},
+    "differential_privacy.mandatory_datasets": None,
+}
 _DIRECTION_TEXT = {
     "higher": ("不得低于默认值", "may not be lower than the default"),
     "lower": ("不得高于默认值", "may not be higher than the default"),
@@ -74,7 +82,12 @@ def _checked(key: str, value: Any, source: str) -> Any:
             raise bad
         return value
     if direction in ("subset", "superset"):
-        if not isinstance(value, list) or not set(value) <= _AGGREGATES:
+        allowed = _LIST_VALUES.get(key, _AGGREGATES)
+        if (
+            not isinstance(value, list)
+            or not all(isinstance(v, str) for v in value)
+            or (allowed is not None and not set(value) <= allowed)
+        ):
             raise bad
         return tuple(dict.fromkeys(value))
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

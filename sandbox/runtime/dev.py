@@ -31,7 +31,7 @@ from sandbox.store.zones import Zone, zone_path
 def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
     """Check the job and write the dev spec; returns its path."""
     from sandbox.catalog.service import get_dataset
-    from sandbox.gate import load_policy
+    from sandbox.gate import dp, load_policy
     from sandbox.samples import sample_dir
 
     manifest = load_manifest(job_dir)
@@ -41,17 +41,20 @@ def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
         if findings:
             raise JobRefused(findings)
         inputs = {i.alias: str(sample_dir(ctx, manifest.scenario, i.dataset)) for i in manifest.inputs}
-        entities = {i.alias: get_dataset(ctx, i.dataset).entity for i in manifest.inputs}
+        datasets = {i.dataset: get_dataset(ctx, i.dataset) for i in manifest.inputs}
+        entities = {i.alias: datasets[i.dataset].entity for i in manifest.inputs}
     run_dir = zone_path(ctx.settings, Zone.WORK, f"dev-{actor.username}-{manifest.id}")
     run_dir.mkdir(parents=True, exist_ok=True)
     with ctx.sessions() as session:
         code_tables = catalog_repo.code_tables(session)
+    policy = load_policy(ctx.settings.policy_file)
     spec = {
         "job_dir": str(job_dir.resolve()), "inputs": inputs, "input_entities": entities,
         "staging_dir": str(run_dir / "staging"),
         "scratch_dir": str(run_dir / "scratch"), "as_of": datetime.now(UTC).date().isoformat(),
         "spark_master": "local[2]", "code_tables": {k: list(v) for k, v in code_tables.items()},
-        "policy": load_policy(ctx.settings.policy_file).as_dict(), "run": uuid.uuid4().hex[:8],
+        "policy": policy.as_dict(), "run": uuid.uuid4().hex[:8],
+        "dp_required_by": dp.required_by(policy.differential_privacy, {d: s.grade for d, s in datasets.items()}),
     }  # fmt: skip
     spec_path = run_dir / "spec.json"
     spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")

@@ -78,13 +78,13 @@ class GateRun:
 
 def gate(spark, root: Path, job: JobManifest, *, policy: GatePolicy | None = None, ledger=None, code_tables=None,
          datasets=("ds_people",), out: str = "out", entity_sources=None, register=None,
-         staging: str = "staging") -> GateRun:  # fmt: skip
+         staging: str = "staging", dp_required_by=None) -> GateRun:  # fmt: skip
     """Run the gate on the frames under ``root/staging``, writing to ``root/out``; with a release
     ``register``, as production run ``run-<out>``."""
     out_dir = root / out
     outcome = gate_job(spark, job, root / staging, out_dir, policy=policy or load_policy(),
                        code_tables=code_tables or {}, ledger=ledger, input_datasets=list(datasets),
-                       entity_sources=entity_sources, register=register,
+                       entity_sources=entity_sources, register=register, dp_required_by=dp_required_by,
                        run_id=f"run-{out}" if register else None)  # fmt: skip
     return GateRun(outcome, out_dir)
 

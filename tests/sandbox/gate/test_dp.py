@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from sandbox.context import PlatformContext
-from sandbox.domain.gate import Refusal
+from sandbox.domain.gate import GatePolicy, Refusal
 from sandbox.domain.job import DPSpec
-from sandbox.gate import BudgetLedger, load_policy
+from sandbox.gate import BudgetLedger, dp, load_policy
 from sandbox.gate.advisory import advisory_gate
-from sandbox.gate.errors import BudgetExhausted
+from sandbox.gate.errors import BudgetExhausted, GatePolicyError
 from sandbox.store.models import AuditEventRow, PrivacySpendRow
 from tests.sandbox.gate.conftest import count, gate, manifest, measure, output, policy_file, write_frame
 
@@ -124,3 +124,30 @@ def test_advisory_gate_noises_without_spending(spark, staged):
     assert verdict["outputs"]["noisy"]["status"] == "released" and verdict["released_cells"] == 20
     assert verdict["outputs"]["noisy"]["epsilon_spent"] == 0.0
     assert (staged / "gate" / "gate_report.md").exists()
+
+
+def test_data_the_policy_makes_dp_only_is_released_with_noise_or_not_at_all(ctx, spark, staged, tmp_path):
+    """A 核心 dataset under ``mandatory_grades``: the exact twin of a noisy table is refused, the noisy one
+    released (the attack: subtract the exact table from the noisy one and the noise is gone)."""
+    policy = load_policy(policy_file(tmp_path, "differential_privacy:\n  mandatory_grades: [核心]\n"))
+    required = dp.required_by(policy.differential_privacy, {"ds_people": "核心", "ds_other": "一般"})
+    assert required == ["ds_people"]
+    write_frame(spark, staged / "staging", "exact", _rows(), SCHEMA)
+    job = manifest(_dp_job().outputs[0], output("exact", {"d": DISTRICTS}))
+    run = gate(spark, staged, job, policy=policy, ledger=_ledger(ctx, policy), dp_required_by=required)
+    refused = run.outcome.outputs["exact"]
+    assert refused.refusal is Refusal.DP_REQUIRED and "ds_people" in refused.refusal_en
+    assert not (run.out_dir / "exact.parquet").exists()
+    assert run.outcome.outputs["noisy"].refusal is None and run.outcome.outputs["noisy"].epsilon_spent == 1.0
+    # the layer: without the policy's mandate the same exact table is released
+    assert gate(spark, staged, job, policy=load_policy(), ledger=_ledger(ctx, policy), out="unmandated").outcome \
+        .outputs["exact"].refusal is None  # fmt: skip
+
+
+def test_mandatory_dp_lists_only_grow_and_hold_real_grades(tmp_path):
+    with pytest.raises(GatePolicyError):
+        load_policy(policy_file(tmp_path, "differential_privacy:\n  mandatory_grades: [绝密]\n"))
+    policy = load_policy(policy_file(tmp_path, "differential_privacy:\n  mandatory_datasets: [hukou]\n"))
+    assert policy.differential_privacy.mandatory_datasets == ("hukou",)
+    assert dp.required_by(policy.differential_privacy, {"hukou": "一般"}) == ["hukou"]
+    assert GatePolicy.from_dict(policy.as_dict()) == policy  # handed to the dev worker as JSON

@@ -183,5 +183,7 @@ def test_members_another_release_points_at_outlive_the_clearing_of_their_own(spa
     assert members.is_dir()  # the uncleared release still counts west = 40 through them
     run = _second(spark, sqlite_ctx, tmp_path, register=True, out="second")
     assert "differencing" in run.rules("by_area", ("west",))
-    assert clear(sqlite_ctx, principal_for(sqlite_ctx, "provider-gongan"), "people", reason="到期") == 2  # and "second"
+    assert (
+        clear(sqlite_ctx, principal_for(sqlite_ctx, "provider-gongan"), "people", reason="到期") == 2
+    )  # and "second"
     assert not members.exists()
