@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -115,6 +115,12 @@ def _with_margins(contributions: DataFrame, output: OutputSpec) -> DataFrame:
     )
 
 
+def fingerprint(seed: int, entity: Column) -> Column:
+    """A set's fingerprint: the exact sum of its members' 64-bit hashes keyed by ``seed`` (the release
+    register's secret), over entities as staging stores them."""
+    return F.sum(F.xxhash64(F.lit(seed).cast("long"), entity).cast(T.DecimalType(38, 0)))
+
+
 def cell_members(contributions: DataFrame, output: OutputSpec) -> DataFrame:
     """One row per entity and cell it counts in, every margin included even when the output shows none:
     (grouping id, dimensions, entity). The release register keeps the released cells' rows and compares
@@ -146,8 +152,8 @@ def cell_stats(
     frame = _with_margins(contributions, output) if totals else contributions.withColumn(GROUPING, F.lit(0))
     aggs = [F.count(F.lit(1)).alias("__n")]
     if fingerprint_seed is not None:
-        keyed = F.xxhash64(F.lit(fingerprint_seed), as_staged(F.col(ENTITY), frame.schema[ENTITY].dataType))
-        aggs.append(F.sum(keyed.cast(T.DecimalType(38, 0))).alias("__fingerprint"))
+        entity = as_staged(F.col(ENTITY), frame.schema[ENTITY].dataType)
+        aggs.append(fingerprint(fingerprint_seed, entity).alias("__fingerprint"))
     for m in output.measures:
         if m.column is None:
             continue

@@ -32,6 +32,7 @@ import json
 import shutil
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
@@ -48,7 +49,7 @@ from sandbox.domain.errors import PermissionDenied
 from sandbox.domain.gate import Reason, Rule
 from sandbox.domain.identity import Role
 from sandbox.engines.staged_entity import as_staged
-from sandbox.gate.aggregate import GROUPING
+from sandbox.gate.aggregate import GROUPING, fingerprint
 from sandbox.gate.domains import Key, all_keys
 from sandbox.gate.frames import ENTITY
 from sandbox.gate.suppression import Table, TableCell
@@ -76,11 +77,10 @@ class EarlierCell:
     fingerprint: str
     count_shown: bool  # its release showed the exact entity count
 
-    def same_people(self, cell: TableCell) -> bool:
+    def same_people(self, entities: int, keyed_sum: Decimal | None) -> bool:
         """Same size and the same sum of keyed member hashes: the same population, but for a collision of
         two sums of secret-keyed 64-bit hashes (about 2^-64 for sets the attacker cannot hash)."""
-        return cell.fingerprint is not None and (cell.entities, str(cell.fingerprint)) == (
-            self.entities, self.fingerprint)  # fmt: skip
+        return keyed_sum is not None and (entities, str(keyed_sum)) == (self.entities, self.fingerprint)
 
 
 @dataclass
@@ -128,6 +128,26 @@ class ReleaseRegister:
     def _path(self, members: str) -> Path:
         return zone_path(self.ctx.settings, Zone.REGISTER, members)
 
+    def _unshown_margins(self, spark: SparkSession, tables: list[Table], members: dict[str, DataFrame],
+                         earlier: dict[str, list[EarlierCell]]) -> dict[tuple[str, Key], tuple[int, Decimal]]:  # fmt: skip
+        """Size and fingerprint of each margin a table does not show but an earlier release has a cell of
+        its meaning for, in one aggregation per table: most are then settled without a join."""
+        found = {}
+        for table in tables:
+            keys = [k for k in all_keys(table.domains, totals=True)
+                    if k not in table.cells and earlier.get(meaning_of(table, k))]  # fmt: skip
+            if not keys:
+                continue
+            numbers = {k: n for n, k in enumerate(keys)}
+            rows = (
+                _numbered(spark, members[table.output], table, numbers)
+                .groupBy("cell")
+                .agg(F.count(F.lit(1)).alias("size"), fingerprint(self.seed, F.col("entity")).alias("print"))
+                .collect()
+            )
+            found.update({(table.output, keys[row["cell"]]): (row["size"], row["print"]) for row in rows})
+        return found
+
     @cached_property
     def seed(self) -> int:
         """The secret that keys the cell fingerprints (``aggregate.cell_stats``), from the home's key store."""
@@ -166,18 +186,22 @@ class ReleaseRegister:
         audit takes them as known, whether this run shows them or not."""
         earlier = self.earlier(datasets)
         by_output = {table.output: table for table in tables}
+        unshown = self._unshown_margins(spark, tables, members, earlier)
         pairs = []
         published: dict[str, dict[Key, int]] = {}
         for table in tables:
             for key in all_keys(table.domains, totals=True):
                 cell = table.cells.get(key)
-                if cell is not None and cell.entities == 0:
+                size, keyed = (
+                    (cell.entities, cell.fingerprint) if cell else unshown.get((table.output, key), (0, None))
+                )
+                if size == 0:
                     continue
                 for e in earlier.get(meaning_of(table, key), []):
-                    if cell is not None and e.same_people(cell):  # no join needed: d = 0
+                    if e.same_people(size, keyed):  # no join needed: d = 0
                         if e.count_shown:
-                            published.setdefault(table.output, {})[key] = cell.entities
-                    elif cell is None or abs(cell.entities - e.entities) < table.threshold:  # else d >= it
+                            published.setdefault(table.output, {})[key] = size
+                    elif abs(size - e.entities) < table.threshold:  # else d >= threshold
                         pairs.append(_Pair(table.output, key, cell, table.threshold, e))
         if not pairs:
             return published

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shlex
 import shutil
@@ -364,21 +365,26 @@ def test_dev_run_watch_reruns_when_the_job_changes(demo, tmp_path):
     env = {**user_env(demo.home), "PATH": f"{REPO / '.venv' / 'bin'}:{user_env(demo.home)['PATH']}"}
     process = subprocess.Popen(
         ["python", "-m", "sandbox", "--as", "developer-1", "dev", "run", "--watch", str(job)],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
     )  # fmt: skip
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
 
-    seen: list[str] = []
+    seen: list[str] = []  # the output so far, as it came
+    runs = [0]  # "took" lines consumed by earlier waits
 
     def until_took(deadline: float) -> bool:
+        """Wait for one more finished run. Reads the pipe unbuffered: a line left in a reader's buffer
+        is one ``select`` never reports again."""
         while time.monotonic() < deadline:
+            if "".join(seen).count("took") > runs[0]:
+                runs[0] += 1
+                return True
             if selector.select(timeout=1):
-                seen.append(process.stdout.readline())
-                if "took" in seen[-1]:
-                    return True
-                if not seen[-1]:  # the command ended
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:  # the command ended
                     return False
+                seen.append(chunk.decode("utf-8", errors="replace"))
         return False
 
     def what_happened() -> str:  # the command's output and the worker's log, for a failure to explain itself
