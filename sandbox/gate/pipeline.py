@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from py4j.protocol import Py4JJavaError
+from pyspark import StorageLevel
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
@@ -57,6 +58,7 @@ class _Prepared:
     epsilon: float = 0.0
     delta: float = 0.0
     members: DataFrame | None = None  # exact outputs: each cell's entities (``aggregate.cell_members``)
+    kept: DataFrame | None = None  # contributions persisted for the register, unpersisted at the end
 
 
 def _check_measures(output: OutputSpec, policy: GatePolicy) -> None:
@@ -156,11 +158,14 @@ def _prepare(spark, output: OutputSpec, staging_run_dir: Path, policy: GatePolic
         contributions = aggregate.entity_contributions(domain_filter.kept, output)
         if output.dp is None:
             contributions = aggregate.bound_cells(contributions, output, rules.max_cells_per_entity)
+            if fingerprint_seed is not None:  # the register reads the cells' members again: keep them
+                contributions = contributions.persist(StorageLevel.MEMORY_AND_DISK)
             stats = aggregate.cell_stats(contributions, output, totals=output.totals, dominance_n=rules.dominance.n,
                                          dominance_aggs=rules.dominance.applies_to,
                                          fingerprint_seed=fingerprint_seed)  # fmt: skip
             prepared = _exact(output, rules, domains, frame_stats(domain_filter, output), stats, keys)
             prepared.members = aggregate.cell_members(contributions, output)
+            prepared.kept = contributions if fingerprint_seed is not None else None
             return prepared
         sums = aggregate.bounded_cell_sums(contributions, output, seed=secrets.randbits(62),
                                            max_cells_per_entity=rules.max_cells_per_entity)  # fmt: skip
@@ -285,4 +290,7 @@ def gate_job(
         register.record(spark, run_id=run_id or "", job_id=manifest.id, datasets=input_datasets,
                         tables=list(tables.values()), members={n: p.members for n, p in prepared.items()},
                         counts_shown=shown)  # fmt: skip
+    for p in prepared.values():
+        if p.kept is not None:
+            p.kept.unpersist()
     return outcome
