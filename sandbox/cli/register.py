@@ -28,7 +28,7 @@ def list_(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """登记的发布及其大小 / releases in the register and what they keep."""
-    from sandbox.gate.register import releases
+    from sandbox.governance.release_register import releases
 
     ctx = context()
     columns = [
@@ -52,7 +52,7 @@ def clear(
     reason: Annotated[str, typer.Option("--reason", help="清除理由（记入审计）/ why (audited)")],
 ) -> None:
     """清除某数据集的发布登记（仅限该数据集的提供单位）/ clear a dataset's releases (its provider only)."""
-    from sandbox.gate.register import clear as clear_releases
+    from sandbox.governance.release_register import clear as clear_releases
 
     ctx = context()
     cleared = clear_releases(ctx, acting(ctx), dataset, reason=reason)

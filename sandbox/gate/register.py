@@ -27,6 +27,7 @@ clear``), which is audited, and member files no uncleared release points at are 
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import shutil
@@ -39,21 +40,17 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from sandbox.audit.chain import utc_now_iso
-from sandbox.catalog.service import get_dataset
 from sandbox.context import PlatformContext
-from sandbox.domain.errors import PermissionDenied
 from sandbox.domain.gate import Reason, Rule
-from sandbox.domain.identity import Role
 from sandbox.engines.staged_entity import as_staged
 from sandbox.gate.aggregate import GROUPING, fingerprint
 from sandbox.gate.domains import Key, all_keys
 from sandbox.gate.frames import ENTITY
 from sandbox.gate.suppression import Table, TableCell
-from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.store.models import ReleaseCellRow, ReleaseRow
 from sandbox.store.zones import Zone, zone_path, zone_root
 
@@ -252,15 +249,16 @@ class ReleaseRegister:
 
     def _write(self, spark: SparkSession, name: str, tables: list[Table], members: dict[str, DataFrame],
                numbered: dict[tuple[str, Key], int]) -> None:  # fmt: skip
-        frames = [_numbered(spark, members[t.output], t, {k: n for (o, k), n in numbered.items() if o == t.output})
-                  for t in tables if any(o == t.output for o, _ in numbered)]  # fmt: skip
-        union = frames[0]
-        for frame in frames[1:]:
-            union = union.unionByName(frame)
+        union = _union([_numbered(spark, members[t.output], t, {k: n for (o, k), n in numbered.items() if o == t.output})
+                        for t in tables if any(o == t.output for o, _ in numbered)])  # fmt: skip
         zone_root(self.ctx.settings, Zone.REGISTER).mkdir(parents=True, exist_ok=True, mode=0o700)
         union.select("cell", "entity").sortWithinPartitions("cell", "entity").write.parquet(
             str(self._path(name))
         )
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    return functools.reduce(DataFrame.unionByName, frames)
 
 
 def _numbered(spark: SparkSession, members: DataFrame, table: Table, numbers: dict[Key, int]) -> DataFrame:
@@ -289,11 +287,8 @@ def _overlap(spark: SparkSession, tables: list[Table], members: dict[str, DataFr
     for pair in pairs:
         numbers = by_output.setdefault(pair.output, {})
         numbers.setdefault(pair.key, sum(len(n) for n in by_output.values()))
-    frames = [_numbered(spark, members[t.output], t, by_output[t.output]).withColumn("output", F.lit(t.output))
-              for t in tables if t.output in by_output]  # fmt: skip
-    new = frames[0]
-    for frame in frames[1:]:
-        new = new.unionByName(frame)
+    new = _union([_numbered(spark, members[t.output], t, by_output[t.output]).withColumn("output", F.lit(t.output))
+                  for t in tables if t.output in by_output])  # fmt: skip
     pair_rows = [(n, p.output, by_output[p.output][p.key], p.earlier.release, p.earlier.cell)
                  for n, p in enumerate(pairs)]  # fmt: skip
     schema = "pair int, output string, cell int, release long, old_cell int"
@@ -301,15 +296,9 @@ def _overlap(spark: SparkSession, tables: list[Table], members: dict[str, DataFr
     old_pairs = F.broadcast(spark.createDataFrame(pair_rows, schema)).select(
         "pair", "release", F.col("old_cell").alias("cell")
     )
-    releases = {p.earlier.release: p.earlier.members for p in pairs}
-    old = None
-    for release, name in sorted(releases.items()):
-        part = (
-            spark.read.schema(MEMBERS_SCHEMA)
-            .parquet(str(path_of(name)))
-            .withColumn("release", F.lit(release).cast("long"))
-        )
-        old = part if old is None else old.unionByName(part)
+    releases = sorted({p.earlier.release: p.earlier.members for p in pairs}.items())
+    old = _union([spark.read.schema(MEMBERS_SCHEMA).parquet(str(path_of(name)))
+                  .withColumn("release", F.lit(release).cast("long")) for release, name in releases])  # fmt: skip
     new_side = new.join(new_pairs, ["output", "cell"]).select("pair", "entity")
     old_side = old.join(old_pairs, ["release", "cell"]).select("pair", "entity", F.lit(1).alias("shared"))
     rows = (
@@ -321,60 +310,17 @@ def _overlap(spark: SparkSession, tables: list[Table], members: dict[str, DataFr
     return {row["pair"]: (row["size"], row["shared"]) for row in rows}
 
 
-@dataclass(frozen=True)
-class ReleaseSummary:
-    release: int
-    run_id: str
-    job_id: str
-    datasets: tuple[str, ...]
-    cells: int
-    member_bytes: int
-    released_at: str
-    cleared_at: str | None
-
-
-READERS = {Role.ADMIN, Role.OPERATOR, Role.AUDITOR, Role.PROVIDER}
-
-
-def releases(ctx: PlatformContext, actor: Principal, dataset_id: str | None = None) -> list[ReleaseSummary]:
-    """What the register holds, newest first: operators, auditors and administrators see every release; a
-    provider sees the releases over its own dataset and must name it."""
-    with audited_refusals(ctx, actor, "release_register.read", "dataset", dataset_id or "*"):
-        check_role(actor, READERS, "查看发布登记", "read the release register")
-        if not actor.has(Role.ADMIN, Role.OPERATOR, Role.AUDITOR):
-            _check_provider_of(ctx, actor, dataset_id)
-    with ctx.sessions() as session:
-        rows = session.execute(
-            select(ReleaseRow, func.count(ReleaseCellRow.id))
-            .join(ReleaseCellRow, ReleaseCellRow.release_id == ReleaseRow.id)
-            .group_by(ReleaseRow.id)
-            .order_by(ReleaseRow.id.desc())
-        ).all()
-    found = [ReleaseSummary(r.id, r.run_id, r.job_id, tuple(json.loads(r.datasets_json)), cells, r.member_bytes,
-                            r.released_at, r.cleared_at) for r, cells in rows]  # fmt: skip
-    return [r for r in found if dataset_id is None or dataset_id in r.datasets]
-
-
-def _check_provider_of(ctx: PlatformContext, actor: Principal, dataset_id: str | None) -> None:
-    if dataset_id is None or actor.provider_id != get_dataset(ctx, dataset_id).provider:
-        raise PermissionDenied(f"数据集 {dataset_id or '（未指定）'} 不属于 {actor.username} 所在的数据提供单位",
-                               f"dataset {dataset_id or '(none named)'} is not owned by {actor.username}'s provider")  # fmt: skip
-
-
-def clear(ctx: PlatformContext, actor: Principal, dataset_id: str, *, reason: str) -> int:
-    """Clear the releases over ``dataset_id``: they no longer count for differencing and their member files
-    are deleted. Only the dataset's own provider may: clearing weakens the protection of its subjects.
-    Returns how many releases were cleared."""
-    with audited_refusals(ctx, actor, "release_register.clear", "dataset", dataset_id):
-        check_role(actor, {Role.PROVIDER}, "清除发布登记", "clear the release register")
-        _check_provider_of(ctx, actor, dataset_id)
+def clear_dataset(ctx: PlatformContext, dataset_id: str, *, actor: str, reason: str) -> int:
+    """Mark the releases over ``dataset_id`` cleared (they no longer count for differencing), audited, and
+    delete the member files no uncleared release points at any more. The caller has checked that
+    ``actor`` may (``governance.release_register.clear``). Returns how many releases were cleared."""
     with ctx.transaction() as session:
         rows = [r for r in session.scalars(select(ReleaseRow).where(ReleaseRow.cleared_at.is_(None)))
                 if dataset_id in json.loads(r.datasets_json)]  # fmt: skip
         now = utc_now_iso()
         for row in rows:
-            row.cleared_at, row.cleared_by = now, actor.username
-        ctx.audit(session, "release_register.cleared", "dataset", dataset_id, actor=actor.username, reason=reason,
+            row.cleared_at, row.cleared_by = now, actor
+        ctx.audit(session, "release_register.cleared", "dataset", dataset_id, actor=actor, reason=reason,
                   releases=[r.id for r in rows])  # fmt: skip
         session.flush()
         names = _unreferenced_members(session)

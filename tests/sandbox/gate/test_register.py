@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from sandbox.cli import app
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import PermissionDenied
-from sandbox.gate.register import ReleaseRegister, clear
+from sandbox.gate.register import ReleaseRegister
 from sandbox.governance.access import principal_for
+from sandbox.governance.release_register import clear
 from sandbox.store.models import AuditEventRow, ReleaseCellRow, ReleaseRow
 from tests.sandbox.gate.conftest import count, gate, manifest, output, write_frame
 from tests.sandbox.governance.conftest import build_cast
