@@ -188,6 +188,14 @@ def _bad(seq: int, count: int, zh: str, en: str) -> VerifyResult:
     return VerifyResult(False, count, seq, zh, en)
 
 
-def recent(session: Session, limit: int = 20) -> list[AuditEventRow]:
-    rows = session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(limit))
+def recent(
+    session: Session, limit: int = 20, *, action: str | None = None, actor: str | None = None
+) -> list[AuditEventRow]:
+    """The newest ``limit`` events, oldest first; ``action`` matches a prefix (``job.`` for all job events)."""
+    query = select(AuditEventRow)
+    if action:
+        query = query.where(AuditEventRow.action.startswith(action, autoescape=True))
+    if actor:
+        query = query.where(AuditEventRow.actor == actor)
+    rows = session.scalars(query.order_by(AuditEventRow.seq.desc()).limit(limit))
     return list(reversed(list(rows)))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -47,12 +47,24 @@ class CatalogFile:
     as_of: str | None
 
 
+def _yaml_document(text: str, name: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"目录文件 {name} 无法解析：{exc}", f"catalog file {name} cannot be parsed: {exc}") from None
+
+
+def catalog_from_yaml(text: str) -> Catalog:
+    """A catalog sent as YAML text (the API's upload); data files are not part of it."""
+    return parse_catalog(_yaml_document(text, "(upload)"))
+
+
 def read_catalog_file(path: Path) -> CatalogFile:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = _yaml_document(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         raise CatalogError(f"目录文件 {path} 不存在", f"catalog file {path} does not exist") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise CatalogError(
             f"目录文件 {path} 无法解析：{exc}", f"catalog file {path} cannot be parsed: {exc}"
         ) from None

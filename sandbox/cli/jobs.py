@@ -65,6 +65,8 @@ def print_gate(gate: dict) -> None:
 def _failure(job: dict) -> str:
     """By phase: a build failure's type, line and message; a refused plan's findings; for a production
     run that failed while processing data, only that (its cause may depend on data)."""
+    if job.get("phase") == "interrupted":
+        return "运行中断：执行它的进程已停止，未发布任何内容 / interrupted: the process running it stopped; nothing was published"
     if job.get("phase") == "execute" and not job.get("error_type"):
         return (
             "处理数据时失败（原因仅运营人员可见）/ failed while processing data (the cause is for operators)"

@@ -86,13 +86,7 @@ def run(
         for dataset in datasets:
             summary = run_quality(ctx, actor, dataset, version=version, as_of=day, cross_check=cross_check,
                                   stages=stage)  # fmt: skip
-            rows.append({
-                "dataset": dataset, "version": summary.version, "as_of": summary.as_of.isoformat(),
-                "rows": summary.row_count, "score": summary.score, "dimension_scores": summary.dimension_scores,
-                "raised": [ticket_label(t) for t in summary.raised],
-                "verified": [ticket_label(t) for t in summary.verified],
-                "reopened": [ticket_label(t) for t in summary.reopened], "docs": str(summary.docs_path),
-            })  # fmt: skip
+            rows.append(summary.view())
     columns = [
         Col("dataset", "数据集", "dataset", ident=True),
         Col("version", "版本", "version", show=lambda v: f"v{v}"),

@@ -31,6 +31,9 @@ STATE_ZH = {
 }
 
 
+READERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.AUDITOR})
+
+
 def build(ctx: PlatformContext) -> dict[str, Any]:
     with ctx.sessions() as session:
         orgs = {o.id: o.name for o in session.scalars(select(OrganizationRow))}
@@ -141,12 +144,17 @@ def to_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report_for(ctx: PlatformContext, actor: Principal) -> dict[str, Any]:
+    """The disclosure report as data, for the API and the web page (nothing written, nothing published)."""
+    with audited_refusals(ctx, actor, "disclosure.read", "disclosure", "*"):
+        check_role(actor, READERS, "查看信息披露报告", "read disclosure reports")
+    return build(ctx)
+
+
 def disclose(ctx: PlatformContext, actor: Principal, out_dir: Path) -> tuple[Path, Path]:
     """Write the disclosure report as JSON and Markdown; returns both paths."""
     with audited_refusals(ctx, actor, "disclosure.publish", "disclosure", str(out_dir)):
-        check_role(
-            actor, {Role.ADMIN, Role.OPERATOR, Role.AUDITOR}, "生成信息披露报告", "produce disclosure reports"
-        )
+        check_role(actor, READERS, "生成信息披露报告", "produce disclosure reports")
         report = build(ctx)
         out_dir.mkdir(parents=True, exist_ok=True)
         json_path, md_path = out_dir / "disclosure.json", out_dir / "disclosure.md"

@@ -32,6 +32,7 @@ from sandbox.domain.quality import (
     RuleOutcome,
     Suite,
     TicketState,
+    ticket_label,
 )
 from sandbox.engines.spark import spark_from_settings
 from sandbox.governance.access import Principal, audited_refusals
@@ -77,6 +78,15 @@ class RunSummary:
     reopened: list[int]
     docs_path: Path
     followed: list[int]  # open tickets that now carry this run's keys of their rule
+
+    def view(self) -> dict:
+        """What every face shows of a run: scores and the tickets it raised, verified or reopened."""
+        return {
+            "dataset": self.dataset_id, "version": self.version, "as_of": self.as_of.isoformat(),
+            "rows": self.row_count, "score": self.score, "dimension_scores": self.dimension_scores,
+            "raised": [ticket_label(t) for t in self.raised], "verified": [ticket_label(t) for t in self.verified],
+            "reopened": [ticket_label(t) for t in self.reopened], "docs": str(self.docs_path),
+        }  # fmt: skip
 
 
 def delivery_day(version: DatasetVersionRow) -> date:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.service import current_version, get_dataset, version_path
 from sandbox.context import PlatformContext
@@ -390,6 +392,21 @@ def _finish(ctx, run_id: str, action: str, actor: Principal, **fields) -> JobRun
         run = session.get(JobRunRow, run_id)
         _apply_finish(ctx, session, run, action, actor, **fields)
         return run
+
+
+def fail_interrupted(ctx, session, submission_id: str, actor: str) -> list[str]:
+    """Fail, inside the caller's transaction, every run of a submission still marked running after the
+    process that ran it stopped (the task queue's recovery); nothing of theirs was published, because a
+    release is one transaction at the end of a run."""
+    runs = session.scalars(
+        select(JobRunRow).where(JobRunRow.submission_id == submission_id, JobRunRow.state == RunState.RUNNING.value)
+    ).all()
+    for run in runs:
+        run.state = RUN_LIFECYCLE.check(RunState.RUNNING, "fail").value
+        run.finished_at = utc_now_iso()
+        run.failure_json = json.dumps({"phase": "interrupted"})
+        ctx.audit(session, "job.run_failed", "job_run", run.id, actor=actor, reason="interrupted")
+    return [run.id for run in runs]
 
 
 def developer_view(run: JobRunRow) -> dict:

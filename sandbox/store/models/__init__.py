@@ -36,6 +36,7 @@ from sandbox.store.models.quality import (
 )
 from sandbox.store.models.runtime import JobRunRow, JobSubmissionRow, ProductVersionRow
 from sandbox.store.models.samples import ProfileFindingRow, SampleDatasetRow, SampleVersionRow
+from sandbox.store.models.tasks import TaskRow
 
 __all__ = [
     "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
@@ -43,5 +44,5 @@ __all__ = [
     "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProductTermsRow", "ProviderRow", "ReleaseCellRow", "ReleaseRow", "QualityDeliveryRow", "QualityExceptionRow",
     "QualityRuleResultRow", "QualityRunRow", "QualityTicketRow", "QualityWebhookRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
     "ScenarioMemberRow", "ScenarioRow", "UserRow",
-    "ProfileFindingRow", "SampleDatasetRow", "SampleVersionRow",
+    "ProfileFindingRow", "SampleDatasetRow", "SampleVersionRow", "TaskRow",
 ]  # fmt: skip

@@ -31,6 +31,7 @@ class UserRow(Base):
     filed_at: Mapped[str | None] = mapped_column(String(32))
     nda_version: Mapped[str | None] = mapped_column(String(32))
     nda_signed_on: Mapped[str | None] = mapped_column(String(10))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id, for the web UI's login
     created_at: Mapped[str] = mapped_column(String(32))
 
     organization: Mapped[OrganizationRow] = relationship()

@@ -1,0 +1,94 @@
+"""The one access rule every endpoint declares: who it is for, checked before anything runs.
+
+``Allow(Role.OPERATOR, …)`` resolves the caller from a bearer token (API, CLI) or the web session
+cookie, refuses anyone whose roles are not listed (audited, bilingual, 403), and hands the
+endpoint a ``Principal``. Services check again on their own; this is the front door, and the
+role × endpoint test reads these rules off the routes, so an endpoint without one fails it.
+Failed credentials are limited per client address: after ``FAILED_AUTH_LIMIT`` the address is
+refused for a while even with good credentials, so tokens and passwords cannot be guessed fast.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits import parse, storage, strategies
+
+from sandbox.context import PlatformContext
+from sandbox.domain.errors import PermissionDenied
+from sandbox.domain.identity import Role
+from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.governance.identities import authenticate_token
+
+from .errors import NotAuthenticated, TooManyAttempts
+
+SESSION_COOKIE = "shuyu_session"
+FAILED_AUTH_LIMIT = parse("20/minute")
+
+_bearer = HTTPBearer(auto_error=False, description="sandbox user token-create / sandbox login")
+_attempts = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+
+def platform(request: Request) -> PlatformContext:
+    return request.app.state.ctx
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def check_attempts(request: Request) -> None:
+    if not _attempts.test(FAILED_AUTH_LIMIT, client_address(request)):
+        raise TooManyAttempts(
+            "失败的登录或令牌尝试过多，请稍后再试", "too many failed sign-ins or tokens; try later"
+        )
+
+
+def count_failure(request: Request) -> None:
+    _attempts.hit(FAILED_AUTH_LIMIT, client_address(request))
+
+
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller behind a bearer token or the session cookie; anything else is 401."""
+    ctx = platform(request)
+    secret = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        raise NotAuthenticated("请先登录或提供令牌", "sign in or send a bearer token")
+    check_attempts(request)
+    try:
+        return authenticate_token(ctx, secret)
+    except PermissionDenied:
+        count_failure(request)
+        raise NotAuthenticated("令牌无效、已过期或已吊销", "token is invalid, expired or revoked") from None
+
+
+class Allow:
+    """An endpoint's access rule. ``Allow()`` with no roles admits any signed-in user."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> Principal:
+        principal = authenticate(request, credentials)
+        if self.roles:
+            where = f"{request.method} {request.url.path}"
+            with audited_refusals(platform(request), principal, f"api {where}", "endpoint", where):
+                check_role(principal, self.roles, f"调用 {where}", f"call {where}")
+        return principal
+
+    def __repr__(self) -> str:
+        return f"Allow({', '.join(sorted(self.roles)) or 'signed in'})"
+
+
+class Public:
+    """The rule of the few endpoints anyone may call (sign-in, health, the schema)."""
+
+    roles: frozenset[Role] = frozenset()
+
+    def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Public()

@@ -1,0 +1,44 @@
+"""``create_app``: the FastAPI application over one platform home.
+
+No interactive docs page: Swagger UI and ReDoc load their scripts from a CDN, and nothing here
+may fetch from the internet. The schema itself is served at ``/api/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from fastapi import Depends, FastAPI
+
+from sandbox.context import PlatformContext
+from sandbox.settings import Settings
+
+from . import errors
+from .access import PUBLIC
+from .routers import admin, auditor, consumer, developer, me, operator, provider
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(ctx: PlatformContext | None = None) -> FastAPI:
+    ctx = ctx or PlatformContext(Settings(), actor="api")
+    ctx.require_home()
+    app = FastAPI(
+        title="数域 Shuyu API",
+        version=version("shuyu-sandbox"),
+        description="公共数据授权运营隐私计算沙箱 / privacy-preserving sandbox for authorized public data",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    for module in (me, admin, provider, developer, operator, consumer, auditor):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get("/api/health", tags=["public"], dependencies=[Depends(PUBLIC)])
+    def health() -> dict:
+        """服务存活 / the service is up (says nothing about the home)."""
+        return {"ok": True}
+
+    return app

@@ -1,0 +1,1 @@
+"""One router per actor; each endpoint declares its ``Allow`` rule and calls one service."""

@@ -1,0 +1,7 @@
+"""Consumers: (endpoints in progress)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/consumer", tags=["consumer"])

@@ -1,0 +1,7 @@
+"""Developers: (endpoints in progress)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/developer", tags=["developer"])

@@ -1,0 +1,7 @@
+"""Operators: (endpoints in progress)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/operator", tags=["operator"])

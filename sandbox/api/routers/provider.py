@@ -1,0 +1,7 @@
+"""Providers: (endpoints in progress)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/provider", tags=["provider"])

@@ -1,0 +1,140 @@
+"""What may be queued: each kind names its service, who may queue it, and what recovery undoes.
+
+A runner returns ``(done, result)``: ``done`` is False when the action ran but did not do what was
+asked (a failed or withheld production run), so the task ends *failed* with the result attached.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sandbox.context import PlatformContext
+from sandbox.domain.errors import InvalidInput
+from sandbox.domain.identity import Role
+from sandbox.domain.progress import Stages
+from sandbox.governance.access import Principal, check_role
+from sandbox.store.zones import Zone, zone_path
+
+Runner = Callable[[PlatformContext, Principal, dict, Stages], tuple[bool, dict]]
+Undo = Callable[[PlatformContext, object, dict], list[str]]
+
+
+def _nothing_to_undo(_ctx, _session, _args) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    name: str
+    roles: frozenset[Role]
+    what_zh: str
+    what_en: str
+    run: Runner
+    on_lost: Undo = _nothing_to_undo
+
+    def check(self, actor: Principal) -> None:
+        check_role(actor, self.roles, self.what_zh, self.what_en)
+
+
+def upload_dir(ctx: PlatformContext, upload_id: str) -> Path:
+    """Where the API keeps an upload until its ingest task has run (the trusted work zone)."""
+    return zone_path(ctx.settings, Zone.WORK, "uploads", upload_id)
+
+
+def _build_samples(ctx, actor, args, stages):
+    from sandbox.samples import build_samples
+
+    row = build_samples(ctx, actor, args["scenario"], seed=args.get("seed"), stages=stages)
+    return True, {"scenario": row.scenario_id, "sample_version": row.version, "seed": row.seed}
+
+
+def _promote(ctx, actor, args, stages):
+    from sandbox.domain.job import RunState
+    from sandbox.runtime.production import developer_view, promote
+
+    run = promote(ctx, actor, args["submission"], stages=stages)
+    gate = json.loads(run.gate_summary_json) if run.gate_summary_json else None
+    return run.state == RunState.RELEASED.value, {**developer_view(run), "gate": gate}
+
+
+def _fail_runs_of(ctx, session, args) -> list[str]:
+    from sandbox.runtime.production import fail_interrupted
+
+    return [f"job_run:{r}" for r in fail_interrupted(ctx, session, args["submission"], "system")]
+
+
+def _quality_run(ctx, actor, args, stages):
+    from sandbox.quality.runner import run_quality
+
+    as_of = date.fromisoformat(args["as_of"]) if args.get("as_of") else None
+    summary = run_quality(ctx, actor, args["dataset"], version=args.get("version"), as_of=as_of,
+                          cross_check=bool(args.get("cross_check")), stages=stages)  # fmt: skip
+    return True, summary.view()
+
+
+def _ingest(ctx, actor, args, stages):
+    from sandbox.catalog.service import ingest
+
+    folder = upload_dir(ctx, args["upload"])
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        if not files:
+            raise InvalidInput("上传的文件已不存在", "the uploaded files are gone")
+        stages("校验并转换上传文件", "validating and converting the upload")
+        delivery = ingest(ctx, actor, args["dataset"], files)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # a refused upload is kept in quarantine by ingest
+    version = delivery.version
+    return True, {"dataset": version.dataset_id, "version": version.version, "rows": version.row_count,
+                  "identical": delivery.identical, "content_sha256": version.content_sha256}  # fmt: skip
+
+
+def _remove_upload(ctx, _session, args) -> list[str]:
+    shutil.rmtree(upload_dir(ctx, args["upload"]), ignore_errors=True)
+    return [f"upload:{args['upload']}"]
+
+
+KINDS: dict[str, TaskKind] = {
+    kind.name: kind
+    for kind in (
+        TaskKind("samples.build", frozenset({Role.OPERATOR}), "生成样例", "build samples", _build_samples),
+        TaskKind(
+            "job.promote",
+            frozenset({Role.OPERATOR}),
+            "将作业转入生产",
+            "promote jobs to production",
+            _promote,
+            _fail_runs_of,
+        ),  # fmt: skip
+        TaskKind(
+            "quality.run",
+            frozenset({Role.OPERATOR, Role.ADMIN}),
+            "运行质量检查",
+            "run quality checks",
+            _quality_run,
+        ),  # fmt: skip
+        TaskKind(
+            "dataset.ingest",
+            frozenset({Role.PROVIDER, Role.ADMIN}),
+            "导入数据",
+            "ingest data",
+            _ingest,
+            _remove_upload,
+        ),  # fmt: skip
+    )
+}
+
+
+def kind_named(name: str) -> TaskKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise InvalidInput(
+            f"未知的任务类型 {name!r}（可选：{', '.join(KINDS)}）",
+            f"unknown task kind {name!r} (allowed: {', '.join(KINDS)})",
+        ) from None

@@ -1,0 +1,82 @@
+"""The worker: recover what a stopped worker left, then claim and run queued tasks one at a time.
+
+On SQLite a home has exactly one worker (its database takes one writer), so at start every task
+still marked running is lost; on PostgreSQL workers run side by side and one is lost only when its
+heartbeat stops. A task's principal is resolved again when it runs: a user disabled since queueing
+is refused. An unexpected error reaches the task as its type only; the traceback goes to the
+operators' log (``logs/tasks/<id>.log``), never to the requester.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import traceback
+
+from sandbox.context import PlatformContext
+from sandbox.domain.errors import ShuyuError
+from sandbox.governance.access import principal_for
+from sandbox.store.models import TaskRow
+from sandbox.store.zones import Zone, zone_path
+from sandbox.tasks import queue
+from sandbox.tasks.kinds import kind_named
+
+BEAT_EVERY_S = 5.0
+
+
+def single_worker(ctx: PlatformContext) -> bool:
+    return ctx.engine.dialect.name == "sqlite"
+
+
+def run_worker(
+    ctx: PlatformContext, stop: threading.Event, *, until_idle: bool = False, poll_s: float = 1.0
+) -> int:
+    """Run tasks until ``stop`` is set (or, with ``until_idle``, until none is queued); returns how many."""
+    name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    queue.recover(ctx, stale_after_s=None if single_worker(ctx) else queue.STALE_AFTER_S)
+    done = 0
+    while not stop.is_set():
+        row = queue.claim(ctx, name)
+        if row is None:
+            if until_idle:
+                break
+            if not single_worker(ctx):
+                queue.recover(ctx)
+            stop.wait(poll_s)
+            continue
+        run_one(ctx, row)
+        done += 1
+    return done
+
+
+def run_one(ctx: PlatformContext, row: TaskRow) -> TaskRow:
+    finished = threading.Event()
+    beating = threading.Thread(target=_beat, args=(ctx, row.id, finished), daemon=True)
+    beating.start()
+    try:
+        actor = principal_for(ctx, row.requested_by)
+        spec = kind_named(row.kind)
+        spec.check(actor)
+        ok, result = spec.run(ctx, actor, json.loads(row.args_json),
+                              lambda zh, en: queue.report_stage(ctx, row.id, zh, en))  # fmt: skip
+        return queue.finish(ctx, row.id, ok=ok, result=result)
+    except ShuyuError as err:
+        return queue.finish(ctx, row.id, ok=False, error=err.as_dict())
+    except Exception as exc:  # the requester sees the type; operators read the traceback
+        log = zone_path(ctx.settings, Zone.LOGS, "tasks", f"{row.id}.log")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        return queue.finish(ctx, row.id, ok=False, error={
+            "code": "E991", "zh": f"内部错误 {type(exc).__name__}（运营人员可查看日志 logs/tasks/{row.id}.log）",
+            "en": f"internal error {type(exc).__name__} (operators can read logs/tasks/{row.id}.log)",
+        })  # fmt: skip
+    finally:
+        finished.set()
+        beating.join()
+
+
+def _beat(ctx: PlatformContext, task_id: str, finished: threading.Event) -> None:
+    while not finished.wait(BEAT_EVERY_S):
+        queue.beat(ctx, task_id)
