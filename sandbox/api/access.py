@@ -20,7 +20,7 @@ from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.identities import authenticate_token
 
-from .errors import NotAuthenticated, TooManyAttempts
+from .errors import EndpointRefused, NotAuthenticated, TooManyAttempts
 
 SESSION_COOKIE = "shuyu_session"
 FAILED_AUTH_LIMIT = parse("20/minute")
@@ -75,7 +75,10 @@ class Allow:
         if self.roles:
             where = f"{request.method} {request.url.path}"
             with audited_refusals(platform(request), principal, f"api {where}", "endpoint", where):
-                check_role(principal, self.roles, f"调用 {where}", f"call {where}")
+                try:
+                    check_role(principal, self.roles, f"调用 {where}", f"call {where}")
+                except PermissionDenied as err:
+                    raise EndpointRefused(err.zh, err.en) from None
         return principal
 
     def __repr__(self) -> str:

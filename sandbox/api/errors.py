@@ -38,6 +38,12 @@ class TooManyAttempts(PermissionDenied):
     code = "E602"
 
 
+class EndpointRefused(PermissionDenied):
+    """The endpoint's access rule does not admit the caller's roles (the front door; services check again)."""
+
+    code = "E603"
+
+
 #: The most specific class wins; anything else a service refuses is a 400.
 _STATUS: list[tuple[type[ShuyuError], int]] = [
     (NotAuthenticated, 401),

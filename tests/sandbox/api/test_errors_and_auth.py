@@ -21,7 +21,7 @@ def test_a_wrong_role_is_refused_by_the_access_rule_and_audited(api):
     refused = api.get("developer-1", "/api/v1/admin/users")
     assert refused.status_code == 403
     body = refused.json()
-    assert body["code"] == "E600" and "developer-1" in body["en"] and "角色" in body["zh"]
+    assert body["code"] == "E603" and "developer-1" in body["en"] and "角色" in body["zh"]
     with api.ctx.sessions() as session:
         event = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "refused")
                                 .order_by(AuditEventRow.seq.desc())).first()  # fmt: skip
