@@ -105,6 +105,15 @@ class PlatformContext:
                 f"{self.settings.home_dir} is not initialised; run `sandbox init` first",
             )
 
+    def mark_served(self) -> None:
+        """From now on people reach this home through the service; local ``--as`` is for administrators."""
+        marker = self.settings.home_dir / HOME_MARKER
+        data = json.loads(marker.read_text())
+        if not data.get("served"):
+            marker.write_text(json.dumps({**data, "served": True}, ensure_ascii=False))
+            with self.transaction() as session:
+                self.audit(session, "home.served", "home", str(self.settings.home_dir))
+
     def home_marker(self) -> dict[str, Any] | None:
         marker = self.settings.home_dir / HOME_MARKER
         return json.loads(marker.read_text()) if marker.exists() else None

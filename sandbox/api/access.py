@@ -10,6 +10,9 @@ refused for a while even with good credentials, so tokens and passwords cannot b
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import parse, storage, strategies
@@ -23,6 +26,9 @@ from sandbox.governance.identities import authenticate_token
 from .errors import EndpointRefused, NotAuthenticated, TooManyAttempts
 
 SESSION_COOKIE = "shuyu_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_KEY = "web-csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FAILED_AUTH_LIMIT = parse("20/minute")
 
 _bearer = HTTPBearer(auto_error=False, description="sandbox user token-create / sandbox login")
@@ -48,18 +54,38 @@ def count_failure(request: Request) -> None:
     _attempts.hit(FAILED_AUTH_LIMIT, client_address(request))
 
 
+def csrf_for(ctx: PlatformContext, session_secret: str) -> str:
+    """The anti-forgery token of one web session: a keyed hash of it, so a page can carry it and no
+    other site can compute it."""
+    key = ctx.keys.create(CSRF_KEY)
+    return hmac.new(key, session_secret.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(ctx: PlatformContext, session_secret: str, supplied: str | None) -> None:
+    if not supplied or not hmac.compare_digest(supplied, csrf_for(ctx, session_secret)):
+        raise PermissionDenied(
+            "表单已过期或来源不明（缺少防伪令牌），请刷新页面后重试",
+            "the form is stale or not from this site (anti-forgery token missing); reload and try again",
+            code="E604",
+        )
+
+
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    """The caller behind a bearer token or the session cookie; anything else is 401."""
+    """The caller behind a bearer token or the session cookie; anything else is 401. A cookie alone
+    never authorises a change: unsafe methods must also carry the session's anti-forgery token."""
     ctx = platform(request)
     secret = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise NotAuthenticated("请先登录或提供令牌", "sign in or send a bearer token")
     check_attempts(request)
     try:
-        return authenticate_token(ctx, secret)
+        principal = authenticate_token(ctx, secret)
     except PermissionDenied:
         count_failure(request)
         raise NotAuthenticated("令牌无效、已过期或已吊销", "token is invalid, expired or revoked") from None
+    if credentials is None and request.method not in SAFE_METHODS:
+        check_csrf(ctx, secret, request.headers.get(CSRF_HEADER))
+    return principal
 
 
 class Allow:

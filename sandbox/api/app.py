@@ -15,7 +15,7 @@ from sandbox.settings import Settings
 
 from . import errors
 from .access import PUBLIC
-from .routers import admin, auditor, consumer, developer, me, operator, provider
+from .routers import admin, auditor, consumer, developer, me, operator, provider, session
 
 API_PREFIX = "/api/v1"
 
@@ -33,7 +33,7 @@ def create_app(ctx: PlatformContext | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (me, admin, provider, developer, operator, consumer, auditor):
+    for module in (session, me, admin, provider, developer, operator, consumer, auditor):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/api/health", tags=["public"], dependencies=[Depends(PUBLIC)])

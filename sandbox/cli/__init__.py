@@ -18,6 +18,7 @@ from sandbox.cli import (
     register,
     samples,
     scenarios,
+    service,
 )
 from sandbox.cli.common import IdParam, console, state
 from sandbox.domain.identifiers import IdKind
@@ -70,3 +71,4 @@ jobs.register(app)
 samples.register(app)
 quality.register(app)
 register.register(app)
+service.register(app)

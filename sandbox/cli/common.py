@@ -42,9 +42,18 @@ def context(*, require_home: bool = True) -> PlatformContext:
 
 def acting(ctx: PlatformContext):
     """The principal the command acts as (``--as USER`` or ``SANDBOX_USER``), checked like the API does."""
+    from sandbox.domain.errors import PermissionDenied
+    from sandbox.domain.identity import Role
     from sandbox.governance.access import principal_for
 
-    return principal_for(ctx, state.user or ctx.settings.user)
+    principal = principal_for(ctx, state.user or ctx.settings.user)
+    if (ctx.home_marker() or {}).get("served") and Role.ADMIN not in principal.roles:
+        raise PermissionDenied(
+            f"该主目录已部署为服务：本机 --as 仅限管理员；{principal.username} 请用 sandbox --server 地址 与 sandbox login",
+            f"this home is served: local --as is for administrators only; {principal.username} must use "
+            "sandbox --server URL after sandbox login",
+        )
+    return principal
 
 
 def friendly_errors(func):

@@ -158,6 +158,29 @@ def user_nda(
     console.print(f"{username}: 保密协议 {version} / confidentiality agreement recorded")
 
 
+@user_app.command("set-password")
+@friendly_errors
+def set_password(
+    username: UserArg,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入读取密码 / read the password from stdin")
+    ] = False,
+) -> None:
+    """设置网页登录密码（至少 12 个字符）/ set a user's web sign-in password (at least 12 characters)."""
+    import sys
+
+    from sandbox.governance.passwords import set_password as store
+
+    ctx = context()
+    actor = acting(ctx)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+    store(ctx, actor, username, password)
+    console.print(f"{username}: 已设置密码 / password set")
+
+
 @user_app.command("token-create")
 @friendly_errors
 def token_create(

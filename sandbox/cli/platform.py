@@ -29,6 +29,14 @@ def init(
             help="首个管理员用户名 / the first administrator's user name",
         ),
     ] = "admin",
+    served: Annotated[
+        bool,
+        typer.Option(
+            "--served",
+            help="部署为服务：此后本机 --as 仅限管理员，其他人经服务操作 / a deployment: from now on local "
+            "--as is for administrators only, everyone else goes through the service",
+        ),
+    ] = False,
 ) -> None:
     """初始化平台主目录 / initialise the sandbox home (zones, keys, database schema, first admin)."""
     from sandbox.governance.identities import bootstrap_admin
@@ -40,6 +48,9 @@ def init(
     console.print(f"{ctx.settings.home_dir}: {state}")
     if admin_created:
         console.print(f"管理员 / administrator: {admin}（使用 --as {admin} 操作 / act with --as {admin}）")
+    if served:
+        ctx.mark_served()
+        console.print("已部署为服务：本机 --as 仅限管理员 / served: local --as is for administrators only")
 
 
 @friendly_errors

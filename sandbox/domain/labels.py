@@ -17,6 +17,7 @@ from sandbox.domain.product import ProductState, RedevelopmentState, TermsState
 from sandbox.domain.quality import TICKET_STATE_ZH, Severity, TicketState
 from sandbox.domain.samples import SampleState
 from sandbox.domain.scenario import ColumnStatus, ConsentState, ScenarioState
+from sandbox.domain.task import TaskState
 
 ZH: dict[type[StrEnum], dict[str, str]] = {
     AuthorizationState: {"active": "有效", "expired": "已到期", "revoked": "已撤销"},
@@ -35,6 +36,13 @@ ZH: dict[type[StrEnum], dict[str, str]] = {
     ColumnStatus: {"requested": "已申请", "granted": "已同意", "refused": "已拒绝"},
     SubmissionState: {"submitted": "待审核", "approved": "已批准", "rejected": "已驳回"},
     RunState: {"running": "运行中", "released": "已发布", "withheld": "未发布", "failed": "失败"},
+    TaskState: {
+        "queued": "排队中",
+        "running": "运行中",
+        "succeeded": "已完成",
+        "failed": "未完成",
+        "lost": "已中断",
+    },
     ProductState: {"registered": "已登记", "deregistered": "已注销"},
     TermsState: {"active": "有效", "expired": "已到期", "revoked": "已撤销"},
     RedevelopmentState: {"submitted": "待审核", "approved": "已批准", "rejected": "已驳回"},

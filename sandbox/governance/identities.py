@@ -163,24 +163,34 @@ def issue_token(
                 f"令牌有效期须在 1 到 {MAX_TOKEN_DAYS} 天之间",
                 f"token lifetime must be 1–{MAX_TOKEN_DAYS} days",
             )
-        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token_id = uuid.uuid4().hex[:16]
-        expires = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        with ctx.transaction() as session:
-            if session.get(UserRow, username) is None:
-                raise NotFoundError(f"用户 {username} 不存在", f"user {username} does not exist")
-            session.add(ApiTokenRow(id=token_id, username=username, token_hash=_token_hash(secret), label=label,
-                                    created_at=utc_now_iso(), expires_at=expires))  # fmt: skip
-            ctx.audit(
-                session,
-                "token.issued",
-                "token",
-                token_id,
-                actor=actor.username,
-                user=username,
-                expires_at=expires,
-            )
-        return token_id, secret
+        return _store_token(ctx, actor.username, username, timedelta(days=days), label)
+
+
+#: How long a web session lasts without signing in again.
+SESSION_HOURS = 8
+
+
+def issue_session(ctx: PlatformContext, principal: Principal) -> tuple[str, str]:
+    """A short token for a user who just signed in with a password (the web session cookie holds it)."""
+    return _store_token(
+        ctx, principal.username, principal.username, timedelta(hours=SESSION_HOURS), "web session"
+    )
+
+
+def _store_token(
+    ctx: PlatformContext, actor: str, username: str, lifetime: timedelta, label: str
+) -> tuple[str, str]:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = uuid.uuid4().hex[:16]
+    expires = (datetime.now(UTC) + lifetime).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with ctx.transaction() as session:
+        if session.get(UserRow, username) is None:
+            raise NotFoundError(f"用户 {username} 不存在", f"user {username} does not exist")
+        session.add(ApiTokenRow(id=token_id, username=username, token_hash=_token_hash(secret), label=label,
+                                created_at=utc_now_iso(), expires_at=expires))  # fmt: skip
+        ctx.audit(session, "token.issued", "token", token_id, actor=actor, user=username, expires_at=expires,
+                  label=label)  # fmt: skip
+    return token_id, secret
 
 
 def revoke_token(ctx: PlatformContext, actor: Principal, token_id: str, reason: str = "revoked") -> None:
@@ -193,6 +203,14 @@ def revoke_token(ctx: PlatformContext, actor: Principal, token_id: str, reason: 
         if token.revoked_at is None:
             token.revoked_at, token.revoked_reason = utc_now_iso(), reason
             ctx.audit(session, "token.revoked", "token", token_id, actor=actor.username, reason=reason)
+
+
+def revoke_secret(ctx: PlatformContext, actor: Principal, secret: str, reason: str) -> None:
+    """End the token whose secret the caller holds (signing out)."""
+    with ctx.sessions() as session:
+        token_id = session.scalar(select(ApiTokenRow.id).where(ApiTokenRow.token_hash == _token_hash(secret)))
+    if token_id is not None:
+        revoke_token(ctx, actor, token_id, reason)
 
 
 def revoke_org_tokens(ctx: PlatformContext, session, org_id: str, reason: str, actor: str) -> int:

@@ -1,0 +1,134 @@
+"""The task queue: who may queue what, one claim per task, outcomes recorded, lost tasks recovered.
+
+Kinds whose services need Spark or Ray are exercised end to end elsewhere; here the kinds table is
+given one extra kind, ``test.echo`` (a fake, registered only by these tests), so the machinery that
+every kind shares runs for real on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from sandbox.audit.chain import utc_now_iso
+from sandbox.domain.errors import InvalidInput, PermissionDenied
+from sandbox.domain.identity import Role
+from sandbox.domain.job import RunState
+from sandbox.domain.task import TaskState
+from sandbox.store.models import JobRunRow, TaskRow
+from sandbox.tasks import kinds, queue, worker
+
+from ..products.conftest import approved_job, live_cast
+
+
+def _echo(ctx, actor, args, stages):
+    stages("第一步", "step one")
+    if args.get("refuse"):
+        raise InvalidInput("拒绝", "refused on purpose")
+    if args.get("crash"):
+        raise RuntimeError("secret value 110101199003074514")
+    return not args.get("not_done"), {"echo": args.get("say"), "by": actor.username}
+
+
+@pytest.fixture
+def echo(monkeypatch):
+    monkeypatch.setitem(
+        kinds.KINDS,
+        "test.echo",
+        kinds.TaskKind("test.echo", frozenset({Role.OPERATOR}), "回声", "echo", _echo),
+    )
+
+
+@pytest.fixture
+def cast(ctx):
+    return live_cast(ctx)
+
+
+def test_only_the_kinds_roles_may_queue_it_and_the_refusal_is_audited(cast):
+    with pytest.raises(PermissionDenied):
+        queue.enqueue(cast.ctx, cast("developer-1"), "samples.build", {"scenario": "elderly-care"})
+    with pytest.raises(InvalidInput, match="unknown task kind"):
+        queue.enqueue(cast.ctx, cast("operator-1"), "shell", {})
+    assert queue.list_tasks(cast.ctx, cast("operator-1")) == []
+
+
+def test_a_task_is_claimed_once_and_its_outcome_and_stages_are_kept(cast, echo):
+    ctx = cast.ctx
+    first = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"say": "你好"})
+    second = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"refuse": True})
+    third = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"not_done": True})
+    claimed = queue.claim(ctx, "w1")
+    assert claimed.id == first.id and claimed.state == TaskState.RUNNING.value
+    done = worker.run_one(ctx, claimed)
+    assert done.state == "succeeded" and json.loads(done.result_json) == {"echo": "你好", "by": "operator-1"}
+    view = queue.task_view(done)
+    assert (
+        view["stage"] == {"zh": "第一步", "en": "step one"}
+        and view["stages_done"] == 1
+        and view["elapsed_s"] >= 0
+    )
+    assert worker.run_worker(ctx, threading.Event(), until_idle=True) == 2
+    refused = queue.get_task(ctx, cast("operator-2"), second.id)
+    assert refused.state == "failed" and json.loads(refused.error_json)["code"] == "E110"
+    assert queue.get_task(ctx, cast("operator-1"), third.id).state == "failed"
+    assert queue.claim(ctx, "w2") is None
+
+
+def test_two_workers_racing_never_run_one_task_twice(cast, echo):
+    ctx = cast.ctx
+    ids = {queue.enqueue(ctx, cast("operator-1"), "test.echo", {"say": i}).id for i in range(12)}
+    claims: list[str] = []
+
+    def take(name):
+        while (row := queue.claim(ctx, name)) is not None:
+            claims.append(row.id)
+
+    threads = [threading.Thread(target=take, args=(f"w{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claims) == sorted(ids)
+
+
+def test_an_unexpected_error_reaches_the_requester_as_its_type_only(cast, echo):
+    ctx = cast.ctx
+    task = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"crash": True})
+    done = worker.run_one(ctx, queue.claim(ctx, "w1"))
+    error = json.loads(done.error_json)
+    assert error["code"] == "E991" and "RuntimeError" in error["en"] and "110101" not in done.error_json
+    log = ctx.settings.home_dir / "logs" / "tasks" / f"{task.id}.log"
+    assert "110101199003074514" in log.read_text(encoding="utf-8")  # the operators' log keeps the detail
+
+
+def test_tasks_are_visible_to_their_requester_and_to_staff_only(cast, echo):
+    ctx = cast.ctx
+    task = queue.enqueue(ctx, cast("operator-1"), "test.echo", {})
+    assert queue.get_task(ctx, cast("admin"), task.id).id == task.id
+    with pytest.raises(PermissionDenied):
+        queue.get_task(ctx, cast("developer-1"), task.id)
+    assert queue.list_tasks(ctx, cast("developer-1")) == []
+
+
+def test_a_lost_promotion_is_recovered_and_its_half_done_run_failed_not_left_running(cast):
+    """A worker died during a promotion: its task is lost with a reason, and the run it had started is failed,
+    so nothing stays "running" and nothing was published."""
+    ctx = cast.ctx
+    submission = approved_job(cast, "lost_job")
+    task = queue.enqueue(ctx, cast("operator-1"), "job.promote", {"submission": submission.id})
+    queue.claim(ctx, "dead-worker")
+    with ctx.transaction() as session:
+        session.add(JobRunRow(id="run-lost", submission_id=submission.id, promoted_by="operator-1",
+                              state=RunState.RUNNING.value, dataset_versions_json="{}", logs_path="runs/run-lost",
+                              started_at=utc_now_iso()))  # fmt: skip
+    assert queue.recover(ctx) == []  # its heartbeat is fresh: a live worker on another machine may hold it
+    lost = queue.recover(ctx, stale_after_s=None)
+    assert [t.id for t in lost] == [task.id]
+    with ctx.sessions() as session:
+        row, run = session.get(TaskRow, task.id), session.get(JobRunRow, "run-lost")
+    error = json.loads(row.error_json)
+    assert row.state == "lost" and error["code"] == "E910" and error["undone"] == ["job_run:run-lost"]
+    assert run.state == RunState.FAILED.value and json.loads(run.failure_json) == {"phase": "interrupted"}
+    assert row.finished_at and run.finished_at
