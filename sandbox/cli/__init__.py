@@ -49,6 +49,15 @@ def main(
             help="以该用户身份操作 / act as this local user",
         ),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="SANDBOX_SERVER",
+            metavar="URL",
+            help="经服务操作（先 sandbox login）/ act through a Shuyu service (after sandbox login)",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -56,8 +65,14 @@ def main(
         ),
     ] = False,
 ) -> None:
-    """Every command acts as ``--as USER`` (or ``SANDBOX_USER``) and checks that user's role and organization."""
+    """Every command acts as ``--as USER`` (or ``SANDBOX_USER``) on the local home, or through the service
+    ``--server URL`` (or ``SANDBOX_SERVER``) as the user ``sandbox login`` signed in."""
+    if as_user and server:
+        raise typer.BadParameter(
+            "--as 只用于本机；经服务时用 sandbox login / --as is local only; use sandbox login"
+        )
     state.user = as_user
+    state.server = server
 
 
 platform.register(app)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sandbox.context import PlatformContext
-from sandbox.domain.errors import InvalidInput, ShuyuError, enum_member
+from sandbox.domain.errors import ConfigError, InvalidInput, ShuyuError, enum_member
 from sandbox.domain.identifiers import IdKind, check_id, id_name
 from sandbox.settings import Settings
 
@@ -26,18 +26,35 @@ EXIT_REFUSED = 2
 
 class _State:
     user: str | None = None
+    server: str | None = None  # sandbox --server URL: commands go to that service
 
 
 state = _State()
 
 
 def context(*, require_home: bool = True) -> PlatformContext:
+    """The local home. With ``--server`` a command that has no remote form refuses here, before it
+    could touch whatever home happens to be on this machine."""
+    if state.server:
+        raise ConfigError(
+            f"此命令只能在平台主机上运行，不能经服务 {state.server} 执行（可用网页界面）",
+            f"this command runs on the platform host only, not through {state.server} (use the web UI)",
+        )
     settings = Settings()
     user = state.user or settings.user
     ctx = PlatformContext(settings, actor=user) if user else PlatformContext(settings)
     if require_home:
         ctx.require_home()
     return ctx
+
+
+def remote():
+    """The service the command talks to (``--server`` / ``SANDBOX_SERVER``), or None to act locally."""
+    if not state.server:
+        return None
+    from sandbox.cli.remote import Remote
+
+    return Remote(state.server)
 
 
 def acting(ctx: PlatformContext):

@@ -11,8 +11,20 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, err_console, friendly_errors, not_done
+from sandbox.cli.common import (
+    IdParam,
+    acting,
+    console,
+    context,
+    err_console,
+    friendly_errors,
+    not_done,
+    remote,
+    state,
+)
 from sandbox.cli.output import Col, Format, FormatOption, emit, emit_record
+from sandbox.domain.errors import ConfigError
+from sandbox.domain.identifiers import IdKind
 from sandbox.domain.labels import label_of
 from sandbox.domain.task import TaskState
 
@@ -23,7 +35,74 @@ LOOPBACK = "127.0.0.1"
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(worker)
+    app.command()(login)
+    app.command()(logout)
+    app.command()(whoami)
     app.add_typer(task_app, name="task")
+
+
+def _server() -> str:
+    if not state.server:
+        raise ConfigError(
+            "请用 --server 地址 或 SANDBOX_SERVER 指定服务",
+            "say which service with --server URL or SANDBOX_SERVER",
+        )
+    return state.server
+
+
+@friendly_errors
+def login(
+    user: Annotated[
+        str,
+        typer.Option("--user", parser=IdParam(IdKind.USER), metavar="USERNAME", help="用户名 / user name"),
+    ],
+    days: Annotated[int, typer.Option(min=1, max=365, help="令牌有效天数 / token lifetime in days")] = 30,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入读取密码 / read the password from stdin")
+    ] = False,
+) -> None:
+    """登录服务，保存令牌 / sign in to the service and keep a token for the next commands."""
+    from sandbox.cli.remote import Remote, save_token
+
+    server = _server()
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("密码 / password", hide_input=True)
+    )
+    answer = Remote(server).post("/session/token", authenticated=False,
+                                 json={"username": user, "password": password, "days": days})  # fmt: skip
+    path = save_token(server, answer["user"], answer["token"], answer["secret"])
+    console.print(f"已登录 / signed in: {answer['user']} @ {server}（令牌 / token {answer['token']}，保存于 / kept in {path}）",
+                  highlight=False)  # fmt: skip
+
+
+@friendly_errors
+def logout() -> None:
+    """退出登录并吊销令牌 / sign out: the token is revoked on the service and forgotten here."""
+    from sandbox.cli.remote import Remote, forget
+
+    server = _server()
+    Remote(server).delete("/session")
+    forget(server)
+    console.print(f"已退出 / signed out of {server}", highlight=False)
+
+
+@friendly_errors
+def whoami(fmt: FormatOption = Format.TABLE) -> None:
+    """当前用户、机构与角色 / who am I: user, organization, roles."""
+    client = remote()
+    if client is not None:
+        me = client.get("/me")
+    else:
+        ctx = context()
+        who = acting(ctx)
+        me = {"user": who.username, "org": who.org_id, "org_kind": who.org_kind, "roles": sorted(who.roles),
+              "provider": who.provider_id, "cleared": who.cleared}  # fmt: skip
+    fields = [(Col(k, zh, en, ident=k in ("user", "org", "provider")), me.get(k)) for k, zh, en in (
+        ("user", "用户", "user"), ("org", "机构", "organization"), ("roles", "角色", "roles"),
+        ("provider", "数据提供单位", "provider"), ("cleared", "开发资质", "cleared"))]  # fmt: skip
+    emit_record(console, "当前用户 / signed in as", fields, fmt)
 
 
 @friendly_errors
@@ -44,7 +123,11 @@ def serve(
     if host != LOOPBACK:
         err_console.print(f"注意：服务监听 {host}，请确认已有 TLS 与防火墙 / note: listening on {host}; "
                           "make sure TLS and a firewall are in front", highlight=False)  # fmt: skip
-    child = subprocess.Popen([sys.executable, "-m", "sandbox", "worker"]) if with_worker else None
+    child = (
+        subprocess.Popen([sys.executable, "-m", "sandbox", "worker"], preexec_fn=_stop_with_parent)
+        if with_worker
+        else None
+    )
     console.print(f"数域服务 / Shuyu service: http://{host}:{port}/  (API: http://{host}:{port}/api/v1, "
                   f"schema: /api/openapi.json)", highlight=False)  # fmt: skip
     try:
@@ -56,6 +139,14 @@ def serve(
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _stop_with_parent() -> None:
+    """The worker gets SIGTERM when ``serve`` ends, however it ends (uvicorn re-raises the signal that stopped
+    it, so no ``finally`` of ours runs); it then finishes its current task and exits."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @friendly_errors
@@ -91,11 +182,22 @@ _TASK_COLUMNS = [
 @friendly_errors
 def task_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出后台任务（运营人员看全部）/ list tasks (operators see all)."""
-    from sandbox.tasks.queue import list_tasks, task_view
+    emit(console, "后台任务 / tasks", _TASK_COLUMNS, _tasks(None), fmt)
+
+
+def _tasks(task_id: str | None):
+    """One task's view, or every visible task's, from the service or the local home."""
+    client = remote()
+    if client is not None:
+        return client.get(f"/me/tasks/{task_id}" if task_id else "/me/tasks")
+    from sandbox.tasks.queue import get_task, list_tasks, task_view
 
     ctx = context()
-    emit(
-        console, "后台任务 / tasks", _TASK_COLUMNS, [task_view(t) for t in list_tasks(ctx, acting(ctx))], fmt
+    actor = acting(ctx)
+    return (
+        task_view(get_task(ctx, actor, task_id))
+        if task_id
+        else [task_view(t) for t in list_tasks(ctx, actor)]
     )
 
 
@@ -109,11 +211,7 @@ def task_show(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """显示任务的阶段、用时与结果 / show a task's stage, elapsed time and result; exit 1 if it did not succeed."""
-    from sandbox.tasks.queue import get_task, task_view
-
-    ctx = context()
-    actor = acting(ctx)
-    view = task_view(get_task(ctx, actor, task_id))
+    view = _tasks(task_id)
     shown = None
     while follow and view["state"] in (TaskState.QUEUED, TaskState.RUNNING):
         if view["stage"] and view["stage"] != shown:
@@ -122,7 +220,7 @@ def task_show(
                 f"{view['elapsed_s'] or 0:6.1f}s {shown['zh']} / {shown['en']}", highlight=False
             )
         time.sleep(0.5)
-        view = task_view(get_task(ctx, actor, task_id))
+        view = _tasks(task_id)
     fields = [(c, view.get(c.key)) for c in _TASK_COLUMNS] + [
         (Col("result", "结果", "result"), view["result"])
     ]
