@@ -45,6 +45,7 @@ DEMO_JOBS = ("elderly_care_hotspots", "enterprise_loan_support", "rental_housing
 def run_demo(settings: Settings, console: Console, *, people: int = 20000, seed: int = 7) -> PlatformContext:
     """Synthesize → register → deliver → authorize → scenarios → samples → dev run → submit → review → promote → quality."""
     from sandbox.cli.output import Col, emit
+    from sandbox.demo.cast import demo_passwords
     from sandbox.demo.platform import build_platform
 
     started = time.perf_counter()
@@ -80,7 +81,21 @@ def run_demo(settings: Settings, console: Console, *, people: int = 20000, seed:
     console.print(
         f"试试 / try: SANDBOX_HOME={settings.home_dir} .venv/bin/sandbox --as operator-1 product list"
     )
+    _service(settings, console, demo_passwords(ctx, platform.users))
     return ctx
+
+
+def _service(settings: Settings, console: Console, passwords: dict[str, str]) -> None:
+    """How to open the web UI on this home, and who can sign in with what."""
+    from sandbox.cli.output import Col, emit
+
+    console.print(
+        f"网页界面 / web UI: SANDBOX_HOME={settings.home_dir} .venv/bin/sandbox serve → http://127.0.0.1:8000/",
+        highlight=False,
+    )
+    emit(console, f"演示用户密码 / demo sign-ins（{settings.home_dir / 'demo-passwords.txt'}）",
+         [Col("user", "用户", "user", ident=True), Col("password", "密码", "password", ident=True)],
+         [{"user": u, "password": p} for u, p in passwords.items()])  # fmt: skip
 
 
 def _samples_and_products(ctx: PlatformContext, console: Console) -> None:

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import UTC, datetime
 
 from sandbox.context import PlatformContext
 from sandbox.domain.catalog import Catalog
 from sandbox.domain.identity import OrgKind, Role
-from sandbox.governance import identities
+from sandbox.governance import identities, passwords
 from sandbox.governance.access import principal_for
 
 OPERATOR_ORG = "yunze-data"
@@ -51,3 +53,17 @@ def create_cast(ctx: PlatformContext, catalog: Catalog) -> list[str]:
         identities.record_filing(ctx, operator, developer, f"YZBA-{datetime.now(UTC).year}-{number:04d}")
         identities.record_nda(ctx, operator, developer, "保密协议 v1.0", datetime.now(UTC).date())
     return ["admin", *(u[0] for u in users)]
+
+
+def demo_passwords(ctx: PlatformContext, users: list[str]) -> dict[str, str]:
+    """A fresh random password per demo user for the web UI, kept in ``<home>/demo-passwords.txt``
+    (owner-only): a demo home is for trying things out, never for real data."""
+    admin = principal_for(ctx, "admin")
+    chosen = {user: secrets.token_urlsafe(12) for user in users}
+    for user, password in chosen.items():
+        passwords.set_password(ctx, admin, user, password)
+    path = ctx.settings.home_dir / "demo-passwords.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.writelines(f"{user}\t{password}\n" for user, password in chosen.items())
+    return chosen

@@ -65,3 +65,19 @@ def test_demo_refuses_a_home_it_did_not_create(tmp_path):
     assert result.returncode == 2
     assert "will not overwrite" in result.stderr and "不会覆盖" in result.stderr
     assert (home / "citizens.csv").exists()
+
+
+def test_demo_ends_with_the_web_address_and_sign_ins_that_work(demo):
+    from sandbox.context import PlatformContext
+    from sandbox.governance.passwords import check_password
+    from sandbox.settings import Settings
+
+    out = demo.result.stdout
+    assert "sandbox serve" in out and "http://127.0.0.1:8000/" in out
+    kept = dict(line.split("\t") for line in (demo.home / "demo-passwords.txt").read_text().splitlines())
+    assert {"admin", "operator-1", "developer-1", "consumer-1", "auditor-1"} <= set(kept)
+    assert all(password in out for password in kept.values())
+    assert oct((demo.home / "demo-passwords.txt").stat().st_mode & 0o777) == "0o600"
+    ctx = PlatformContext(Settings(home=demo.home))
+    assert check_password(ctx, "operator-1", kept["operator-1"]).username == "operator-1"
+    ctx.engine.dispose()
