@@ -1,4 +1,5 @@
-"""``create_app``: the FastAPI application over one platform home.
+"""``create_app``: the FastAPI application over one platform home: the JSON API under ``/api`` and
+the web UI's pages (``sandbox.api.web``) everywhere else.
 
 No interactive docs page: Swagger UI and ReDoc load their scripts from a CDN, and nothing here
 may fetch from the internet. The schema itself is served at ``/api/openapi.json``.
@@ -13,9 +14,10 @@ from fastapi import Depends, FastAPI
 from sandbox.context import PlatformContext
 from sandbox.settings import Settings
 
-from . import errors
+from . import errors, web
 from .access import PUBLIC
-from .routers import admin, auditor, consumer, developer, me, operator, provider, session
+from .routers import admin, auditor, consumer, delivery, developer, me, operator, provider, session
+from .web.error_page import error_page
 
 API_PREFIX = "/api/v1"
 
@@ -32,8 +34,8 @@ def create_app(ctx: PlatformContext | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
-    errors.install(app)
-    for module in (session, me, admin, provider, developer, operator, consumer, auditor):
+    errors.install(app, pages=error_page)
+    for module in (session, me, admin, provider, developer, operator, consumer, delivery, auditor):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/api/health", tags=["public"], dependencies=[Depends(PUBLIC)])
@@ -41,4 +43,5 @@ def create_app(ctx: PlatformContext | None = None) -> FastAPI:
         """服务存活 / the service is up (says nothing about the home)."""
         return {"ok": True}
 
+    web.mount(app)
     return app

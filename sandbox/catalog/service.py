@@ -51,7 +51,9 @@ def _yaml_document(text: str, name: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise CatalogError(f"目录文件 {name} 无法解析：{exc}", f"catalog file {name} cannot be parsed: {exc}") from None
+        raise CatalogError(
+            f"目录文件 {name} 无法解析：{exc}", f"catalog file {name} cannot be parsed: {exc}"
+        ) from None
 
 
 def catalog_from_yaml(text: str) -> Catalog:
@@ -405,24 +407,83 @@ def _spark(ctx: PlatformContext):
 
 @dataclass(frozen=True)
 class DatasetOverview:
+    """A dataset's registration and, for whoever may read them, its deliveries (else ``None``)."""
+
     dataset: Dataset
     provider_name: str
-    versions: list[DatasetVersionRow]
-    quarantined: list[QuarantineRow]
+    versions: list[DatasetVersionRow] | None
+    quarantined: list[QuarantineRow] | None
 
 
-def list_datasets(ctx: PlatformContext) -> list[tuple[DatasetRow, DatasetVersionRow | None]]:
+def can_read_deliveries(actor: Principal, provider_id: str) -> bool:
+    """A dataset's delivered versions and quarantined uploads: its own provider's users, operators,
+    administrators and auditors. Everyone signed in reads the catalog entry itself (columns, grading)."""
+    if actor.has(Role.OPERATOR, Role.ADMIN, Role.AUDITOR):
+        return True
+    return actor.has(Role.PROVIDER) and actor.provider_id == provider_id
+
+
+def list_datasets(
+    ctx: PlatformContext, actor: Principal | None = None
+) -> list[tuple[DatasetRow, DatasetVersionRow | None]]:
+    """Every registered dataset with its latest version; with ``actor``, the version only where they may
+    read the dataset's deliveries."""
     with ctx.sessions() as session:
-        return [(row, repo.latest_version(session, row.id)) for row in repo.list_datasets(session)]
+        return [
+            (row, repo.latest_version(session, row.id) if actor is None or can_read_deliveries(actor, row.provider_id)
+             else None)
+            for row in repo.list_datasets(session)
+        ]  # fmt: skip
 
 
-def show_dataset(ctx: PlatformContext, dataset_id: str) -> DatasetOverview:
+def show_dataset(ctx: PlatformContext, dataset_id: str, actor: Principal | None = None) -> DatasetOverview:
+    """A dataset's registration with its versions and quarantine; with ``actor``, the deliveries only if
+    they may read them (``can_read_deliveries``), else ``None``."""
     dataset = get_dataset(ctx, dataset_id)
+    readable = actor is None or can_read_deliveries(actor, dataset.provider)
     with ctx.sessions() as session:
         provider = repo.get_provider(session, dataset.provider)
         return DatasetOverview(
             dataset,
             provider.name if provider else dataset.provider,
-            repo.versions(session, dataset_id),
-            repo.quarantined(session, dataset_id),
+            repo.versions(session, dataset_id) if readable else None,
+            repo.quarantined(session, dataset_id) if readable else None,
         )
+
+
+# -- views (every face shows the same) -----------------------------------------------------
+
+
+def dataset_row_view(row: DatasetRow, latest: DatasetVersionRow | None) -> dict:
+    """A catalog listing's row (``list_datasets``)."""
+    return {"dataset": row.id, "title": row.title, "provider": row.provider_id, "grade": row.grade,
+            "update_cycle": row.update_cycle, "latest_version": latest.version if latest else None,
+            "rows": latest.row_count if latest else None}  # fmt: skip
+
+
+def version_view(v: DatasetVersionRow) -> dict:
+    return {"version": v.version, "rows": v.row_count, "duplicate_keys": v.duplicate_key_count,
+            "schema_hash": v.schema_hash, "content_sha256": v.content_sha256, "engine": v.engine,
+            "created_at": v.created_at}  # fmt: skip
+
+
+def quarantine_view(row: QuarantineRow) -> dict:
+    """A refused upload: the reason and where in which file, never the offending value."""
+    detail = json.loads(row.detail_json)
+    return {"reason": row.reason, "file": detail.get("file"), "line": detail.get("line"),
+            "column": detail.get("column"), "path": row.path, "created_at": row.created_at}  # fmt: skip
+
+
+def dataset_view(view: DatasetOverview) -> dict:
+    """``show_dataset`` as every face shows it; ``versions`` and ``quarantine`` are ``None`` when withheld."""
+    d = view.dataset
+    return {
+        "dataset": d.id, "title": d.title, "provider": d.provider, "provider_name": view.provider_name,
+        "grade": d.grade.value, "update_cycle": d.update_cycle.value, "provision": [p.value for p in d.provision],
+        "keys": list(d.keys),
+        "columns": [{"column": c.name, "title": c.title, "type": c.type.value, "role": c.role.value,
+                     "pii": c.pii.value, "grade": c.grade.value, "personal_info": c.personal_info.value,
+                     "required": c.required} for c in d.columns],
+        "versions": None if view.versions is None else [version_view(v) for v in view.versions],
+        "quarantine": None if view.quarantined is None else [quarantine_view(q) for q in view.quarantined],
+    }  # fmt: skip

@@ -8,6 +8,7 @@ import typer
 
 from sandbox.cli import (
     audit,
+    billing,
     catalog,
     governance,
     identities,
@@ -87,3 +88,4 @@ samples.register(app)
 quality.register(app)
 register.register(app)
 service.register(app)
+billing.register(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -48,10 +47,10 @@ def load(file: Annotated[Path, typer.Argument(help="目录文件（YAML）/ cata
 @friendly_errors
 def list_(fmt: FormatOption = Format.TABLE) -> None:
     """列出已登记的数据集 / list registered datasets."""
-    from sandbox.catalog.service import list_datasets
+    from sandbox.catalog.service import dataset_row_view, list_datasets
 
     ctx = context()
-    acting(ctx)
+    actor = acting(ctx)
     columns = [
         Col("dataset", "数据集", "dataset", ident=True),
         Col("title", "名称", "title"),
@@ -61,12 +60,7 @@ def list_(fmt: FormatOption = Format.TABLE) -> None:
         Col("latest_version", "最新版本", "latest", show=lambda v: f"v{v}"),
         Col("rows", "行数", "rows"),
     ]
-    rows = [
-        {"dataset": row.id, "title": row.title, "provider": row.provider_id, "grade": row.grade,
-         "update_cycle": row.update_cycle, "latest_version": latest.version if latest else None,
-         "rows": latest.row_count if latest else None}
-        for row, latest in list_datasets(ctx)
-    ]  # fmt: skip
+    rows = [dataset_row_view(row, latest) for row, latest in list_datasets(ctx, actor)]
     emit(console, "数据目录 / catalog", columns, rows, fmt)
 
 
@@ -74,48 +68,31 @@ def list_(fmt: FormatOption = Format.TABLE) -> None:
 @friendly_errors
 def show(dataset: DatasetArg, fmt: FormatOption = Format.TABLE) -> None:
     """显示数据集的列、分级与版本 / show a dataset's columns, grading and versions."""
-    from sandbox.catalog.service import show_dataset
+    from sandbox.catalog.service import dataset_view, show_dataset
 
     ctx = context()
-    acting(ctx)
-    view = show_dataset(ctx, dataset)
-    d = view.dataset
+    d = dataset_view(show_dataset(ctx, dataset, acting(ctx)))
     fields = [
-        (Col("dataset", "数据集", "dataset", ident=True), d.id),
-        (Col("title", "名称", "title"), d.title),
-        (Col("provider", "提供单位", "provider", ident=True), d.provider),
-        (Col("provider_name", "提供单位名称", "provider name"), view.provider_name),
-        (Col("grade", "分级", "grade"), d.grade.value),
-        (Col("update_cycle", "更新周期", "update cycle"), d.update_cycle.value),
-        (Col("provision", "提供方式", "provision"), [p.value for p in d.provision]),
-        (Col("keys", "主键", "keys"), list(d.keys)),
+        (Col("dataset", "数据集", "dataset", ident=True), d["dataset"]),
+        (Col("title", "名称", "title"), d["title"]),
+        (Col("provider", "提供单位", "provider", ident=True), d["provider"]),
+        (Col("provider_name", "提供单位名称", "provider name"), d["provider_name"]),
+        (Col("grade", "分级", "grade"), d["grade"]),
+        (Col("update_cycle", "更新周期", "update cycle"), d["update_cycle"]),
+        (Col("provision", "提供方式", "provision"), d["provision"]),
+        (Col("keys", "主键", "keys"), d["keys"]),
     ]
     columns = Section("columns", "列 / columns", [
         Col("column", "列", "column", ident=True), Col("title", "名称", "title"), Col("type", "类型", "type"),
         Col("role", "角色", "role"), Col("pii", "个人信息", "PII"), Col("grade", "分级", "grade"),
         Col("personal_info", "敏感度", "PI"), Col("required", "必填", "required"),
-    ], [
-        {"column": c.name, "title": c.title, "type": c.type.value, "role": c.role.value, "pii": c.pii.value,
-         "grade": c.grade.value, "personal_info": c.personal_info.value, "required": c.required}
-        for c in d.columns
-    ])  # fmt: skip
-    versions = Section("versions", "版本 / versions", _VERSION_COLUMNS, [
-        {"version": v.version, "rows": v.row_count, "duplicate_keys": v.duplicate_key_count,
-         "schema_hash": v.schema_hash, "content_sha256": v.content_sha256, "engine": v.engine,
-         "created_at": v.created_at}
-        for v in view.versions
-    ])  # fmt: skip
+    ], d["columns"])  # fmt: skip
+    versions = Section("versions", "版本 / versions", _VERSION_COLUMNS, d["versions"] or [])
     quarantine = Section("quarantine", "隔离区 / quarantine", [
         Col("reason", "原因", "reason"), Col("file", "文件", "file"), Col("line", "行", "line"),
         Col("column", "列", "column"), Col("path", "位置", "kept at", ident=True), Col("created_at", "时间", "time", time=True),
-    ], [_quarantined(q) for q in view.quarantined])  # fmt: skip
-    emit_show(console, f"{d.id} {d.title}", fields, [columns, versions, quarantine], fmt)
-
-
-def _quarantined(row) -> dict:
-    detail = json.loads(row.detail_json)
-    return {"reason": row.reason, "file": detail.get("file"), "line": detail.get("line"),
-            "column": detail.get("column"), "path": row.path, "created_at": row.created_at}  # fmt: skip
+    ], d["quarantine"] or [])  # fmt: skip
+    emit_show(console, f"{d['dataset']} {d['title']}", fields, [columns, versions, quarantine], fmt)
 
 
 @friendly_errors

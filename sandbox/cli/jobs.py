@@ -106,7 +106,8 @@ def dev_run(
         first = next(reports, None)
     if first is None:
         not_done(f"开发进程没有给出结果（见 {log}）", f"the dev process gave no result (see {log})")
-    for report in itertools.chain([first], reports):  # lazily: with --watch they keep coming
+    # lazily: with --watch they keep coming; each shown as ``report_view`` narrows it, like the API's
+    for report in map(dev.report_view, itertools.chain([first], reports)):
         job = report["job"]
         if not job["ok"]:
             failed = True
@@ -148,20 +149,14 @@ _SUBMISSION_COLUMNS = [
 ]
 
 
-def _submission(s) -> dict:
-    return {"submission": s.id, "job": s.job_id, "scenario": s.scenario_id, "submitter": s.submitter,
-            "state": s.state, "reviewer": s.reviewer, "review_comment": s.review_comment,
-            "submitted_at": s.submitted_at, "code_sha256": s.code_sha256}  # fmt: skip
-
-
 @job_app.command("list")
 @friendly_errors
 def list_jobs(fmt: FormatOption = Format.TABLE) -> None:
     """列出作业提交（开发人员只见自己的）/ list submissions (developers see their own)."""
-    from sandbox.runtime.submissions import list_submissions
+    from sandbox.runtime.submissions import list_submissions, submission_view
 
     ctx = context()
-    rows = [_submission(s) for s in list_submissions(ctx, acting(ctx))]
+    rows = [submission_view(s) for s in list_submissions(ctx, acting(ctx))]
     emit(console, "作业提交 / submissions", _SUBMISSION_COLUMNS, rows, fmt)
 
 
@@ -169,15 +164,14 @@ def list_jobs(fmt: FormatOption = Format.TABLE) -> None:
 @friendly_errors
 def show(submission_id: SubmissionArg, fmt: FormatOption = Format.TABLE) -> None:
     """审核包：完整代码（带行号）、哈希、策略检查与审核意见 / the review packet: whole code with line numbers, hash, check, review."""
-    from sandbox.runtime.submissions import review_packet
+    from sandbox.runtime.submissions import packet_view, review_packet, submission_view
 
     ctx = context()
     packet = review_packet(ctx, acting(ctx), submission_id)
-    s = _submission(packet["submission"])
+    s = submission_view(packet["submission"])
     findings = packet["findings"]
     if fmt is Format.JSON:
-        write_json({**s, "files": packet["files"], "findings": findings, "previous": packet["previous"],
-                    "diff": packet["diff"]})  # fmt: skip
+        write_json(packet_view(packet))
         return
     fields = [(c, s[c.key]) for c in _SUBMISSION_COLUMNS] + [
         (Col("code_sha256", "代码 SHA-256", "code SHA-256", ident=True), s["code_sha256"]),

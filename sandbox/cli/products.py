@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -45,12 +44,6 @@ _PRODUCT_COLUMNS = [
     Col("state", "状态", "state", show=lambda v: label_of(ProductState, v)),
     Col("released_versions", "发布", "release", show=lambda v: release_label(v)),
 ]
-
-
-def _product(p, released: list[int]) -> dict:
-    return {"registration_no": p.registration_no, "product": p.id, "title": p.title, "scenario": p.scenario_id,
-            "category": p.category, "fee_bearing": p.fee_bearing, "revision": p.revision, "state": p.state,
-            "released_versions": released}  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -122,13 +115,13 @@ _amend_command("deregister", "注销登记 / deregister")
 @friendly_errors
 def product_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出登记的数据产品 / list registered products."""
-    from sandbox.products.registry import list_products
+    from sandbox.products.registry import list_products, product_view
     from sandbox.products.versions import released
 
     ctx = context()
     acting(ctx)
     versions = released(ctx)
-    rows = [_product(p, versions.get(p.id, [])) for p in list_products(ctx)]
+    rows = [product_view(p, versions.get(p.id, [])) for p in list_products(ctx)]
     emit(console, "数据产品 / products", _PRODUCT_COLUMNS, rows, fmt)
 
 
@@ -136,20 +129,20 @@ def product_list(fmt: FormatOption = Format.TABLE) -> None:
 @friendly_errors
 def product_show(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> None:
     """数据产品登记详情 / a product's registration."""
-    from sandbox.products.registry import get
+    from sandbox.products.registry import get, product_view
     from sandbox.products.versions import released
 
     ctx = context()
     acting(ctx)
     p = get(ctx, product_id)
-    row = _product(p, released(ctx).get(p.id, []))
+    row = product_view(p, released(ctx).get(p.id, []))
     fields = [(c, row[c.key]) for c in _PRODUCT_COLUMNS] + [
-        (Col("description", "介绍", "description"), p.description),
-        (Col("form", "形态", "form"), p.form),
-        (Col("operator", "运营机构", "operator", ident=True), p.operator_org_id),
-        (Col("registered_by", "登记人", "registered by", ident=True), p.registered_by),
-        (Col("registered_at", "登记时间", "registered", time=True), p.registered_at),
-        (Col("updated_at", "更新时间", "updated", time=True), p.updated_at),
+        (Col("description", "介绍", "description"), row["description"]),
+        (Col("form", "形态", "form"), row["form"]),
+        (Col("operator", "运营机构", "operator", ident=True), row["operator"]),
+        (Col("registered_by", "登记人", "registered by", ident=True), row["registered_by"]),
+        (Col("registered_at", "登记时间", "registered", time=True), row["registered_at"]),
+        (Col("updated_at", "更新时间", "updated", time=True), row["updated_at"]),
     ]
     emit_record(console, f"{p.id} {p.title}", fields, fmt)
 
@@ -158,7 +151,7 @@ def product_show(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> No
 @friendly_errors
 def product_versions(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> None:
     """已发布的版本及其血缘 / released versions and their lineage."""
-    from sandbox.products.versions import versions
+    from sandbox.products.versions import version_view, versions
 
     ctx = context()
     acting(ctx)
@@ -175,11 +168,7 @@ def product_versions(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -
         ),
         Col("outputs", "输出", "outputs", show=_outputs),
     ]
-    rows = [
-        {"version": v.version, "released_at": v.released_at, "run": v.run_id, "code_sha256": v.code_sha256,
-         "dataset_versions": json.loads(v.dataset_versions_json), "outputs": json.loads(v.outputs_json)}
-        for v in versions(ctx, product_id)
-    ]  # fmt: skip
+    rows = [version_view(v) for v in versions(ctx, product_id)]
     emit(console, f"{product_id} 版本 / versions", columns, rows, fmt)
 
 
@@ -250,7 +239,7 @@ def terms_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """列出使用条款 / list terms of use."""
-    from sandbox.products.terms import list_terms, state
+    from sandbox.products.terms import list_terms, terms_view
 
     ctx = context()
     columns = [
@@ -262,9 +251,7 @@ def terms_list(
         Col("ends_on", "最后有效日", "ends on"),
         Col("state", "状态", "state", show=lambda v: label_of(TermsState, v)),
     ]
-    rows = [{"terms": t.id, "product": t.product_id, "consumer": t.consumer_org_id, "granted_by": t.granted_by,
-             "granted_at": t.granted_at, "ends_on": t.ends_on, "state": state(t).value}
-            for t in list_terms(ctx, acting(ctx), product)]  # fmt: skip
+    rows = [terms_view(t) for t in list_terms(ctx, acting(ctx), product)]
     emit(console, "使用条款 / terms of use", columns, rows, fmt)
 
 
@@ -301,11 +288,11 @@ def redevelop_review(
 @redevelop_app.command("list")
 @friendly_errors
 def redevelop_list(fmt: FormatOption = Format.TABLE) -> None:
-    """列出再开发申请 / list re-development applications."""
-    from sandbox.products.redevelopment import list_applications
+    """列出再开发申请（使用方与开发人员只见本机构的）/ list re-development applications (consumers and developers see their organization's)."""
+    from sandbox.products.redevelopment import application_view, list_applications
 
     ctx = context()
-    acting(ctx)
+    actor = acting(ctx)
     columns = [
         Col("application", "#", "#", ident=True, show=str),
         Col("product", "产品", "product", ident=True),
@@ -313,6 +300,5 @@ def redevelop_list(fmt: FormatOption = Format.TABLE) -> None:
         Col("purpose", "用途", "purpose"),
         Col("state", "状态", "state", show=lambda v: label_of(RedevelopmentState, v)),
     ]
-    rows = [{"application": r.id, "product": r.product_id, "applicant": r.applicant_org_id, "purpose": r.purpose,
-             "state": r.state} for r in list_applications(ctx)]  # fmt: skip
+    rows = [application_view(r) for r in list_applications(ctx, actor)]
     emit(console, "再开发申请 / re-development", columns, rows, fmt)

@@ -39,15 +39,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ticket_app, name="ticket")
 
 
-def _provider(given: str | None, actor) -> str:
-    """The provider a report is about: the one named, else the acting user's own."""
-    from sandbox.domain.errors import InvalidInput
-
-    if given or actor.provider_id:
-        return given or actor.provider_id
-    raise InvalidInput("请指定数据集或数据提供单位", "name a dataset or a provider")
-
-
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
@@ -117,6 +108,7 @@ def report(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """生成并显示数据集或数据提供单位的质量报告（HTML + JSON）/ write and show a quality report."""
+    from sandbox.quality.access import provider_of
     from sandbox.quality.reports import report_for_dataset, report_for_provider
 
     ctx = context()
@@ -124,7 +116,7 @@ def report(
     if dataset:
         json_path, html_path = report_for_dataset(ctx, actor, dataset)
     else:
-        json_path, html_path = report_for_provider(ctx, actor, _provider(provider, actor))
+        json_path, html_path = report_for_provider(ctx, actor, provider_of(actor, provider))
     data = json.loads(json_path.read_text(encoding="utf-8"))
     if fmt is Format.JSON:
         write_json({**data, "html": str(html_path), "json": str(json_path)})
@@ -156,11 +148,12 @@ def scorecard(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """数据提供单位评价：数据质量、整改时效、应用情况 / provider scorecard."""
+    from sandbox.quality.access import provider_of
     from sandbox.quality.scorecard import scorecard as build
 
     ctx = context()
     actor = acting(ctx)
-    card = build(ctx, actor, _provider(provider, actor))
+    card = build(ctx, actor, provider_of(actor, provider))
     print_scorecard(card, fmt)
 
 
@@ -246,12 +239,6 @@ _TICKET_COLUMNS = [
 ]
 
 
-def _ticket(t) -> dict:
-    return {"ticket": ticket_label(t.id), "dataset": t.dataset_id, "rule": t.rule_id, "column": t.column_label,
-            "severity": t.severity, "keys": t.key_count, "remaining": t.remaining_count, "state": t.state,
-            "due_on": t.due_on}  # fmt: skip
-
-
 @ticket_app.command("list")
 @friendly_errors
 def ticket_list(
@@ -261,11 +248,11 @@ def ticket_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """列出可见的整改工单 / list the tickets you may see."""
-    from sandbox.quality.tickets import list_tickets
+    from sandbox.quality.tickets import list_tickets, ticket_view
 
     ctx = context()
     rows = [
-        _ticket(t)
+        ticket_view(t)
         for t in list_tickets(ctx, acting(ctx), dataset_id=dataset, state=state, provider_id=provider)
     ]
     emit(console, "整改工单 / tickets", _TICKET_COLUMNS, rows, fmt)
@@ -275,21 +262,20 @@ def ticket_list(
 @friendly_errors
 def ticket_show(ticket: TicketArg, fmt: FormatOption = Format.TABLE) -> None:
     """显示工单详情（示例键与不合格列）/ show a ticket with example keys and the failing column."""
-    from sandbox.quality.tickets import get_ticket
+    from sandbox.quality.tickets import get_ticket, ticket_detail
 
     ctx = context()
-    t = get_ticket(ctx, acting(ctx), ticket)
-    row = _ticket(t)
+    row = ticket_detail(get_ticket(ctx, acting(ctx), ticket))
     fields = [(c, row[c.key]) for c in _TICKET_COLUMNS] + [
-        (Col("dimension", "维度", "dimension"), t.dimension),
-        (Col("description", "问题", "issue"), t.description),
-        (Col("suggested_fix", "建议", "suggested fix"), t.suggested_fix),
-        (Col("examples", "示例键", "example keys"), json.loads(t.examples_json)),
-        (Col("raised_by", "提出人", "raised by", ident=True), t.raised_by),
-        (Col("created_at", "创建", "raised", time=True), t.created_at),
-        (Col("note", "备注", "note"), t.note),
+        (Col("dimension", "维度", "dimension"), row["dimension"]),
+        (Col("description", "问题", "issue"), row["description"]),
+        (Col("suggested_fix", "建议", "suggested fix"), row["suggested_fix"]),
+        (Col("examples", "示例键", "example keys"), row["examples"]),
+        (Col("raised_by", "提出人", "raised by", ident=True), row["raised_by"]),
+        (Col("created_at", "创建", "raised", time=True), row["created_at"]),
+        (Col("note", "备注", "note"), row["note"]),
     ]
-    emit_record(console, f"{ticket_label(t.id)} {t.dataset_id} / {t.rule_id}", fields, fmt)
+    emit_record(console, f"{row['ticket']} {row['dataset']} / {row['rule']}", fields, fmt)
 
 
 def _show_state(row) -> None:

@@ -182,20 +182,15 @@ _SCENARIO_COLUMNS = [
 ]
 
 
-def _scenario(s) -> dict:
-    return {"scenario": s.id, "title": s.title, "category": s.category, "state": s.state,
-            "proposer": s.proposer, "reviewer": s.reviewer}  # fmt: skip
-
-
 @scenario_app.command("list")
 @friendly_errors
 def scenario_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出场景 / list scenarios."""
-    from sandbox.governance.scenarios import list_scenarios
+    from sandbox.governance.scenarios import list_scenarios, scenario_view
 
     ctx = context()
     acting(ctx)
-    emit(console, "场景 / scenarios", _SCENARIO_COLUMNS, [_scenario(s) for s in list_scenarios(ctx)], fmt)
+    emit(console, "场景 / scenarios", _SCENARIO_COLUMNS, [scenario_view(s) for s in list_scenarios(ctx)], fmt)
 
 
 _CONSENT_COLUMNS = [
@@ -209,43 +204,26 @@ _CONSENT_COLUMNS = [
 ]
 
 
-def _consent(c, today: str) -> dict:
-    return {"scenario": c.scenario_id, "dataset": c.dataset_id, "provider": c.provider_id, "state": c.state,
-            "due_on": c.due_on, "overdue": c.state == ConsentState.PENDING.value and c.due_on < today,
-            "decided_by": c.decided_by}  # fmt: skip
-
-
 @scenario_app.command("show")
 @friendly_errors
 def scenario_show(scenario_id: ScenarioArg, fmt: FormatOption = Format.TABLE) -> None:
     """场景详情：申请的列、说明与答复 / a scenario's columns, justifications and consents."""
-    from sandbox.governance.scenarios import get
+    from sandbox.governance.scenarios import get, scenario_detail
 
     ctx = context()
     acting(ctx)
-    s = get(ctx, scenario_id)
-    fields = [(c, _scenario(s)[c.key]) for c in _SCENARIO_COLUMNS] + [
-        (Col("decision_comment", "审核意见", "review comment"), s.decision_comment),
-        (Col("developers", "开发人员", "developers"), sorted(m.username for m in s.members)),
+    s = scenario_detail(get(ctx, scenario_id))
+    fields = [(c, s[c.key]) for c in _SCENARIO_COLUMNS] + [
+        (Col("decision_comment", "审核意见", "review comment"), s["decision_comment"]),
+        (Col("developers", "开发人员", "developers"), s["developers"]),
     ]
     columns = Section("columns", "申请的列 / requested columns", [
         Col("dataset", "数据集", "dataset", ident=True), Col("column", "列", "column", ident=True),
         Col("justification", "必要性说明", "justification"),
         Col("status", "答复", "status", show=lambda v: label_of(ColumnStatus, v)),
-    ], [{"dataset": c.dataset_id, "column": c.column, "justification": c.justification, "status": c.status}
-        for c in s.columns])  # fmt: skip
-    today = _today()
-    consents = Section("consents", "数据使用申请 / data-use requests", _CONSENT_COLUMNS[1:],
-                       [_consent(c, today) for c in s.consents])  # fmt: skip
-    emit_show(console, f"{s.id} {s.title}", fields, [columns, consents], fmt)
-
-
-def _today() -> str:
-    from datetime import datetime
-
-    from sandbox.display import SHANGHAI
-
-    return datetime.now(SHANGHAI).date().isoformat()
+    ], s["columns"])  # fmt: skip
+    consents = Section("consents", "数据使用申请 / data-use requests", _CONSENT_COLUMNS[1:], s["consents"])
+    emit_show(console, f"{s['scenario']} {s['title']}", fields, [columns, consents], fmt)
 
 
 @scenario_app.command("requests")
@@ -257,12 +235,12 @@ def scenario_requests(
     """数据使用申请（数据提供单位只看本单位）/ data-use requests (providers see their own)."""
     from datetime import date
 
-    from sandbox.governance.scenarios import consents_for
+    from sandbox.governance.scenarios import consent_view, consents_for, local_today
 
     ctx = context()
-    today = _today()
+    today = local_today()
     rows = [
-        _consent(c, today)
+        consent_view(c, today)
         for c in consents_for(ctx, acting(ctx), overdue_on=date.fromisoformat(today) if overdue else None)
     ]
     emit(console, "数据使用申请 / data-use requests", _CONSENT_COLUMNS, rows, fmt)

@@ -2,7 +2,9 @@
 
 Data usage is the released lineage: per dataset, the product versions that read it and which of
 its versions they read. A product registered without a release is listed, marked not released,
-and has read nothing. Every table cell is escaped, so free text cannot break the Markdown tables.
+and has read nothing. Product usage is the delivery API's metering: per product, how many consumer
+organizations queried it and how often (counts only; who took what stays with billing). Every
+table cell is escaped, so free text cannot break the Markdown tables.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sandbox.display import shanghai_time
 from sandbox.domain.identity import Role
 from sandbox.domain.product import release_label
 from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.products.metering import usage_by_product
 from sandbox.products.versions import dataset_reads, released_versions
 from sandbox.store.models import AuthorizationRow, DatasetRow, OrganizationRow, ProductRow, ProviderRow
 
@@ -79,11 +82,21 @@ def build(ctx: PlatformContext) -> dict[str, Any]:
             }
             for d in sorted({r.dataset_id for r in reads})
         ]
+        metered = usage_by_product(session)
+        product_usage = [
+            {
+                "product": p["id"],
+                "title": p["title"],
+                **metered.get(p["id"], {"consumers": 0, "requests": 0, "rows": 0}),
+            }
+            for p in products
+        ]
     return {
         "generated_at": utc_now_iso(),
         "authorizations": authorizations,
         "products": products,
         "data_usage": data_usage,
+        "product_usage": product_usage,
     }
 
 
@@ -141,6 +154,17 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append(
             _row(f"{u['title']}（{u['dataset']}）", u["provider"], "、".join(u["products"]), versions)
         )
+    lines += [
+        "",
+        "## 四、产品使用情况 / Product usage",
+        "",
+        "经产品查询接口提供的情况（据计量）/ answered queries of the product API (metering)",
+        "",
+        "| 产品 / product | 使用方数 / consumers | 请求数 / requests | 行数 / rows |",
+        "|---|---|---|---|",
+    ]
+    for u in report["product_usage"]:
+        lines.append(_row(f"{u['title']}（{u['product']}）", u["consumers"], u["requests"], u["rows"]))
     return "\n".join(lines) + "\n"
 
 

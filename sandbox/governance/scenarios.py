@@ -431,6 +431,62 @@ def consents_for(
         return list(session.scalars(query))
 
 
+# -- views (every face shows the same) -----------------------------------------------------
+
+
+def scenario_view(row: ScenarioRow) -> dict:
+    return {"scenario": row.id, "title": row.title, "category": row.category, "state": row.state,
+            "proposer": row.proposer, "reviewer": row.reviewer}  # fmt: skip
+
+
+def local_today() -> str:
+    """Today in Asia/Shanghai, the day due dates are counted in."""
+    from sandbox.display import SHANGHAI
+
+    return datetime.now(SHANGHAI).date().isoformat()
+
+
+def consent_view(row: ConsentRow, today: str | None = None) -> dict:
+    """A data-use request; ``overdue`` when still pending after its due date (``today``: Shanghai's)."""
+    today = today or local_today()
+    return {"scenario": row.scenario_id, "dataset": row.dataset_id, "provider": row.provider_id, "state": row.state,
+            "due_on": row.due_on, "overdue": row.state == ConsentState.PENDING.value and row.due_on < today,
+            "decided_by": row.decided_by}  # fmt: skip
+
+
+def scenario_detail(row: ScenarioRow, today: str | None = None) -> dict:
+    """A scenario (from ``get``) with its requested columns, their answers, the requests and its developers."""
+    today = today or local_today()
+    return {**scenario_view(row), "decision_comment": row.decision_comment,
+            "developers": sorted(m.username for m in row.members),
+            "columns": [{"dataset": c.dataset_id, "column": c.column, "justification": c.justification,
+                         "status": c.status} for c in row.columns],
+            "consents": [consent_view(c, today) for c in row.consents]}  # fmt: skip
+
+
+def data_use_request(
+    ctx: PlatformContext, actor: Principal, scenario_id: str, dataset_id: str, today: str | None = None
+) -> dict:
+    """One data-use request as its provider decides it: the scenario's purpose and the columns it asks of
+    the dataset with their justifications. Shown to whoever ``consents_for`` shows the request to; the
+    same answer whether it does not exist or is another provider's."""
+    with audited_refusals(ctx, actor, "consent.read", "consent", f"{scenario_id}/{dataset_id}"):
+        request = next((c for c in consents_for(ctx, actor)
+                        if (c.scenario_id, c.dataset_id) == (scenario_id, dataset_id)), None)  # fmt: skip
+        if request is None:
+            raise NotFoundError(
+                f"场景 {scenario_id} 没有对数据集 {dataset_id} 的申请，或无权查看",
+                f"scenario {scenario_id} has no request for {dataset_id}, or it is not yours to see",
+            )
+    row = get(ctx, scenario_id)
+    return {**consent_view(request, today), "title": row.title, "category": row.category,
+            "description": row.description, "value_statement": row.value_statement,
+            "planned_products": json.loads(row.planned_products_json), "requested_at": request.requested_at,
+            "decided_at": request.decided_at, "comment": request.comment,
+            "columns": [{"column": c.column, "justification": c.justification, "status": c.status}
+                        for c in row.columns if c.dataset_id == dataset_id]}  # fmt: skip
+
+
 def org_name(ctx: PlatformContext, org_id: str) -> str:
     with ctx.sessions() as session:
         org = session.get(OrganizationRow, org_id)

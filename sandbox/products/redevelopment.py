@@ -87,6 +87,15 @@ def review(
         return row
 
 
-def list_applications(ctx: PlatformContext) -> list[RedevelopmentRow]:
+def application_view(row: RedevelopmentRow) -> dict:
+    return {"application": row.id, "product": row.product_id, "applicant": row.applicant_org_id,
+            "purpose": row.purpose, "state": row.state}  # fmt: skip
+
+
+def list_applications(ctx: PlatformContext, actor: Principal | None = None) -> list[RedevelopmentRow]:
+    """Every application; for an ``actor`` who is not an operator, admin or auditor, their organization's only."""
+    query = select(RedevelopmentRow).order_by(RedevelopmentRow.id)
+    if actor is not None and not actor.has(Role.OPERATOR, Role.ADMIN, Role.AUDITOR):
+        query = query.where(RedevelopmentRow.applicant_org_id == actor.org_id)
     with ctx.sessions() as session:
-        return list(session.scalars(select(RedevelopmentRow).order_by(RedevelopmentRow.id)))
+        return list(session.scalars(query))

@@ -194,5 +194,15 @@ def list_products(ctx: PlatformContext) -> list[ProductRow]:
         return list(session.scalars(select(ProductRow).order_by(ProductRow.registration_no)))
 
 
+def product_view(row: ProductRow, released: list[int]) -> dict:
+    """What every face shows of a registered product; ``released``: its released version numbers."""
+    return {"registration_no": row.registration_no, "product": row.id, "title": row.title,
+            "scenario": row.scenario_id, "category": row.category, "fee_bearing": row.fee_bearing,
+            "revision": row.revision, "state": row.state, "released_versions": released,
+            "description": row.description, "form": row.form, "operator": row.operator_org_id,
+            "registered_by": row.registered_by, "registered_at": row.registered_at,
+            "updated_at": row.updated_at}  # fmt: skip
+
+
 def planned_products(scenario: ScenarioRow) -> list[str]:
     return json.loads(scenario.planned_products_json)

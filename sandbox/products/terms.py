@@ -132,6 +132,11 @@ def revoke_terms(ctx: PlatformContext, actor: Principal, terms_id: int, reason: 
         return row
 
 
+def terms_view(row: ProductTermsRow) -> dict:
+    return {"terms": row.id, "product": row.product_id, "consumer": row.consumer_org_id, "granted_by": row.granted_by,
+            "granted_at": row.granted_at, "ends_on": row.ends_on, "state": state(row).value}  # fmt: skip
+
+
 def list_terms(
     ctx: PlatformContext, actor: Principal, product_id: str | None = None
 ) -> list[ProductTermsRow]:

@@ -176,6 +176,12 @@ def versions(ctx: PlatformContext, product_id: str) -> list[ProductVersionRow]:
         )
 
 
+def version_view(row: ProductVersionRow) -> dict:
+    """A released version and its lineage: run, job hash, dataset versions, released/suppressed per output."""
+    return {"version": row.version, "released_at": row.released_at, "run": row.run_id, "code_sha256": row.code_sha256,
+            "dataset_versions": json.loads(row.dataset_versions_json), "outputs": json.loads(row.outputs_json)}  # fmt: skip
+
+
 def version_dir(
     ctx: PlatformContext, product_id: str, version: int | None = None
 ) -> tuple[ProductVersionRow, Path]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from sandbox.domain.errors import PermissionDenied
+from sandbox.domain.errors import InvalidInput, PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.domain.quality import ticket_label
 from sandbox.governance.access import Principal, check_role
@@ -33,6 +33,13 @@ def check_may_read_provider(actor: Principal, provider_id: str) -> None:
             f"用户 {actor.username} 只能查看本单位的数据质量结果",
             f"user {actor.username} may only read their own provider's quality results",
         )
+
+
+def provider_of(actor: Principal, given: str | None) -> str:
+    """The provider a report or scorecard is about: the one named, else the actor's own."""
+    if given or actor.provider_id:
+        return given or actor.provider_id
+    raise InvalidInput("请指定数据集或数据提供单位", "name a dataset or a provider")
 
 
 def visible_tickets(actor: Principal) -> Select:

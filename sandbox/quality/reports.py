@@ -27,7 +27,7 @@ from sandbox.governance.access import Principal, audited_refusals
 from sandbox.quality import charts, zone
 from sandbox.quality.access import check_may_read_provider
 from sandbox.quality.pages import write_page
-from sandbox.quality.scorecard import Scorecard, build_scorecard
+from sandbox.quality.scorecard import build_scorecard, scorecard_view
 from sandbox.quality.tickets import shanghai_today
 from sandbox.store import catalog_repo
 from sandbox.store.models import QualityRuleResultRow, QualityRunRow, QualityTicketRow
@@ -144,47 +144,12 @@ def dataset_report(session: Session, dataset_id: str) -> dict[str, Any]:
     }
 
 
-def _scorecard_dict(card: Scorecard) -> dict[str, Any]:
-    return {
-        "provider": card.provider_id,
-        "name": card.provider_name,
-        "as_of": card.as_of.isoformat(),
-        "quality_score": card.quality_score,
-        "tickets": card.tickets,
-        "open_tickets": card.open_tickets,
-        "answered": card.answered,
-        "median_response_hours": card.median_response_hours,
-        "answered_on_time_share": card.answered_on_time_share,
-        "overdue_share": card.overdue_share,
-        "datasets": [
-            {
-                "id": q.dataset_id,
-                "title": q.title,
-                "score": q.latest,
-                "change": q.change,
-                "trend": [{"version": v, "score": s} for v, s in q.trend],
-            }
-            for q in card.quality
-        ],
-        "usage": [
-            {
-                "dataset": u.dataset_id,
-                "scenarios": u.scenarios,
-                "granted_columns": u.granted_columns,
-                "products": u.products,
-                "releases": u.releases,
-            }
-            for u in card.usage
-        ],
-    }
-
-
 def provider_report(ctx: PlatformContext, provider_id: str) -> dict[str, Any]:
     card = build_scorecard(ctx, provider_id, today=shanghai_today())
     with ctx.sessions() as session:
         tickets = _tickets_by_state(session, provider_id=provider_id)
         open_tickets = _ticket_list(session, open_only=True, provider_id=provider_id)
-    return {**_scorecard_dict(card), "tickets_by_state": tickets, "open_ticket_list": open_tickets}
+    return {**scorecard_view(card), "tickets_by_state": tickets, "open_ticket_list": open_tickets}
 
 
 # -- HTML --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -157,3 +158,39 @@ def build_scorecard(ctx: PlatformContext, provider_id: str, *, today: date) -> S
         overdue_share=round(len(overdue) / len(judged), 4) if judged else None,
         usage=usage,
     )
+
+
+def scorecard_view(card: Scorecard) -> dict[str, Any]:
+    """A scorecard as every face and the provider report show it: counts and scores, never keys."""
+    return {
+        "provider": card.provider_id,
+        "name": card.provider_name,
+        "as_of": card.as_of.isoformat(),
+        "quality_score": card.quality_score,
+        "tickets": card.tickets,
+        "open_tickets": card.open_tickets,
+        "answered": card.answered,
+        "median_response_hours": card.median_response_hours,
+        "answered_on_time_share": card.answered_on_time_share,
+        "overdue_share": card.overdue_share,
+        "datasets": [
+            {
+                "id": q.dataset_id,
+                "title": q.title,
+                "score": q.latest,
+                "change": q.change,
+                "trend": [{"version": v, "score": s} for v, s in q.trend],
+            }
+            for q in card.quality
+        ],
+        "usage": [
+            {
+                "dataset": u.dataset_id,
+                "scenarios": u.scenarios,
+                "granted_columns": u.granted_columns,
+                "products": u.products,
+                "releases": u.releases,
+            }
+            for u in card.usage
+        ],
+    }

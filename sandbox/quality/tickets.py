@@ -202,6 +202,21 @@ def list_tickets(
         return list(session.scalars(query.order_by(QualityTicketRow.id)))
 
 
+def ticket_view(row: QualityTicketRow) -> dict:
+    """A ticket's summary as every face lists it (no example keys: those are the provider's records)."""
+    return {"ticket": ticket_label(row.id), "dataset": row.dataset_id, "rule": row.rule_id, "column": row.column_label,
+            "severity": row.severity, "keys": row.key_count, "remaining": row.remaining_count, "state": row.state,
+            "due_on": row.due_on}  # fmt: skip
+
+
+def ticket_detail(row: QualityTicketRow) -> dict:
+    """One ticket as its show page has it: the summary, the issue, and the example keys, which are
+    the provider's own records (``get_ticket`` shows a ticket only to its provider and the staff)."""
+    return {**ticket_view(row), "dimension": row.dimension, "description": row.description,
+            "suggested_fix": row.suggested_fix, "examples": json.loads(row.examples_json), "raised_by": row.raised_by,
+            "created_at": row.created_at, "note": row.note}  # fmt: skip
+
+
 def _visible(session: Session, actor: Principal, ticket_id: int) -> QualityTicketRow:
     ticket = session.scalar(visible_tickets(actor).where(QualityTicketRow.id == ticket_id))
     if ticket is None:  # the same answer whether it does not exist or is someone else's

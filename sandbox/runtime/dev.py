@@ -20,12 +20,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sandbox.context import PlatformContext
+from sandbox.domain.errors import ShuyuError
 from sandbox.governance.access import Principal, audited_refusals
 from sandbox.runtime import jail
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.submissions import JobRefused, check_member, checks
 from sandbox.store import catalog_repo
 from sandbox.store.zones import Zone, zone_path
+
+
+class NoDevReport(ShuyuError):
+    """The dev process ended without a report (Spark or the jail failed to start); its log is the operators'."""
+
+    code = "E831"
+
+    def __init__(self) -> None:
+        super().__init__("开发进程没有给出结果（运营人员可查看其日志）",
+                         "the dev process gave no result (operators can read its log)")  # fmt: skip
 
 
 def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
@@ -95,6 +106,40 @@ def run(spec_path: Path, *, watch: bool = False) -> Iterator[dict]:
         finally:  # a caller that stops listening ends the worker, which would otherwise watch forever
             if process.poll() is None:
                 process.terminate()
+
+
+def first_report(spec_path: Path) -> dict:
+    """One run on the samples (no watching): its report, the dev process ended."""
+    reports = run(spec_path, watch=False)
+    try:
+        report = next(reports, None)
+    finally:
+        reports.close()
+    if report is None:
+        raise NoDevReport()
+    return report
+
+
+_FAILURE_KEYS = ("ok", "phase", "error_type", "error_line", "message", "findings", "reason", "traceback")
+_GATE_KEYS = ("refusal", "released", "suppressed", "suppressed_by_reason")
+
+
+def report_view(report: dict) -> dict:
+    """What a developer sees of a dev run, on every face: whether the job ran, and if not where it
+    failed (type, line, message, plan findings, the frame contract it broke, its own traceback on
+    the samples); if it did, each output's contribution rows with a preview, and per output what
+    the gate would release and suppress by rule. Nothing else of the report leaves (not the gate
+    report's place on the server, not the policy)."""
+    job = report["job"]
+    view: dict = {"job": {key: job.get(key) for key in _FAILURE_KEYS}, "seconds": report.get("seconds")}
+    if job.get("ok"):
+        view["frames"] = {name: {"rows": f["rows"], "columns": f["columns"], "preview": f["preview"]}
+                          for name, f in report.get("frames", {}).items()}  # fmt: skip
+        outputs = report.get("gate", {}).get("outputs", {})
+        view["gate"] = {
+            "outputs": {name: {key: o[key] for key in _GATE_KEYS if key in o} for name, o in outputs.items()}
+        }
+    return view
 
 
 def _end_with_parent() -> None:

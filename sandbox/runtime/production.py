@@ -399,7 +399,9 @@ def fail_interrupted(ctx, session, submission_id: str, actor: str) -> list[str]:
     process that ran it stopped (the task queue's recovery); nothing of theirs was published, because a
     release is one transaction at the end of a run."""
     runs = session.scalars(
-        select(JobRunRow).where(JobRunRow.submission_id == submission_id, JobRunRow.state == RunState.RUNNING.value)
+        select(JobRunRow).where(
+            JobRunRow.submission_id == submission_id, JobRunRow.state == RunState.RUNNING.value
+        )
     ).all()
     for run in runs:
         run.state = RUN_LIFECYCLE.check(RunState.RUNNING, "fail").value

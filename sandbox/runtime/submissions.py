@@ -8,6 +8,7 @@ submitter. Submissions with findings are refused outright.
 from __future__ import annotations
 
 import difflib
+import json
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -199,6 +200,20 @@ def _diff(before: dict[str, str], after: dict[str, str], before_id: str, after_i
             f"{before_id}/{name}", f"{after_id}/{name}",
         )  # fmt: skip
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def submission_view(row: JobSubmissionRow) -> dict:
+    """What every face shows of a submission (the approval's terms once approved)."""
+    return {"submission": row.id, "job": row.job_id, "scenario": row.scenario_id, "submitter": row.submitter,
+            "state": row.state, "reviewer": row.reviewer, "review_comment": row.review_comment,
+            "submitted_at": row.submitted_at, "code_sha256": row.code_sha256,
+            "terms": json.loads(row.terms_json) if row.terms_json else None}  # fmt: skip
+
+
+def packet_view(packet: dict) -> dict:
+    """A ``review_packet`` as data: the submission, its files, the static check, the diff."""
+    return {**submission_view(packet["submission"]), "files": packet["files"], "findings": packet["findings"],
+            "previous": packet["previous"], "diff": packet["diff"]}  # fmt: skip
 
 
 def list_submissions(ctx: PlatformContext, actor: Principal) -> list[JobSubmissionRow]:

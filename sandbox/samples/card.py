@@ -44,6 +44,18 @@ def residual_risk(card: dict[str, Any]) -> tuple[str, str]:
     return zh, en
 
 
+def flagged_columns(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The card's profile findings: columns declared harmless whose profiled values are mostly
+    identifiers of a kind (the share only, never a value), in the shape of ``samples findings``."""
+    return [
+        {"dataset": dataset_id, "column": p["column"], "declared_kind": p["declared"],
+         "detected_kind": p["detected"], "share": p["share"]}
+        for dataset_id, d in card["datasets"].items()
+        for p in d["profile"]
+        if p["flagged"]
+    ]  # fmt: skip
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     lines = [
         f"# 样例卡 / Sample card — {card['scenario']} v{card['version']}",
@@ -70,12 +82,12 @@ def card_markdown(card: dict[str, Any]) -> str:
             )
         if d["l_diversity"]:
             lines += ["", "l-diversity: " + ", ".join(f"{c} l={v}" for c, v in d["l_diversity"].items())]
-        flagged = [p for p in d["profile"] if p["flagged"]]
+        flagged = [f for f in flagged_columns(card) if f["dataset"] == dataset_id]
         if flagged:
             lines += [
                 "",
                 "**Flagged / 标记**: "
-                + ", ".join(f"{p['column']} holds {p['detected']} ({p['share']:.0%})" for p in flagged),
+                + ", ".join(f"{f['column']} holds {f['detected_kind']} ({f['share']:.0%})" for f in flagged),
             ]
         lines.append("")
     zh, en = card["residual_risk"]["zh"], card["residual_risk"]["en"]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.service import current_version, get_dataset, version_path
 from sandbox.context import PlatformContext
+from sandbox.domain.errors import PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.domain.progress import Stages, no_progress
 from sandbox.domain.samples import SampleState
@@ -238,10 +239,9 @@ def check_may_read(ctx: PlatformContext, actor: Principal, scenario_id: str) -> 
     check_role(actor, {Role.DEVELOPER}, "查看样例数据", "read samples")
     with ctx.sessions() as session:
         if session.get(ScenarioMemberRow, (scenario_id, actor.username)) is None:
-            raise SamplesError(
+            raise PermissionDenied(  # a refusal (403 on the API), not a missing sample
                 f"{actor.username} 不是场景 {scenario_id} 的开发人员，不能查看其样例",
                 f"{actor.username} is not a developer of scenario {scenario_id} and may not read its samples",
-                code="E600",
             )
 
 

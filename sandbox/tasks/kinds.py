@@ -42,7 +42,7 @@ class TaskKind:
 
 
 def upload_dir(ctx: PlatformContext, upload_id: str) -> Path:
-    """Where the API keeps an upload until its ingest task has run (the trusted work zone)."""
+    """Where the API keeps an upload until its task (ingest, dev run) has run (the trusted work zone)."""
     return zone_path(ctx.settings, Zone.WORK, "uploads", upload_id)
 
 
@@ -94,6 +94,24 @@ def _ingest(ctx, actor, args, stages):
                   "identical": delivery.identical, "content_sha256": version.content_sha256}  # fmt: skip
 
 
+def _dev_run(ctx, actor, args, stages):
+    """A job folder the developer uploaded, run once on its scenario's samples (``sandbox dev run``);
+    the result is the report as ``dev.report_view`` narrows it. The upload is removed either way."""
+    from sandbox.runtime import dev
+
+    folder = upload_dir(ctx, args["upload"])
+    try:
+        if not (folder / "job.toml").is_file():
+            raise InvalidInput("上传的作业已不存在", "the uploaded job is gone")
+        stages("检查作业与场景成员", "checking the job and scenario membership")
+        spec = dev.prepare(ctx, actor, folder)
+        stages("启动 Spark 并在样例上运行", "starting Spark and running on the samples")
+        report = dev.report_view(dev.first_report(spec))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return bool(report["job"]["ok"]), report
+
+
 def _remove_upload(ctx, _session, args) -> list[str]:
     shutil.rmtree(upload_dir(ctx, args["upload"]), ignore_errors=True)
     return [f"upload:{args['upload']}"]
@@ -124,6 +142,14 @@ KINDS: dict[str, TaskKind] = {
             "导入数据",
             "ingest data",
             _ingest,
+            _remove_upload,
+        ),  # fmt: skip
+        TaskKind(
+            "dev.run",
+            frozenset({Role.DEVELOPER}),
+            "在样例上运行作业",
+            "run jobs on samples",
+            _dev_run,
             _remove_upload,
         ),  # fmt: skip
     )

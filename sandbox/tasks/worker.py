@@ -9,6 +9,8 @@ operators' log (``logs/tasks/<id>.log``), never to the requester.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -16,7 +18,7 @@ import threading
 import traceback
 
 from sandbox.context import PlatformContext
-from sandbox.domain.errors import ShuyuError
+from sandbox.domain.errors import ConfigError, ShuyuError
 from sandbox.governance.access import principal_for
 from sandbox.store.models import TaskRow
 from sandbox.store.zones import Zone, zone_path
@@ -34,6 +36,26 @@ def run_worker(
     ctx: PlatformContext, stop: threading.Event, *, until_idle: bool = False, poll_s: float = 1.0
 ) -> int:
     """Run tasks until ``stop`` is set (or, with ``until_idle``, until none is queued); returns how many."""
+    with _sole_worker(ctx) if single_worker(ctx) else contextlib.nullcontext():
+        return _loop(ctx, stop, until_idle=until_idle, poll_s=poll_s)
+
+
+@contextlib.contextmanager
+def _sole_worker(ctx: PlatformContext):
+    """On SQLite a home has one worker: a second one would take the first one's running tasks for lost."""
+    path = zone_path(ctx.settings, Zone.WORK, "worker.lock")
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                "该主目录已有后台任务进程在运行（SQLite 主目录只能有一个）",
+                "a worker is already running on this home (a SQLite home has exactly one)",
+            ) from None
+        yield
+
+
+def _loop(ctx: PlatformContext, stop: threading.Event, *, until_idle: bool, poll_s: float) -> int:
     name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     queue.recover(ctx, stale_after_s=None if single_worker(ctx) else queue.STALE_AFTER_S)
     done = 0

@@ -1,7 +1,98 @@
-"""Consumers: (endpoints in progress)."""
+"""Consumers: the product catalogue, downloads of released versions within their terms of use,
+their organization's terms, and re-development applications.
+
+A download is ``versions.export`` into a private directory of the work zone, answered as one zip
+archive (the released tables and the gate report's public view) and removed at once.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from sandbox.api.access import Allow, platform
+from sandbox.domain.identifiers import NAME
+from sandbox.domain.identity import Role
+from sandbox.governance.access import Principal
+from sandbox.products import redevelopment, registry, terms, versions
 
 router = APIRouter(prefix="/consumer", tags=["consumer"])
+consumer = Allow(Role.CONSUMER)
+
+
+@router.get("/products")
+def products(who: Principal = Depends(consumer), ctx=Depends(platform)) -> list[dict]:
+    """数据产品目录（免费或有偿）/ the product catalogue (free or fee-bearing)."""
+    released = versions.released(ctx)
+    return [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+
+
+@router.get("/products/{product_id}")
+def product(product_id: str, who: Principal = Depends(consumer), ctx=Depends(platform)) -> dict:
+    """数据产品登记详情 / a product's registration."""
+    row = registry.get(ctx, product_id)
+    return registry.product_view(row, versions.released(ctx).get(row.id, []))
+
+
+@router.get("/products/{product_id}/versions")
+def product_versions(
+    product_id: str, who: Principal = Depends(consumer), ctx=Depends(platform)
+) -> list[dict]:
+    """已发布的版本及其血缘 / released versions and their lineage."""
+    registry.get(ctx, product_id)  # an unknown product is a 404, not an empty list
+    return [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+
+
+@router.get("/products/{product_id}/download", response_class=Response,
+            responses={200: {"content": {"application/zip": {}}}})  # fmt: skip
+def download(
+    product_id: str,
+    fmt: Literal["csv", "parquet", "xlsx"] = Query(
+        "csv", alias="format", description="文件格式 / file format"
+    ),
+    version: int | None = Query(None, ge=1, description="版本，默认最新 / version, default the latest"),
+    who: Principal = Depends(consumer),
+    ctx=Depends(platform),
+) -> Response:
+    """下载已发布版本的聚合表与公开门控报告（有偿产品须有使用条款）/ download a released version (terms of use for fee-bearing ones)."""
+    ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=ctx.settings.work_dir) as staging:
+        out = Path(staging)
+        versions.export(ctx, who, product_id, out, fmt, version)
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for path in sorted(p for p in out.iterdir() if p.is_file()):
+                zipped.write(path, path.name)
+    name = f"{product_id}-v{version}-{fmt}.zip" if version else f"{product_id}-{fmt}.zip"
+    return Response(archive.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+@router.get("/terms")
+def my_terms(product: str | None = Query(None, max_length=64), who: Principal = Depends(consumer),
+             ctx=Depends(platform)) -> list[dict]:  # fmt: skip
+    """本机构的使用条款 / my organization's terms of use."""
+    return [terms.terms_view(t) for t in terms.list_terms(ctx, who, product)]
+
+
+class ApplicationRequest(BaseModel):
+    product: str = Field(pattern=f"^{NAME}$")
+    purpose: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/redevelopments", status_code=201)
+def apply(body: ApplicationRequest, who: Principal = Depends(consumer), ctx=Depends(platform)) -> dict:
+    """申请再开发 / apply to re-develop a product."""
+    return redevelopment.application_view(redevelopment.apply(ctx, who, body.product, body.purpose))
+
+
+@router.get("/redevelopments")
+def my_applications(who: Principal = Depends(consumer), ctx=Depends(platform)) -> list[dict]:
+    """本机构的再开发申请 / my organization's re-development applications."""
+    return [redevelopment.application_view(r) for r in redevelopment.list_applications(ctx, who)]

@@ -1,7 +1,242 @@
-"""Developers: (endpoints in progress)."""
+"""Developers (cleared, on the scenarios they are members of): scenarios, sample cards, job
+submission, dev runs on samples (queued), their submissions and the status of their production runs.
+
+A job folder arrives as a multipart upload of its files (``job.toml``, ``job.py``, ``README.md``):
+plain names only, within size limits, written to a private directory of the work zone; a submission
+snapshots it and the directory goes at once, a dev run's directory goes when its task has run.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from sandbox.api.access import Allow, platform
+from sandbox.domain.errors import InvalidInput
+from sandbox.domain.identifiers import NAME
+from sandbox.domain.identity import Role
+from sandbox.domain.scenario import ScenarioCategory
+from sandbox.governance import scenarios
+from sandbox.governance.access import Principal
+from sandbox.products import redevelopment
+from sandbox.runtime import submissions
+from sandbox.runtime.production import developer_view
+from sandbox.runtime.runs import list_runs
+from sandbox.samples import card_of, show_samples
+from sandbox.samples.card import card_markdown, flagged_columns
+from sandbox.tasks import queue
+from sandbox.tasks.kinds import upload_dir
 
 router = APIRouter(prefix="/developer", tags=["developer"])
+developer = Allow(Role.DEVELOPER)
+
+#: A job folder is job.toml, README.md and one entry file; a few more names are let through so the
+#: policy check, not the upload, says what does not belong.
+MAX_FILES = 10
+MAX_FILE_BYTES = 256 * 1024
+MAX_TOTAL_BYTES = 1024 * 1024
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+_CHUNK = 64 * 1024
+
+
+# -- scenarios -----------------------------------------------------------------------------
+
+
+class ColumnBody(BaseModel):
+    dataset: str = Field(pattern=f"^{NAME}$")
+    column: str = Field(min_length=1, max_length=64)
+    justification: str = Field(min_length=1, max_length=2000)
+
+
+class ProposeRequest(BaseModel):
+    id: str = Field(pattern=f"^{NAME}$")
+    title: str = Field(min_length=1, max_length=200)
+    category: ScenarioCategory
+    columns: list[ColumnBody] = Field(min_length=1, max_length=200)
+    planned_products: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=50
+    )
+    description: str = Field("", max_length=5000)
+    value: str = Field("", max_length=5000)
+
+
+@router.get("/scenarios")
+def list_scenarios(who: Principal = Depends(developer), ctx=Depends(platform)) -> list[dict]:
+    """应用场景 / scenarios."""
+    return [scenarios.scenario_view(s) for s in scenarios.list_scenarios(ctx)]
+
+
+@router.get("/scenarios/{scenario_id}")
+def show_scenario(scenario_id: str, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
+    """场景详情：申请的列、答复与开发人员 / a scenario's columns, their answers and its developers."""
+    return scenarios.scenario_detail(scenarios.get(ctx, scenario_id))
+
+
+@router.post("/scenarios", status_code=201)
+def propose(body: ProposeRequest, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
+    """提出场景建设方案（草稿；须属运营机构）/ propose a scenario (a draft; operator organizations only)."""
+    columns = [
+        scenarios.ColumnRequest(c.dataset, c.column.strip(), c.justification.strip()) for c in body.columns
+    ]
+    row = scenarios.propose(ctx, who, scenario_id=body.id, title=body.title, category=body.category,
+                            description=body.description, value_statement=body.value,
+                            planned_products=body.planned_products, columns=columns)  # fmt: skip
+    return scenarios.scenario_view(row)
+
+
+@router.post("/scenarios/{scenario_id}/submit")
+def submit_scenario(
+    scenario_id: str, who: Principal = Depends(developer), ctx=Depends(platform)
+) -> list[dict]:
+    """提交审核并向数据提供单位发出申请（提出人）/ submit for review and request the providers' consent (proposer)."""
+    return [scenarios.consent_view(c) for c in scenarios.submit(ctx, who, scenario_id)]
+
+
+@router.post("/scenarios/{scenario_id}/withdraw")
+def withdraw_scenario(scenario_id: str, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
+    """撤回场景（提出人）/ withdraw a scenario (proposer)."""
+    scenarios.withdraw(ctx, who, scenario_id)
+    return scenarios.scenario_view(scenarios.get(ctx, scenario_id))
+
+
+# -- samples -------------------------------------------------------------------------------
+
+
+@router.get("/scenarios/{scenario_id}/samples")
+def sample_card(scenario_id: str, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
+    """场景当前样例的样例卡（场景开发人员）/ the card of the scenario's current samples (its developers)."""
+    return card_of(show_samples(ctx, who, scenario_id))
+
+
+@router.get("/scenarios/{scenario_id}/samples/card.md", response_class=PlainTextResponse)
+def sample_card_markdown(scenario_id: str, who: Principal = Depends(developer), ctx=Depends(platform)) -> str:
+    """完整样例卡（Markdown）/ the full sample card as Markdown."""
+    return card_markdown(card_of(show_samples(ctx, who, scenario_id)))
+
+
+@router.get("/scenarios/{scenario_id}/samples/findings")
+def sample_findings(
+    scenario_id: str, who: Principal = Depends(developer), ctx=Depends(platform)
+) -> list[dict]:
+    """样例画像发现的误登记列 / columns the samples' profiling found holding identifiers."""
+    return flagged_columns(card_of(show_samples(ctx, who, scenario_id)))
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+
+def _received_job(ctx, files: list[UploadFile]) -> tuple[str, Path]:
+    """The uploaded files written to a new private directory of the work zone; returns its id and path.
+
+    A name sent with a path keeps its last part only (a browser's folder upload sends ``myjob/job.py``);
+    what remains must be a plain file name, once. Anything over the limits refuses the whole upload.
+    """
+    if not files or len(files) > MAX_FILES:
+        raise InvalidInput(
+            f"须上传 1–{MAX_FILES} 个作业文件", f"upload 1-{MAX_FILES} files of the job folder"
+        )
+    names: list[str] = []
+    for number, upload in enumerate(files, 1):
+        name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if not _FILE_NAME.fullmatch(name) or name in names:
+            raise InvalidInput(
+                f"第 {number} 个文件的名称无效或重复（只允许字母、数字、_ . -，不以 . 开头）",
+                f"file {number}: its name is invalid or repeated (letters, digits, _ . - only, not starting with .)",
+            )
+        names.append(name)
+    upload_id = uuid.uuid4().hex[:16]
+    folder = upload_dir(ctx, upload_id)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700)
+    total = 0
+    try:
+        for name, upload in zip(names, files, strict=True):
+            size = 0
+            with (folder / name).open("xb") as out:
+                while chunk := upload.file.read(_CHUNK):
+                    size, total = size + len(chunk), total + len(chunk)
+                    if size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
+                        raise InvalidInput(
+                            f"作业文件过大（每个至多 {MAX_FILE_BYTES // 1024} KiB，合计至多 {MAX_TOTAL_BYTES // 1024} KiB）",
+                            f"job files too large (at most {MAX_FILE_BYTES // 1024} KiB each, "
+                            f"{MAX_TOTAL_BYTES // 1024} KiB in all)",
+                        )
+                    out.write(chunk)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return upload_id, folder
+
+
+_JOB_FILES = File(description="作业目录中的文件 / the job folder's files: job.toml, job.py, README.md")
+
+
+@router.post("/submissions", status_code=201)
+def submit_job(files: list[UploadFile] = _JOB_FILES, who: Principal = Depends(developer),
+               ctx=Depends(platform)) -> dict:  # fmt: skip
+    """提交作业（上传作业目录；快照 + SHA-256 + 策略检查）/ submit a job: upload its folder; snapshot, SHA-256, policy check."""
+    _, folder = _received_job(ctx, files)
+    try:
+        return submissions.submission_view(submissions.submit(ctx, who, folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@router.post("/dev-runs", status_code=202)
+def dev_run(files: list[UploadFile] = _JOB_FILES, who: Principal = Depends(developer),
+            ctx=Depends(platform)) -> dict:  # fmt: skip
+    """在场景样例上运行作业（排队；结果含门控建议）/ run a job on samples (queued; the result has the gate's advisory)."""
+    upload_id, folder = _received_job(ctx, files)
+    try:
+        row = queue.enqueue(ctx, who, "dev.run", {"upload": upload_id})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return queue.task_view(row)
+
+
+@router.get("/submissions")
+def my_submissions(who: Principal = Depends(developer), ctx=Depends(platform)) -> list[dict]:
+    """我的作业提交 / my job submissions."""
+    return [submissions.submission_view(s) for s in submissions.list_submissions(ctx, who)]
+
+
+@router.get("/submissions/{submission_id}")
+def review_packet(submission_id: str, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
+    """我的提交的审核包：代码、哈希、策略检查、审核意见 / my submission's review packet: code, hash, check, review."""
+    return submissions.packet_view(submissions.review_packet(ctx, who, submission_id))
+
+
+@router.get("/runs")
+def my_runs(submission: str | None = Query(None, max_length=32), who: Principal = Depends(developer),
+            ctx=Depends(platform)) -> list[dict]:  # fmt: skip
+    """我的作业的生产运行（只见状态）/ production runs of my submissions (status only, never logs)."""
+    return [developer_view(r) for r in list_runs(ctx, who, submission)]
+
+
+# -- re-development --------------------------------------------------------------------------
+
+
+class ApplicationRequest(BaseModel):
+    product: str = Field(pattern=f"^{NAME}$")
+    purpose: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/redevelopments", status_code=201)
+def apply_redevelopment(body: ApplicationRequest, who: Principal = Depends(developer),
+                        ctx=Depends(platform)) -> dict:  # fmt: skip
+    """申请再开发 / apply to re-develop a product."""
+    return redevelopment.application_view(redevelopment.apply(ctx, who, body.product, body.purpose))
+
+
+@router.get("/redevelopments")
+def my_redevelopments(who: Principal = Depends(developer), ctx=Depends(platform)) -> list[dict]:
+    """本机构的再开发申请 / my organization's re-development applications."""
+    return [redevelopment.application_view(r) for r in redevelopment.list_applications(ctx, who)]

@@ -14,6 +14,7 @@ from sandbox.store.models.catalog import (
     ProviderRow,
     QuarantineRow,
 )
+from sandbox.store.models.delivery import ApiKeyDayRow, ApiKeyRow, ProductUsageRow
 from sandbox.store.models.gate import PrivacyBudgetRow, PrivacySpendRow, ReleaseCellRow, ReleaseRow
 from sandbox.store.models.governance import (
     ApiTokenRow,
@@ -39,9 +40,9 @@ from sandbox.store.models.samples import ProfileFindingRow, SampleDatasetRow, Sa
 from sandbox.store.models.tasks import TaskRow
 
 __all__ = [
-    "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
+    "ApiKeyDayRow", "ApiKeyRow", "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
     "ConsentRow", "DatasetColumnRow", "JobRunRow", "JobSubmissionRow", "ProductVersionRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
-    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProductTermsRow", "ProviderRow", "ReleaseCellRow", "ReleaseRow", "QualityDeliveryRow", "QualityExceptionRow",
+    "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProductTermsRow", "ProductUsageRow", "ProviderRow", "ReleaseCellRow", "ReleaseRow", "QualityDeliveryRow", "QualityExceptionRow",
     "QualityRuleResultRow", "QualityRunRow", "QualityTicketRow", "QualityWebhookRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",
     "ScenarioMemberRow", "ScenarioRow", "UserRow",
     "ProfileFindingRow", "SampleDatasetRow", "SampleVersionRow", "TaskRow",

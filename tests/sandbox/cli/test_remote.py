@@ -81,7 +81,11 @@ def test_login_then_commands_go_through_the_service(server):
                    stdin=PASSWORD + "\n").returncode == 0  # fmt: skip
     remote = {**env, "SANDBOX_SERVER": url}
     wrong = sandbox(remote, "login", "--user", "operator-1", "--password-stdin", stdin="not the password\n")
-    assert wrong.returncode == 2 and "用户名或密码错误" in wrong.stderr and "wrong user name or password" in wrong.stderr
+    assert (
+        wrong.returncode == 2
+        and "用户名或密码错误" in wrong.stderr
+        and "wrong user name or password" in wrong.stderr
+    )
     signed_in = sandbox(remote, "login", "--user", "operator-1", "--password-stdin", stdin=PASSWORD + "\n")
     assert signed_in.returncode == 0, signed_in.stderr
     stored = os.path.join(env["SANDBOX_CONFIG_DIR"], "credentials.json")
@@ -93,6 +97,8 @@ def test_login_then_commands_go_through_the_service(server):
     assert missing.returncode == 2 and "E201" in missing.stderr
     local_only = sandbox(remote, "catalog", "list")
     assert local_only.returncode == 2 and "runs on the platform host only" in local_only.stderr
+    second = sandbox(env, "--as", "admin", "worker", "--until-idle")  # serve's worker holds the home
+    assert second.returncode == 2 and "a worker is already running" in second.stderr
     assert sandbox(remote, "logout").returncode == 0
     after = sandbox(remote, "whoami")
     assert after.returncode == 2 and "not signed in" in after.stderr

@@ -132,3 +132,26 @@ def test_a_lost_promotion_is_recovered_and_its_half_done_run_failed_not_left_run
     assert row.state == "lost" and error["code"] == "E910" and error["undone"] == ["job_run:run-lost"]
     assert run.state == RunState.FAILED.value and json.loads(run.failure_json) == {"phase": "interrupted"}
     assert row.finished_at and run.finished_at
+
+
+def test_worker_until_idle_runs_what_is_queued_and_a_second_sqlite_worker_is_refused(
+    sqlite_ctx, echo, tmp_path
+):
+    """``sandbox worker --until-idle`` in a real process; a second worker on one SQLite home refuses to start."""
+    import subprocess
+    import sys
+
+    from sandbox.tasks.worker import _sole_worker
+    from tests.conftest import cli_env
+
+    cast = live_cast(sqlite_ctx)
+    with _sole_worker(sqlite_ctx):
+        held = subprocess.run([sys.executable, "-m", "sandbox", "--as", "admin", "worker", "--until-idle"],
+                              env=cli_env(sqlite_ctx), capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert held.returncode == 2 and "a worker is already running" in held.stderr
+    queue.enqueue(sqlite_ctx, cast("operator-1"), "quality.run", {"dataset": "nothing-here"})
+    ran = subprocess.run([sys.executable, "-m", "sandbox", "--as", "admin", "worker", "--until-idle"],
+                         env=cli_env(sqlite_ctx), capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ran.returncode == 0 and "1 task" in ran.stderr
+    (task,) = queue.list_tasks(sqlite_ctx, cast("operator-1"))
+    assert task.state == "failed" and json.loads(task.error_json)["code"] == "E201"

@@ -1,0 +1,163 @@
+"""Operator pages: the review queue (the job's code and hash, the diff against the same job's previous
+approved submission, the static check's findings; approve or reject with a comment), promotion
+(queued; its task page shows the progress), gate reports of production runs, the product registry
+with its 登记 actions and terms of use, and re-development applications."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from sandbox.api.access import platform
+from sandbox.api.views import rows_view
+from sandbox.domain.errors import InvalidInput
+from sandbox.domain.identity import Role
+from sandbox.domain.job import SubmissionState
+from sandbox.governance.access import Principal
+from sandbox.products import redevelopment, registry, terms, versions
+from sandbox.runtime import approval, runs, submissions
+from sandbox.tasks import queue
+
+from .render import page, redirect
+from .rules import Page
+
+router = APIRouter(prefix="/operator", include_in_schema=False)
+operator = Page(Role.OPERATOR)
+staff = Page(Role.OPERATOR, Role.ADMIN)
+
+
+@router.get("")
+def review_queue(request: Request, who: Principal = Depends(operator), ctx=Depends(platform)) -> Response:
+    """审核队列：待审核的作业在前，已批准的可转入生产 / the review queue: waiting jobs first, approved ones to promote."""
+    rows = [submissions.submission_view(s) for s in submissions.list_submissions(ctx, who)]
+    waiting = [s for s in rows if s["state"] == SubmissionState.SUBMITTED.value]
+    approved = [s for s in reversed(rows) if s["state"] == SubmissionState.APPROVED.value]
+    promotions = [queue.task_view(t) for t in queue.list_tasks(ctx, who, limit=20) if t.kind == "job.promote"]
+    return page(
+        request, who, "operator/queue.html", waiting=waiting, approved=approved, promotions=promotions
+    )
+
+
+@router.get("/submissions/{submission_id}")
+def submission(submission_id: str, request: Request, who: Principal = Depends(operator),
+               ctx=Depends(platform)) -> Response:  # fmt: skip
+    """审核包：代码与哈希、与上次批准版本的差异、策略检查、生产运行 / the review packet: code, hash, diff, check, runs."""
+    packet = submissions.packet_view(submissions.review_packet(ctx, who, submission_id))
+    done = rows_view(runs.list_runs(ctx, who, submission_id), drop=("logs_path",))
+    return page(request, who, "operator/submission.html", p=packet, runs=done, max_runs=approval.DEFAULT_MAX_RUNS,
+                period_days=approval.DEFAULT_PERIOD_DAYS, max_period=approval.MAX_PERIOD_DAYS)  # fmt: skip
+
+
+@router.post("/submissions/{submission_id}/review")
+def review(submission_id: str, request: Request, decision: str = Form(...),
+           comment: str = Form("", max_length=2000), max_runs: int = Form(approval.DEFAULT_MAX_RUNS, ge=1, le=1000),
+           period_days: int = Form(approval.DEFAULT_PERIOD_DAYS, ge=1, le=approval.MAX_PERIOD_DAYS),
+           who: Principal = Depends(operator), ctx=Depends(platform)) -> Response:  # fmt: skip
+    """批准或驳回（非提交人；驳回须写理由）/ approve or reject (not the submitter; a rejection needs a comment)."""
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("审核结论无效", "invalid review decision")
+    submissions.review(ctx, who, submission_id, approve=decision == "approve", comment=comment, max_runs=max_runs,
+                       period_days=period_days)  # fmt: skip
+    return redirect(request, f"/operator/submissions/{submission_id}")
+
+
+@router.post("/submissions/{submission_id}/promote")
+def promote(submission_id: str, request: Request, who: Principal = Depends(operator),
+            ctx=Depends(platform)) -> Response:  # fmt: skip
+    """转入生产（排队；任务页显示进度）/ promote to production: queued; the task page follows its progress."""
+    submissions.get(ctx, who, submission_id)  # an unknown submission is refused now, not by the task later
+    row = queue.enqueue(ctx, who, "job.promote", {"submission": submission_id})
+    return redirect(request, f"/tasks/{row.id}")
+
+
+@router.get("/runs")
+def gate_reports(request: Request, who: Principal = Depends(staff), ctx=Depends(platform)) -> Response:
+    """门控报告：每次生产运行各输出发布与抑制的单元格（按规则）/ gate reports: cells released and suppressed per output."""
+    done = rows_view(runs.list_runs(ctx, who), drop=("logs_path",))
+    return page(request, who, "operator/runs.html", runs=list(reversed(done)))
+
+
+# -- products ------------------------------------------------------------------------------------
+
+
+def _product(ctx, row) -> dict:
+    return registry.product_view(row, versions.released(ctx).get(row.id, []))
+
+
+@router.get("/products")
+def products(request: Request, who: Principal = Depends(staff), ctx=Depends(platform)) -> Response:
+    """产品登记簿与首次登记 / the product registry, and first registration."""
+    released = versions.released(ctx)
+    rows = [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+    return page(request, who, "operator/products.html", products=rows, forms=registry.FORMS)
+
+
+@router.post("/products")
+def register(request: Request, product: str = Form(..., max_length=64), title: str = Form(..., max_length=200),
+             scenario: str = Form(..., max_length=64), description: str = Form("", max_length=5000),
+             form: str = Form("数据集", max_length=16), who: Principal = Depends(operator),
+             ctx=Depends(platform)) -> Response:  # fmt: skip
+    """首次登记（须有该场景已批准的同名作业）/ first registration (needs an approved job of that id)."""
+    row = registry.register(ctx, who, product_id=product, title=title, scenario_id=scenario, description=description,
+                            form=form)  # fmt: skip
+    return redirect(request, f"/operator/products/{row.id}")
+
+
+@router.get("/products/{product_id}")
+def product(
+    product_id: str, request: Request, who: Principal = Depends(staff), ctx=Depends(platform)
+) -> Response:
+    """登记详情、已发布版本及其血缘、使用条款；变更、更正、注销 / a registration, its versions, terms; 登记 actions."""
+    view = _product(ctx, registry.get(ctx, product_id))
+    released = [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+    granted = [terms.terms_view(t) for t in terms.list_terms(ctx, who, product_id)]
+    return page(request, who, "operator/product.html", p=view, versions=list(reversed(released)), terms=granted,
+                forms=registry.FORMS)  # fmt: skip
+
+
+@router.post("/products/{product_id}/terms")
+def grant_terms(product_id: str, request: Request, consumer: str = Form(..., max_length=64),
+                ends_on: date | None = Form(None), who: Principal = Depends(staff),
+                ctx=Depends(platform)) -> Response:  # fmt: skip
+    """授予使用方有偿产品的使用条款 / grant a consumer organization terms of use."""
+    terms.grant_terms(ctx, who, product_id, consumer, ends_on=ends_on)
+    return redirect(request, f"/operator/products/{product_id}")
+
+
+@router.post("/products/{product_id}/{action}")
+def amend(product_id: str, action: str, request: Request, reason: str = Form(..., max_length=2000),
+          title: str = Form("", max_length=200), description: str = Form("", max_length=5000),
+          form: str = Form("", max_length=16), who: Principal = Depends(staff),
+          ctx=Depends(platform)) -> Response:  # fmt: skip
+    """变更、更正或注销登记（须说明理由）/ change, correct or deregister a registration (with a reason)."""
+    if action == "deregister":
+        registry.deregister(ctx, who, product_id, reason)
+    elif action in ("change", "correct"):
+        changes = {k: v for k, v in (("title", title), ("description", description), ("form", form)) if v}
+        getattr(registry, action)(ctx, who, product_id, reason, **changes)
+    else:
+        raise InvalidInput("未知的登记操作", "unknown registration action")
+    return redirect(request, f"/operator/products/{product_id}")
+
+
+# -- re-development ------------------------------------------------------------------------------
+
+
+@router.get("/redevelopment")
+def applications(request: Request, who: Principal = Depends(staff), ctx=Depends(platform)) -> Response:
+    """再开发申请及审核 / re-development applications and their review."""
+    rows = [redevelopment.application_view(r) for r in redevelopment.list_applications(ctx, who)]
+    return page(request, who, "operator/redevelopment.html", applications=rows)
+
+
+@router.post("/redevelopment/{application_id}")
+def review_application(application_id: int, request: Request, decision: str = Form(...),
+                       comment: str = Form("", max_length=2000), who: Principal = Depends(operator),
+                       ctx=Depends(platform)) -> Response:  # fmt: skip
+    """批准或驳回再开发申请 / approve or reject a re-development application."""
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("审核结论无效", "invalid review decision")
+    redevelopment.review(ctx, who, application_id, approve=decision == "approve", comment=comment)
+    return redirect(request, "/operator/redevelopment")
