@@ -10,13 +10,25 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from sandbox.domain.errors import InvalidInput, PermissionDenied
+from sandbox.domain.errors import InvalidInput, NotFoundError, PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.domain.quality import ticket_label
-from sandbox.governance.access import Principal, check_role
+from sandbox.governance.access import Principal, audited_refusals, check_role
+from sandbox.store import catalog_repo
 from sandbox.store.models import QualityTicketRow, ScenarioColumnRow, ScenarioMemberRow
 
 STAFF = frozenset({Role.OPERATOR, Role.ADMIN})
+
+
+def readable_dataset(ctx, actor: Principal, dataset_id: str):
+    """The dataset's catalog row, if ``actor`` may read its quality results (audited refusal otherwise)."""
+    with ctx.sessions() as session:
+        dataset = catalog_repo.get_dataset(session, dataset_id)
+    if dataset is None:
+        raise NotFoundError(f"数据集 {dataset_id} 未登记", f"dataset {dataset_id} is not registered")
+    with audited_refusals(ctx, actor, "quality.report", "dataset", dataset_id):
+        check_may_read_provider(actor, dataset.provider_id)
+    return dataset
 
 
 def check_may_run(actor: Principal) -> None:

@@ -9,22 +9,15 @@ from typing import Any
 from sqlalchemy import select
 
 from sandbox.context import PlatformContext
-from sandbox.domain.errors import NotFoundError
-from sandbox.governance.access import Principal, audited_refusals
-from sandbox.quality.access import check_may_read_provider
-from sandbox.store import catalog_repo
+from sandbox.governance.access import Principal
+from sandbox.quality.access import readable_dataset
 from sandbox.store.models import QualityRuleResultRow, QualityRunRow
 
 
 def rule_history(ctx: PlatformContext, actor: Principal, dataset_id: str) -> dict[str, Any]:
     """``{"dataset", "versions": [v…], "rules": [{"rule", "column", "dimension", "points": [{"version",
     "pass_rate"}…]}…]}``, versions oldest first; a rule appears from the first version checked with it."""
-    with ctx.sessions() as session:
-        dataset = catalog_repo.get_dataset(session, dataset_id)
-    if dataset is None:
-        raise NotFoundError(f"数据集 {dataset_id} 未登记", f"dataset {dataset_id} is not registered")
-    with audited_refusals(ctx, actor, "quality.report", "dataset", dataset_id):
-        check_may_read_provider(actor, dataset.provider_id)
+    readable_dataset(ctx, actor, dataset_id)
     with ctx.sessions() as session:
         runs = session.scalars(
             select(QualityRunRow)

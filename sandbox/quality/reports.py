@@ -25,7 +25,7 @@ from sandbox.domain.errors import NotFoundError
 from sandbox.domain.quality import OPEN_STATES, Dimension, Severity, TicketState, ticket_label
 from sandbox.governance.access import Principal, audited_refusals
 from sandbox.quality import charts, zone
-from sandbox.quality.access import check_may_read_provider
+from sandbox.quality.access import check_may_read_provider, readable_dataset
 from sandbox.quality.pages import write_page
 from sandbox.quality.scorecard import build_scorecard, scorecard_view
 from sandbox.quality.tickets import shanghai_today
@@ -338,12 +338,7 @@ def refresh(ctx: PlatformContext, provider_id: str, dataset_id: str) -> None:
 
 
 def report_for_dataset(ctx: PlatformContext, actor: Principal, dataset_id: str) -> tuple[Path, Path]:
-    with ctx.sessions() as session:
-        dataset = catalog_repo.get_dataset(session, dataset_id)
-    if dataset is None:
-        raise NotFoundError(f"数据集 {dataset_id} 未登记", f"dataset {dataset_id} is not registered")
-    with audited_refusals(ctx, actor, "quality.report", "dataset", dataset_id):
-        check_may_read_provider(actor, dataset.provider_id)
+    dataset = readable_dataset(ctx, actor, dataset_id)
     return write_dataset_report(ctx, dataset.provider_id, dataset_id)
 
 

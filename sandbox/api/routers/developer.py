@@ -8,18 +8,14 @@ snapshots it and the directory goes at once, a dev run's directory goes when its
 
 from __future__ import annotations
 
-import re
-import shutil
-import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from sandbox.api import uploads
 from sandbox.api.access import Allow, platform
-from sandbox.domain.errors import InvalidInput
 from sandbox.domain.identifiers import NAME
 from sandbox.domain.identity import Role
 from sandbox.domain.scenario import ScenarioCategory
@@ -32,19 +28,9 @@ from sandbox.runtime.runs import list_runs
 from sandbox.samples import card_of, show_samples
 from sandbox.samples.card import card_markdown, flagged_columns
 from sandbox.tasks import queue
-from sandbox.tasks.kinds import upload_dir
 
 router = APIRouter(prefix="/developer", tags=["developer"])
 developer = Allow(Role.DEVELOPER)
-
-#: A job folder is job.toml, README.md and one entry file; a few more names are let through so the
-#: policy check, not the upload, says what does not belong.
-MAX_FILES = 10
-MAX_FILE_BYTES = 256 * 1024
-MAX_TOTAL_BYTES = 1024 * 1024
-_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
-_CHUNK = 64 * 1024
-
 
 # -- scenarios -----------------------------------------------------------------------------
 
@@ -132,49 +118,6 @@ def sample_findings(
 # -- jobs ----------------------------------------------------------------------------------
 
 
-def _received_job(ctx, files: list[UploadFile]) -> tuple[str, Path]:
-    """The uploaded files written to a new private directory of the work zone; returns its id and path.
-
-    A name sent with a path keeps its last part only (a browser's folder upload sends ``myjob/job.py``);
-    what remains must be a plain file name, once. Anything over the limits refuses the whole upload.
-    """
-    if not files or len(files) > MAX_FILES:
-        raise InvalidInput(
-            f"须上传 1–{MAX_FILES} 个作业文件", f"upload 1-{MAX_FILES} files of the job folder"
-        )
-    names: list[str] = []
-    for number, upload in enumerate(files, 1):
-        name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-        if not _FILE_NAME.fullmatch(name) or name in names:
-            raise InvalidInput(
-                f"第 {number} 个文件的名称无效或重复（只允许字母、数字、_ . -，不以 . 开头）",
-                f"file {number}: its name is invalid or repeated (letters, digits, _ . - only, not starting with .)",
-            )
-        names.append(name)
-    upload_id = uuid.uuid4().hex[:16]
-    folder = upload_dir(ctx, upload_id)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    folder.mkdir(mode=0o700)
-    total = 0
-    try:
-        for name, upload in zip(names, files, strict=True):
-            size = 0
-            with (folder / name).open("xb") as out:
-                while chunk := upload.file.read(_CHUNK):
-                    size, total = size + len(chunk), total + len(chunk)
-                    if size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
-                        raise InvalidInput(
-                            f"作业文件过大（每个至多 {MAX_FILE_BYTES // 1024} KiB，合计至多 {MAX_TOTAL_BYTES // 1024} KiB）",
-                            f"job files too large (at most {MAX_FILE_BYTES // 1024} KiB each, "
-                            f"{MAX_TOTAL_BYTES // 1024} KiB in all)",
-                        )
-                    out.write(chunk)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return upload_id, folder
-
-
 _JOB_FILES = File(description="作业目录中的文件 / the job folder's files: job.toml, job.py, README.md")
 
 
@@ -182,22 +125,22 @@ _JOB_FILES = File(description="作业目录中的文件 / the job folder's files
 def submit_job(files: list[UploadFile] = _JOB_FILES, who: Principal = Depends(developer),
                ctx=Depends(platform)) -> dict:  # fmt: skip
     """提交作业（上传作业目录；快照 + SHA-256 + 策略检查）/ submit a job: upload its folder; snapshot, SHA-256, policy check."""
-    _, folder = _received_job(ctx, files)
+    _, folder = uploads.receive(ctx, files, uploads.JOB_FOLDER)
     try:
         return submissions.submission_view(submissions.submit(ctx, who, folder))
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard(folder)
 
 
 @router.post("/dev-runs", status_code=202)
 def dev_run(files: list[UploadFile] = _JOB_FILES, who: Principal = Depends(developer),
             ctx=Depends(platform)) -> dict:  # fmt: skip
     """在场景样例上运行作业（排队；结果含门控建议）/ run a job on samples (queued; the result has the gate's advisory)."""
-    upload_id, folder = _received_job(ctx, files)
+    upload_id, folder = uploads.receive(ctx, files, uploads.JOB_FOLDER)
     try:
         row = queue.enqueue(ctx, who, "dev.run", {"upload": upload_id})
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard(folder)
         raise
     return queue.task_view(row)
 

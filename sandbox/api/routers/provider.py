@@ -11,10 +11,7 @@ of the work zone, and the ingest is queued; the worker removes the directory whe
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
-import unicodedata
-import uuid
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -24,6 +21,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from sandbox.api import uploads
 from sandbox.api.access import Allow, platform
 from sandbox.catalog.service import (
     check_may_ingest,
@@ -33,7 +31,6 @@ from sandbox.catalog.service import (
     list_datasets,
     show_dataset,
 )
-from sandbox.domain.errors import InvalidInput
 from sandbox.domain.identity import Role
 from sandbox.domain.quality import TicketState
 from sandbox.governance import release_register, scenarios
@@ -48,7 +45,6 @@ from sandbox.quality.suites import suite_for
 from sandbox.quality.webhooks import register_endpoint
 from sandbox.store.zones import Zone, zone_path
 from sandbox.tasks import queue
-from sandbox.tasks.kinds import upload_dir
 
 router = APIRouter(prefix="/provider", tags=["provider"])
 provider = Allow(Role.PROVIDER)
@@ -57,15 +53,6 @@ ingesters = Allow(Role.PROVIDER, Role.ADMIN)
 readers = Allow(Role.PROVIDER, Role.OPERATOR, Role.ADMIN)
 request_readers = Allow(Role.PROVIDER, Role.OPERATOR, Role.ADMIN, Role.AUDITOR)
 register_readers = Allow(*release_register.READERS)
-
-#: One delivery: at most this many files and bytes in all (larger data goes in several deliveries, or
-#: by the host administrator's local ``sandbox ingest``). The request itself may carry a little more
-#: for the multipart framing; beyond that it is cut off before it is read.
-MAX_UPLOAD_FILES = 20
-MAX_UPLOAD_BYTES = 4 * 1024**3
-_FRAMING_BYTES = 1024**2
-_NAME_CHARS = 120
-_CHUNK = 1024**2
 
 Id = Annotated[str | None, Query(max_length=64)]
 
@@ -85,59 +72,11 @@ def dataset(dataset_id: str, who: Principal = Depends(readers), ctx=Depends(plat
     return dataset_view(show_dataset(ctx, dataset_id, who))
 
 
-def _plain_name(sent: str | None, number: int, taken: set[str]) -> str:
-    """A sent file name as a plain, unique name: its last path part, letters (any script), digits and
-    ``. _ -`` only (anything else becomes ``_``), not starting with a dot, at most 120 characters."""
-    name = unicodedata.normalize("NFC", (sent or "").replace("\\", "/").rsplit("/", 1)[-1])
-    name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).lstrip("._")
-    stem, dot, suffix = name.rpartition(".")
-    if not dot or not stem:
-        stem, suffix = name, ""
-    suffix = suffix[:16]
-    stem = stem[: _NAME_CHARS - len(suffix) - 1] or f"upload-{number}"
-    candidate, n = f"{stem}.{suffix}" if suffix else stem, 1
-    while candidate.casefold() in taken:  # unique on case-insensitive file systems too
-        n += 1
-        candidate = f"{stem}-{n}.{suffix}" if suffix else f"{stem}-{n}"
-    taken.add(candidate.casefold())
-    return candidate
-
-
-def _received(ctx, files: list[UploadFile]) -> tuple[str, Path]:
-    """The uploaded files written to a fresh private directory of the work zone; its id and path.
-    Past the limit, the whole upload is refused and nothing stays behind."""
-    if not files or len(files) > MAX_UPLOAD_FILES:
-        raise InvalidInput(f"须上传 1–{MAX_UPLOAD_FILES} 个文件", f"upload 1-{MAX_UPLOAD_FILES} files")
-    taken: set[str] = set()
-    names = [_plain_name(f.filename, number, taken) for number, f in enumerate(files, 1)]
-    upload_id = uuid.uuid4().hex
-    folder = upload_dir(ctx, upload_id)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    folder.mkdir(mode=0o700)
-    total = 0
-    try:
-        for name, upload in zip(names, files, strict=True):
-            with (folder / name).open("xb") as out:
-                while chunk := upload.file.read(_CHUNK):
-                    total += len(chunk)
-                    if total > MAX_UPLOAD_BYTES:
-                        raise InvalidInput(
-                            f"上传过大（一次交付至多 {MAX_UPLOAD_BYTES / 1024**3:g} GiB），请分次交付",
-                            f"upload too large (at most {MAX_UPLOAD_BYTES / 1024**3:g} GiB per delivery); "
-                            "deliver it in parts",
-                        )
-                    out.write(chunk)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return upload_id, folder
-
-
 @router.post(
     "/datasets/{dataset_id}/versions",
     status_code=202,
-    max_body_size=MAX_UPLOAD_BYTES + _FRAMING_BYTES,
-    form_limits={"max_files": MAX_UPLOAD_FILES},
+    max_body_size=uploads.DELIVERY.max_body_bytes,
+    form_limits={"max_files": uploads.DELIVERY.max_files},
 )
 def upload(
     dataset_id: str,
@@ -150,11 +89,11 @@ def upload(
     """上传数据集的新版本（排队导入）/ deliver a dataset's next version: the ingest is queued."""
     with audited_refusals(ctx, who, "dataset.ingest", "dataset", dataset_id):
         check_may_ingest(who, get_dataset(ctx, dataset_id))
-        upload_id, folder = _received(ctx, files)
+        upload_id, folder = uploads.receive(ctx, files, uploads.DELIVERY)
     try:
         row = queue.enqueue(ctx, who, "dataset.ingest", {"dataset": dataset_id, "upload": upload_id})
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard(folder)
         raise
     return queue.task_view(row)
 

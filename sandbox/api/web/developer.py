@@ -4,13 +4,11 @@ result), and the status of production runs — ``developer_view`` only: type and
 
 from __future__ import annotations
 
-import shutil
-
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
+from sandbox.api import uploads
 from sandbox.api.access import platform
-from sandbox.api.routers.developer import _received_job
 from sandbox.domain.identity import Role
 from sandbox.governance import scenarios
 from sandbox.governance.access import Principal
@@ -71,11 +69,11 @@ def jobs(request: Request, who: Principal = Depends(developer), ctx=Depends(plat
 def submit(request: Request, files: list[UploadFile] = File(...), who: Principal = Depends(developer),
            ctx=Depends(platform)) -> Response:  # fmt: skip
     """提交作业（上传作业目录；快照 + SHA-256 + 策略检查）/ submit a job: snapshot, SHA-256, policy check."""
-    _, folder = _received_job(ctx, [f for f in files if f.filename])
+    _, folder = uploads.receive(ctx, files, uploads.JOB_FOLDER)
     try:
         row = submissions.submit(ctx, who, folder)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard(folder)
     return redirect(request, f"/developer/submissions/{row.id}")
 
 
@@ -83,11 +81,11 @@ def submit(request: Request, files: list[UploadFile] = File(...), who: Principal
 def dev_run(request: Request, files: list[UploadFile] = File(...), who: Principal = Depends(developer),
             ctx=Depends(platform)) -> Response:  # fmt: skip
     """在场景样例上试运行作业（排队；结果含门控建议）/ run a job on samples (queued; with the gate's advice)."""
-    upload_id, folder = _received_job(ctx, [f for f in files if f.filename])
+    upload_id, folder = uploads.receive(ctx, files, uploads.JOB_FOLDER)
     try:
         row = queue.enqueue(ctx, who, "dev.run", {"upload": upload_id})
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard(folder)
         raise
     return redirect(request, f"/tasks/{row.id}")
 

@@ -5,13 +5,12 @@ and their due dates, quality reports with the pass rate of every rule over versi
 from __future__ import annotations
 
 import json
-import shutil
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from sandbox.api import uploads
 from sandbox.api.access import platform
-from sandbox.api.routers.provider import _FRAMING_BYTES, MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, _received
 from sandbox.catalog.service import (
     check_may_ingest,
     dataset_row_view,
@@ -70,22 +69,21 @@ def dataset(
     """数据集的列、分级、版本与隔离区，上传新版本 / a dataset's columns, grading, versions, quarantine; upload."""
     view = dataset_view(show_dataset(ctx, dataset_id, who))
     return page(request, who, "provider/dataset.html", d=view, mine=view["provider"] == who.provider_id,
-                max_files=MAX_UPLOAD_FILES)  # fmt: skip
+                max_files=uploads.DELIVERY.max_files)  # fmt: skip
 
 
-@router.post("/datasets/{dataset_id}/upload", max_body_size=MAX_UPLOAD_BYTES + _FRAMING_BYTES,
-             form_limits={"max_files": MAX_UPLOAD_FILES})  # fmt: skip
+@router.post("/datasets/{dataset_id}/upload", max_body_size=uploads.DELIVERY.max_body_bytes,
+             form_limits={"max_files": uploads.DELIVERY.max_files})  # fmt: skip
 def upload(dataset_id: str, request: Request, files: list[UploadFile] = File(...),
            who: Principal = Depends(provider), ctx=Depends(platform)) -> Response:  # fmt: skip
     """上传数据集的新版本（排队导入，显示进度）/ deliver a new version: the ingest is queued; its page shows progress."""
-    files = [f for f in files if f.filename]  # a browser sends one empty part when nothing was chosen
     with audited_refusals(ctx, who, "dataset.ingest", "dataset", dataset_id):
         check_may_ingest(who, get_dataset(ctx, dataset_id))
-        upload_id, folder = _received(ctx, files)
+        upload_id, folder = uploads.receive(ctx, files, uploads.DELIVERY)
     try:
         row = queue.enqueue(ctx, who, "dataset.ingest", {"dataset": dataset_id, "upload": upload_id})
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard(folder)
         raise
     return redirect(request, f"/tasks/{row.id}")
 

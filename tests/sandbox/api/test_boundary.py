@@ -15,6 +15,7 @@ code E603 in the ``X-Shuyu-Error`` header and in the page itself.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -30,6 +31,7 @@ from sandbox.governance import identities
 from sandbox.governance.access import principal_for
 from sandbox.quality import tickets
 from sandbox.samples.recognizers import analyze
+from sandbox.store.models import QualityTicketRow
 
 from ..products.conftest import approved_job, live_cast, released_product
 from .conftest import token_for
@@ -92,6 +94,8 @@ def served(sqlite_ctx, tmp_path):
     product = released_product(cast, "level_counts")
     submission = approved_job(cast, "second_job")
     ticket = tickets.raise_request(ctx, cast("operator-1"), "people", "出生日期待核实", column="birth_date")
+    with ctx.transaction() as session:  # as a quality run leaves it: example failing keys, the provider's own
+        session.get(QualityTicketRow, ticket.id).examples_json = json.dumps(RAW_IDS[:2])
     ids = {"dataset_id": "people", "scenario_id": "elderly-care", "product_id": product.id, "username": "developer-1",
            "submission_id": submission.id, "provider_id": "gongan", "ticket": tickets.ticket_view(ticket)["ticket"]}  # fmt: skip
     tokens = {role: token_for(ctx, user) for role, user in ROLE_USERS.items()}
@@ -115,6 +119,12 @@ def _in_digest(text: str, start: int, end: int) -> bool:
     return any(
         m.start() <= start and end <= m.end() for m in _DIGEST.finditer(text, max(0, start - 128), end + 128)
     )
+
+
+#: The only answers that carry raw identifiers, and to whom: a ticket's example failing keys are the
+#: provider's own records, shown to that provider and to the staff who decide tickets (ARCHITECTURE:
+#: the tickets zone); the web page leaves them out. Everyone else is refused these endpoints.
+OWNERS_OF_KEYS = {("GET", "/api/v1/provider/tickets/{ticket}"): {"provider", "operator", "admin"}}
 
 
 def _leaks(text: str) -> list[str]:
@@ -174,7 +184,7 @@ def test_role_by_endpoint_matrix_no_5xx_and_no_raw_identifier_in_any_answer(serv
             elif not allowed and (response.status_code, code) != (403, "E603"):
                 problems.append(f"{method} {path} as {role}: not refused ({response.status_code} {code})")
             leaks = _leaks(response.text)
-            if leaks:
+            if leaks and role not in OWNERS_OF_KEYS.get((method, path), ()):
                 problems.append(f"{method} {path} as {role}: raw identifiers {leaks}")
             answered += response.status_code == 200
     assert not problems, "\n".join(problems)

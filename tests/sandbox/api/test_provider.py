@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-from sandbox.api.routers import provider as provider_router
+from sandbox.api import uploads
 from sandbox.audit.chain import utc_now_iso
 from sandbox.catalog.service import ingest
 from sandbox.domain.quality import Dimension, Severity, ticket_label
@@ -132,15 +132,13 @@ def test_an_upload_to_another_providers_dataset_is_refused_before_anything_is_wr
 
 
 def test_an_upload_over_the_limit_is_refused_and_nothing_stays(api, monkeypatch):
-    monkeypatch.setattr(provider_router, "MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr(uploads, "DELIVERY", uploads.Limits(max_files=20, max_total_bytes=100))
     files = [("files", ("a.csv", b"x" * 60, "text/csv")), ("files", ("b.csv", b"y" * 60, "text/csv"))]
     refused = api.post("provider-gongan", f"{V1}/datasets/people/versions", files=files)
     _refused(refused, 422, "E110")
     assert "too large" in refused.json()["en"]
     assert [p for p in _uploads(api.ctx) if p.is_file()] == []
-    too_many = [
-        ("files", (f"{i}.csv", b"x", "text/csv")) for i in range(provider_router.MAX_UPLOAD_FILES + 1)
-    ]
+    too_many = [("files", (f"{i}.csv", b"x", "text/csv")) for i in range(uploads.DELIVERY.max_files + 1)]
     assert api.post("provider-gongan", f"{V1}/datasets/people/versions", files=too_many).status_code == 400
     assert [p for p in _uploads(api.ctx) if p.is_file()] == []
 
