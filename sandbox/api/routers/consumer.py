@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from sandbox.api.access import Allow, platform
+from sandbox.api.params import VersionQuery
 from sandbox.domain.identifiers import NAME
 from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal
@@ -56,7 +57,7 @@ def download(
     fmt: Literal["csv", "parquet", "xlsx"] = Query(
         "csv", alias="format", description="文件格式 / file format"
     ),
-    version: int | None = Query(None, ge=1, description="版本，默认最新 / version, default the latest"),
+    version: VersionQuery = None,
     who: Principal = Depends(consumer),
     ctx=Depends(platform),
 ) -> Response:

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from sandbox.api.access import Allow, platform
+from sandbox.api.params import MAX_INT, RowId
 from sandbox.api.views import rows_view
 from sandbox.catalog.service import get_dataset
 from sandbox.domain.identity import Role
@@ -204,7 +205,7 @@ def run_logs(run_id: str, who: Principal = Depends(staff), ctx=Depends(platform)
 
 class QualityRunRequest(BaseModel):
     datasets: list[str] = Field(min_length=1, max_length=100)
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_INT)
     as_of: date | None = None
     cross_check: bool = False
 
@@ -392,7 +393,7 @@ def terms_list(product: str | None = Query(None, max_length=ID), who: Principal 
 
 
 @router.post("/terms/{terms_id}/revoke")
-def terms_revoke(terms_id: int, body: ReasonRequest, who: Principal = Depends(staff),
+def terms_revoke(terms_id: RowId, body: ReasonRequest, who: Principal = Depends(staff),
                  ctx=Depends(platform)) -> dict:  # fmt: skip
     """撤销使用条款 / revoke terms of use."""
     return terms.terms_view(terms.revoke_terms(ctx, who, terms_id, body.reason))
@@ -424,7 +425,7 @@ class RedevelopmentReview(BaseModel):
 
 
 @router.post("/redevelopment/{application_id}/review")
-def redevelopment_review(application_id: int, body: RedevelopmentReview, who: Principal = Depends(operator),
+def redevelopment_review(application_id: RowId, body: RedevelopmentReview, who: Principal = Depends(operator),
                          ctx=Depends(platform)) -> dict:  # fmt: skip
     """审核再开发申请（非本机构）/ review a re-development application (not one's own organization's)."""
     row = redevelopment.review(ctx, who, application_id, approve=body.approve, comment=body.comment)
