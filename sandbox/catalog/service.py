@@ -259,6 +259,18 @@ def ingest(ctx: PlatformContext, actor: Principal, dataset_id: str, files: list[
     return delivery
 
 
+def delivery_view(ctx: PlatformContext, actor: Principal, delivery: Delivery) -> dict:
+    """What every face shows of an accepted upload (``sandbox ingest``, the queued ingest's result): the
+    version, and for a new one what verifying its open tickets did (``verification``, one bilingual line)."""
+    from sandbox.quality.verification import delivery_check, describe
+
+    v = delivery.version
+    check = None if delivery.identical else delivery_check(ctx, actor, v.dataset_id, v.version)
+    return {"dataset": v.dataset_id, "version": v.version, "rows": v.row_count, "identical": delivery.identical,
+            "schema_hash": v.schema_hash, "content_sha256": v.content_sha256, "engine": v.engine,
+            "verification": describe(check) if check else None}  # fmt: skip
+
+
 def check_uploads_exist(files: list[Path]) -> None:
     missing = [str(f) for f in files if not f.is_file()]
     if not files or missing:

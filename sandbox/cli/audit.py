@@ -14,6 +14,7 @@ from sandbox.cli.common import (
     err_console,
     friendly_errors,
     parse_date,
+    remote_or_local,
 )
 from sandbox.cli.output import Col, Format, FormatOption, emit
 
@@ -30,12 +31,15 @@ def verify() -> None:
     """校验整条审计链 / verify the whole audit chain; names the first bad event."""
     from sandbox.governance.audit_log import verify as verify_chain
 
-    ctx = context()
-    result = verify_chain(ctx, acting(ctx))
-    if result.ok:
-        console.print(f"[green]✓[/] {result.message}")
+    def on_host(ctx, who) -> dict:
+        result = verify_chain(ctx, who)
+        return {"ok": result.ok, "message": result.message}  # as GET /auditor/audit/verify answers
+
+    result = remote_or_local(lambda c: c.get("/auditor/audit/verify"), on_host)
+    if result["ok"]:
+        console.print(f"[green]✓[/] {result['message']}")
         return
-    err_console.print(f"[bold red]✗[/] {result.message}")
+    err_console.print(f"[bold red]✗[/] {result['message']}")
     raise typer.Exit(EXIT_NOT_DONE)
 
 
@@ -51,7 +55,6 @@ def log(
     """最近的审计事件 / the most recent audit events."""
     from sandbox.governance.audit_log import events
 
-    ctx = context()
     columns = [
         Col("seq", "序号", "seq", ident=True, show=str),
         Col("ts", "时间", "time", time=True),
@@ -61,7 +64,9 @@ def log(
     ]
     if details or fmt is not Format.TABLE:
         columns.append(Col("details", "详情", "details", show=_details))
-    rows = events(ctx, acting(ctx), limit)
+    rows = remote_or_local(
+        lambda c: c.get("/auditor/audit", params={"limit": limit}), lambda ctx, who: events(ctx, who, limit)
+    )
     emit(console, "审计事件 / audit events", columns, rows, fmt)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import acting, console, context, friendly_errors, remote
+from sandbox.cli.common import console, friendly_errors, remote_or_local
 from sandbox.cli.output import Col, Format, FormatOption, emit
 
 COLUMNS = [
@@ -38,10 +38,8 @@ def billing(
     from sandbox.products import metering
 
     month = metering.check_month(month)
-    client = remote()
-    if client is not None:
-        rows = client.get("/delivery/billing", params={"month": month})
-    else:
-        ctx = context()
-        rows = metering.billing(ctx, acting(ctx), month)
+    rows = remote_or_local(
+        lambda c: c.get("/delivery/billing", params={"month": month}),
+        lambda ctx, who: metering.billing(ctx, who, month),
+    )
     emit(console, f"计费 {month} / billing {month}", COLUMNS, rows, fmt)

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import DatasetArg, acting, console, context, friendly_errors
+from sandbox.cli.common import (
+    DatasetArg,
+    WaitOption,
+    acting,
+    console,
+    context,
+    friendly_errors,
+    queued,
+    remote_or_local,
+)
 from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_show
 
 catalog_app = typer.Typer(help="数据目录 / catalog of providers and datasets", no_args_is_help=True)
@@ -49,8 +58,6 @@ def list_(fmt: FormatOption = Format.TABLE) -> None:
     """列出已登记的数据集 / list registered datasets."""
     from sandbox.catalog.service import dataset_row_view, list_datasets
 
-    ctx = context()
-    actor = acting(ctx)
     columns = [
         Col("dataset", "数据集", "dataset", ident=True),
         Col("title", "名称", "title"),
@@ -60,7 +67,10 @@ def list_(fmt: FormatOption = Format.TABLE) -> None:
         Col("latest_version", "最新版本", "latest", show=lambda v: f"v{v}"),
         Col("rows", "行数", "rows"),
     ]
-    rows = [dataset_row_view(row, latest) for row, latest in list_datasets(ctx, actor)]
+    rows = remote_or_local(
+        lambda c: c.get("/provider/datasets"),
+        lambda ctx, who: [dataset_row_view(row, latest) for row, latest in list_datasets(ctx, who)],
+    )
     emit(console, "数据目录 / catalog", columns, rows, fmt)
 
 
@@ -70,8 +80,10 @@ def show(dataset: DatasetArg, fmt: FormatOption = Format.TABLE) -> None:
     """显示数据集的列、分级与版本 / show a dataset's columns, grading and versions."""
     from sandbox.catalog.service import dataset_view, show_dataset
 
-    ctx = context()
-    d = dataset_view(show_dataset(ctx, dataset, acting(ctx)))
+    d = remote_or_local(
+        lambda c: c.get(f"/provider/datasets/{dataset}"),
+        lambda ctx, who: dataset_view(show_dataset(ctx, dataset, who)),
+    )
     fields = [
         (Col("dataset", "数据集", "dataset", ident=True), d["dataset"]),
         (Col("title", "名称", "title"), d["title"]),
@@ -101,26 +113,33 @@ def ingest(
     files: Annotated[
         list[Path], typer.Argument(help="上传文件（CSV、Parquet、JSON Lines、XLSX）/ upload file(s)")
     ],
+    wait: WaitOption = True,
 ) -> None:
-    """导入数据集的新版本 / ingest files as the dataset's next immutable raw version."""
+    """导入数据集的新版本（经服务时上传并排队导入）/ ingest files as the dataset's next immutable raw version
+    (through a service: uploaded, and the ingest is queued)."""
+    from sandbox.catalog.service import check_uploads_exist, delivery_view
     from sandbox.catalog.service import ingest as ingest_version
-    from sandbox.quality.verification import delivery_check, describe
 
-    ctx = context()
-    actor = acting(ctx)
-    delivery = ingest_version(ctx, actor, dataset, files)
-    version = delivery.version
-    if delivery.identical:
+    def upload(client):
+        check_uploads_exist(files)
+        task = client.upload(f"/provider/datasets/{dataset}/versions", [(f.name, f) for f in files])
+        return queued(client, task, wait=wait)
+
+    d = remote_or_local(
+        upload, lambda ctx, who: delivery_view(ctx, who, ingest_version(ctx, who, dataset, files))
+    )
+    if d is None:
+        return
+    if d["identical"]:
         console.print(
-            f"{dataset}：与当前版本 v{version.version} 逐字节相同，未生成新版本 / "
-            f"identical to the current version v{version.version}; no new version"
+            f"{dataset}：与当前版本 v{d['version']} 逐字节相同，未生成新版本 / "
+            f"identical to the current version v{d['version']}; no new version"
         )
         return
     console.print(
-        f"{dataset} v{version.version}: {version.row_count:,} 行 / rows, "
-        f"schema {version.schema_hash[:12]}, sha256 {version.content_sha256[:12]} ({version.engine})",
+        f"{dataset} v{d['version']}: {d['rows']:,} 行 / rows, "
+        f"schema {d['schema_hash'][:12]}, sha256 {d['content_sha256'][:12]} ({d['engine']})",
         highlight=False,
     )
-    check = delivery_check(ctx, actor, dataset, version.version)
-    if check:
-        console.print(describe(check), markup=False)
+    if d["verification"]:
+        console.print(d["verification"], markup=False)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import time
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -13,6 +15,7 @@ from rich.text import Text
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import ConfigError, InvalidInput, ShuyuError, enum_member
 from sandbox.domain.identifiers import IdKind, check_id, id_name
+from sandbox.domain.task import TaskState
 from sandbox.settings import Settings
 
 console = Console(soft_wrap=True)  # a message stays one line; tables still fit the width
@@ -32,14 +35,19 @@ class _State:
 state = _State()
 
 
-def context(*, require_home: bool = True) -> PlatformContext:
-    """The local home. With ``--server`` a command that has no remote form refuses here, before it
-    could touch whatever home happens to be on this machine."""
+def host_only() -> None:
+    """Refuse ``--server`` for a command that has no remote form (README: local-only commands)."""
     if state.server:
         raise ConfigError(
             f"此命令只能在平台主机上运行，不能经服务 {state.server} 执行（可用网页界面）",
             f"this command runs on the platform host only, not through {state.server} (use the web UI)",
         )
+
+
+def context(*, require_home: bool = True) -> PlatformContext:
+    """The local home. With ``--server`` a command that has no remote form refuses here, before it
+    could touch whatever home happens to be on this machine."""
+    host_only()
     settings = Settings()
     user = state.user or settings.user
     ctx = PlatformContext(settings, actor=user) if user else PlatformContext(settings)
@@ -55,6 +63,63 @@ def remote():
     from sandbox.cli.remote import Remote
 
     return Remote(state.server)
+
+
+T = TypeVar("T")
+
+#: The router that serves a command for each role, in order of preference (``Remote.route``).
+DEVELOPER_OR_STAFF = {"developer": "/developer", "operator": "/operator", "admin": "/operator"}
+CONSUMER_OR_STAFF = {"consumer": "/consumer", "operator": "/operator", "admin": "/operator"}
+
+
+def remote_or_local(through_service: Callable[..., T], on_host: Callable[..., T]) -> T:
+    """What a command asks for: ``through_service(client)`` with ``--server``, else ``on_host(ctx, who)`` on the
+    local home as ``--as USER``. Both answer with the services' own views, so the command prints them one way."""
+    client = remote()
+    if client is not None:
+        return through_service(client)
+    ctx = context()
+    return on_host(ctx, acting(ctx))
+
+
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait/--no-wait",
+        help="经服务时：等待排队的任务结束并显示结果（本机总是当场执行）/ through a service: wait for the queued "
+        "task and show its result (locally it always runs at once)",
+    ),
+]
+
+
+def follow(fetch: Callable[[], dict], view: dict) -> dict:
+    """A task's view once it has ended, polling ``fetch``; each stage on stderr as it is reached."""
+    shown = None
+    while view["state"] in (TaskState.QUEUED, TaskState.RUNNING):
+        if view["stage"] and view["stage"] != shown:
+            shown = view["stage"]
+            err_console.print(
+                f"{view['elapsed_s'] or 0:6.1f}s {shown['zh']} / {shown['en']}", highlight=False
+            )
+        time.sleep(0.5)
+        view = fetch()
+    return view
+
+
+def queued(client, task: dict, *, wait: bool = True) -> dict | None:
+    """A task the service queued. With ``wait``: followed to its end and its result returned (the command then
+    prints what it prints locally), or its error raised as the local command raises it. Otherwise its id is
+    printed with how to follow it, and None returned."""
+    task_id = task["task"]
+    if not wait:
+        console.print(f"已排队 / queued: 任务 / task {task_id}；查看进度 / follow it: "
+                      f"sandbox --server {client.server} task show {task_id} --follow", highlight=False)  # fmt: skip
+        return None
+    view = follow(lambda: client.get(f"/me/tasks/{task_id}"), task)
+    error = view["error"]
+    if view["result"] is None:  # it failed before it had a result (or was lost): the service's own error
+        raise ShuyuError(error["zh"], error["en"], code=error["code"])
+    return view["result"]
 
 
 def acting(ctx: PlatformContext):

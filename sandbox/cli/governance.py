@@ -10,11 +10,10 @@ import typer
 from sandbox.cli.common import (
     AuthorizationArg,
     IdParam,
-    acting,
     console,
-    context,
     friendly_errors,
     parse_date,
+    remote_or_local,
 )
 from sandbox.cli.output import Col, Format, FormatOption, emit
 from sandbox.domain.authorization import AuthorizationState
@@ -48,19 +47,21 @@ def auth_grant(
     content: Annotated[str, typer.Option(help="授权内容 / content")],
 ) -> None:
     """授予运营机构授权 / grant an operator an authorization."""
-    from sandbox.governance.authorizations import grant
+    from sandbox.governance.authorizations import authorization_view, grant
 
-    ctx = context()
-    row = grant(ctx, acting(ctx), operator_org=operator, datasets=dataset, starts_on=parse_date(starts_on, "--starts-on"),
-                ends_on=parse_date(ends_on, "--ends-on"), content=content)  # fmt: skip
-    if row.state == AuthorizationState.EXPIRED.value:
-        console.print(
-            f"{row.id}（{row.starts_on} – {row.ends_on}）期限已过，已登记为已到期，不启用任何场景 / "
-            f"its period is over: recorded as expired; it enables nothing",
-            highlight=False,
-        )
+    starts, ends = parse_date(starts_on, "--starts-on"), parse_date(ends_on, "--ends-on")
+    a = remote_or_local(
+        lambda c: c.post("/admin/authorizations", json={"operator": operator, "datasets": dataset,
+                                                        "starts_on": str(starts), "ends_on": str(ends), "content": content}),
+        lambda ctx, who: authorization_view(grant(ctx, who, operator_org=operator, datasets=dataset, starts_on=starts,
+                                                  ends_on=ends, content=content)),
+    )  # fmt: skip
+    period = f"{a['authorization']}（{a['starts_on']} – {a['ends_on']}）"
+    if a["state"] == AuthorizationState.EXPIRED.value:
+        console.print(f"{period}期限已过，已登记为已到期，不启用任何场景 / its period is over: recorded as expired; "
+                      "it enables nothing", highlight=False)  # fmt: skip
         return
-    console.print(f"已授权 / granted: {row.id}（{row.starts_on} – {row.ends_on}）", highlight=False)
+    console.print(f"已授权 / granted: {period}", highlight=False)
 
 
 def _print_ended(authorization_id: str, outcome: dict) -> None:
@@ -81,8 +82,11 @@ def auth_revoke(
     """撤销授权：仅结束无其他有效授权覆盖的场景 / revoke: ends what no other authorization still covers."""
     from sandbox.governance.authorizations import revoke
 
-    ctx = context()
-    _print_ended(authorization_id, revoke(ctx, acting(ctx), authorization_id, reason))
+    outcome = remote_or_local(
+        lambda c: c.post(f"/admin/authorizations/{authorization_id}/revoke", json={"reason": reason}),
+        lambda ctx, who: revoke(ctx, who, authorization_id, reason),
+    )
+    _print_ended(authorization_id, outcome)
 
 
 @auth_app.command("expire")
@@ -91,8 +95,7 @@ def auth_expire() -> None:
     """处理已到期的授权 / expire authorizations whose period has ended."""
     from sandbox.governance.authorizations import expire_due
 
-    ctx = context()
-    ended = expire_due(ctx, acting(ctx))
+    ended = remote_or_local(lambda c: c.post("/admin/authorizations/expire"), expire_due)
     if not ended:
         console.print("没有到期的授权 / no authorization is due")
     for authorization_id, outcome in ended.items():
@@ -103,12 +106,8 @@ def auth_expire() -> None:
 @friendly_errors
 def auth_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出授权 / list authorizations."""
-    import json
+    from sandbox.governance.authorizations import authorization_view, list_authorizations
 
-    from sandbox.governance.authorizations import list_authorizations
-
-    ctx = context()
-    acting(ctx)
     columns = [
         Col("authorization", "授权", "authorization", ident=True),
         Col("operator", "运营机构", "operator", ident=True),
@@ -118,11 +117,10 @@ def auth_list(fmt: FormatOption = Format.TABLE) -> None:
         Col("state", "状态", "state", show=lambda v: label_of(AuthorizationState, v)),
         Col("end_reason", "结束原因", "ended because"),
     ]
-    rows = [
-        {"authorization": a.id, "operator": a.operator_org_id, "datasets": json.loads(a.datasets_json),
-         "starts_on": a.starts_on, "ends_on": a.ends_on, "state": a.state, "end_reason": a.end_reason}
-        for a in list_authorizations(ctx)
-    ]  # fmt: skip
+    rows = remote_or_local(
+        lambda c: c.get("/admin/authorizations"),
+        lambda ctx, _who: [authorization_view(a) for a in list_authorizations(ctx)],
+    )
     emit(console, "授权 / authorizations", columns, rows, fmt)
 
 
@@ -132,7 +130,11 @@ def disclose(
 ) -> None:
     """生成信息披露报告（JSON 与 Markdown）/ write the disclosure report (JSON and Markdown)."""
     from sandbox.governance.disclosure import disclose as write
+    from sandbox.governance.disclosure import to_markdown, write_files
 
-    ctx = context()
-    json_path, md_path = write(ctx, acting(ctx), out)
+    def fetch(client):  # one report, so both files carry the same generation time
+        report = client.get("/auditor/disclosure")
+        return write_files(out, report, to_markdown(report))
+
+    json_path, md_path = remote_or_local(fetch, lambda ctx, who: write(ctx, who, out))
     console.print(f"已生成 / written: {json_path}, {md_path}")

@@ -16,6 +16,7 @@ from sandbox.cli.common import (
     id_argument,
     parse_date,
     parse_enum,
+    remote_or_local,
 )
 from sandbox.cli.output import Col, Format, FormatOption, emit
 from sandbox.domain.identifiers import IdKind
@@ -49,8 +50,13 @@ def org_add(
     """新增机构 / add an organization."""
     from sandbox.governance.identities import create_org
 
-    ctx = context()
-    create_org(ctx, acting(ctx), org_id, name, parse_enum(OrgKind, kind, "--kind"), provider)
+    org_kind = parse_enum(OrgKind, kind, "--kind")
+    remote_or_local(
+        lambda c: c.post(
+            "/admin/orgs", json={"id": org_id, "name": name, "kind": org_kind, "provider": provider}
+        ),
+        lambda ctx, who: create_org(ctx, who, org_id, name, org_kind, provider),
+    )
     console.print(f"已创建机构 / organization created: {org_id}")
 
 
@@ -58,17 +64,17 @@ def org_add(
 @friendly_errors
 def org_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出机构 / list organizations."""
-    from sandbox.governance.identities import list_orgs
+    from sandbox.governance.identities import list_orgs, org_view
 
-    ctx = context()
-    acting(ctx)
     columns = [
         Col("org", "机构", "org", ident=True),
         Col("name", "名称", "name"),
         Col("kind", "类型", "kind", show=lambda v: label_of(OrgKind, v)),
         Col("provider", "数据提供单位", "provider", ident=True),
     ]
-    rows = [{"org": o.id, "name": o.name, "kind": o.kind, "provider": o.provider_id} for o in list_orgs(ctx)]
+    rows = remote_or_local(
+        lambda c: c.get("/admin/orgs"), lambda ctx, _who: [org_view(o) for o in list_orgs(ctx)]
+    )
     emit(console, "机构 / organizations", columns, rows, fmt)
 
 
@@ -83,9 +89,12 @@ def user_add(
     """新增用户 / add a user."""
     from sandbox.governance.identities import create_user
 
-    ctx = context()
     roles = {parse_enum(Role, r, "--role") for r in role}
-    create_user(ctx, acting(ctx), username, name or username, org, roles)
+    remote_or_local(
+        lambda c: c.post("/admin/users", json={"username": username, "org": org, "roles": sorted(roles),
+                                               "name": name or username}),
+        lambda ctx, who: create_user(ctx, who, username, name or username, org, roles),
+    )  # fmt: skip
     console.print(f"已创建用户 / user created: {username}")
 
 
@@ -93,11 +102,8 @@ def user_add(
 @friendly_errors
 def user_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出用户及资质 / list users and their clearance."""
-    from sandbox.governance.access import developer_cleared
-    from sandbox.governance.identities import list_users
+    from sandbox.governance.identities import list_users, user_view
 
-    ctx = context()
-    acting(ctx)
     columns = [
         Col("user", "用户", "user", ident=True),
         Col("org", "机构", "org", ident=True),
@@ -105,17 +111,12 @@ def user_list(fmt: FormatOption = Format.TABLE) -> None:
         Col("identity_verified", "身份核验", "verified"),
         Col("filing_no", "备案", "filing"),
         Col("nda", "保密协议", "NDA"),
+        Col("nda_signed_on", "签署日", "signed on"),
         Col("cleared", "可开发", "cleared"),
     ]
-    rows = []
-    for user, org in list_users(ctx):
-        developer = Role.DEVELOPER.value in user.role_set
-        rows.append({
-            "user": user.username, "org": org.id, "roles": sorted(user.role_set),
-            "identity_verified": bool(user.identity_verified_at), "filing_no": user.filing_no,
-            "nda": f"{user.nda_version} {user.nda_signed_on}" if user.nda_version else None,
-            "cleared": developer_cleared(user) if developer else None,
-        })  # fmt: skip
+    rows = remote_or_local(
+        lambda c: c.get("/admin/users"), lambda ctx, _who: [user_view(u, o) for u, o in list_users(ctx)]
+    )
     emit(console, "用户 / users", columns, rows, fmt)
 
 
@@ -125,8 +126,10 @@ def user_verify(username: UserArg) -> None:
     """登记身份核验 / record identity verification."""
     from sandbox.governance.identities import verify_identity
 
-    ctx = context()
-    verify_identity(ctx, acting(ctx), username)
+    remote_or_local(
+        lambda c: c.post(f"/admin/users/{username}/identity"),
+        lambda ctx, who: verify_identity(ctx, who, username),
+    )
     console.print(f"{username}: 已核验身份 / identity verified")
 
 
@@ -138,8 +141,10 @@ def user_file(
     """登记备案 / record the registration (备案) number."""
     from sandbox.governance.identities import record_filing
 
-    ctx = context()
-    record_filing(ctx, acting(ctx), username, filing_no)
+    remote_or_local(
+        lambda c: c.post(f"/admin/users/{username}/filing", json={"filing_no": filing_no}),
+        lambda ctx, who: record_filing(ctx, who, username, filing_no),
+    )
     console.print(f"{username}: 已备案 / filed {filing_no}")
 
 
@@ -153,8 +158,13 @@ def user_nda(
     """登记保密协议 / record the signed confidentiality agreement."""
     from sandbox.governance.identities import record_nda
 
-    ctx = context()
-    record_nda(ctx, acting(ctx), username, version, parse_date(signed_on, "--signed-on"))
+    day = parse_date(signed_on, "--signed-on")
+    remote_or_local(
+        lambda c: c.post(
+            f"/admin/users/{username}/nda", json={"version": version, "signed_on": day.isoformat()}
+        ),
+        lambda ctx, who: record_nda(ctx, who, username, version, day),
+    )
     console.print(f"{username}: 保密协议 {version} / confidentiality agreement recorded")
 
 
@@ -191,8 +201,14 @@ def token_create(
     """签发 API 令牌（只显示一次）/ issue an API token (shown once)."""
     from sandbox.governance.identities import issue_token
 
-    ctx = context()
-    token_id, secret = issue_token(ctx, acting(ctx), username, days=days, label=label)
+    def through_service(client) -> tuple[str, str]:  # one's own at /me; an administrator's for others
+        path = "/me/tokens" if username == client.me()["user"] else f"/admin/users/{username}/tokens"
+        answer = client.post(path, json={"days": days, "label": label})
+        return answer["token"], answer["secret"]
+
+    token_id, secret = remote_or_local(
+        through_service, lambda ctx, who: issue_token(ctx, who, username, days=days, label=label)
+    )
     console.print(f"令牌 / token {token_id}: {secret}", highlight=False, soft_wrap=True)
     console.print("请妥善保存，之后无法再次查看 / store it now; it cannot be shown again")
 
@@ -205,8 +221,10 @@ def token_revoke(
     """吊销 API 令牌 / revoke an API token."""
     from sandbox.governance.identities import revoke_token
 
-    ctx = context()
-    revoke_token(ctx, acting(ctx), token_id, reason)
+    remote_or_local(
+        lambda c: c.delete(f"/me/tokens/{token_id}", params={"reason": reason}),
+        lambda ctx, who: revoke_token(ctx, who, token_id, reason),
+    )
     console.print(f"已吊销 / revoked: {token_id}")
 
 
@@ -214,9 +232,8 @@ def token_revoke(
 @friendly_errors
 def token_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出令牌（管理员看全部）/ list tokens (admins see all)."""
-    from sandbox.governance.identities import list_tokens
+    from sandbox.governance.identities import list_tokens, token_view
 
-    ctx = context()
     columns = [
         Col("token", "令牌", "token", ident=True),
         Col("user", "用户", "user", ident=True),
@@ -224,6 +241,7 @@ def token_list(fmt: FormatOption = Format.TABLE) -> None:
         Col("expires_at", "到期", "expires", time=True),
         Col("revoked_at", "吊销", "revoked", time=True),
     ]
-    rows = [{"token": t.id, "user": t.username, "label": t.label, "expires_at": t.expires_at,
-             "revoked_at": t.revoked_at} for t in list_tokens(ctx, acting(ctx))]  # fmt: skip
+    rows = remote_or_local(
+        lambda c: c.get("/me/tokens"), lambda ctx, who: [token_view(t) for t in list_tokens(ctx, who)]
+    )
     emit(console, "令牌 / tokens", columns, rows, fmt)

@@ -10,19 +10,22 @@ import typer
 from rich.text import Text
 
 from sandbox.cli.common import (
+    DEVELOPER_OR_STAFF,
     EXIT_NOT_DONE,
     RunArg,
     SubmissionArg,
-    acting,
+    WaitOption,
     console,
-    context,
     err_console,
     friendly_errors,
     id_argument,
     not_done,
+    queued,
+    remote_or_local,
 )
 from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_show, write_json
 from sandbox.cli.progress import progress
+from sandbox.domain.errors import InvalidInput
 from sandbox.domain.gate import Refusal, Rule
 from sandbox.domain.identifiers import IdKind
 from sandbox.domain.job import RunState, SubmissionState
@@ -89,25 +92,19 @@ def dev_run(
         bool, typer.Option(help="保持 Spark 预热，文件变化时重跑 / keep Spark warm and re-run on change")
     ] = False,
 ) -> None:
-    """在场景样例上运行作业，并显示门控的建议结论 / run a job on samples with the gate's advisory verdict."""
-    from sandbox.runtime import dev
+    """在场景样例上运行作业，并显示门控的建议结论（经服务时上传作业并排队）/ run a job on samples with the gate's
+    advisory verdict (through a service: the job folder is uploaded and the run queued)."""
 
-    ctx = context()
+    def through_service(client) -> list[dict]:
+        if watch:
+            raise InvalidInput("--watch 只能在平台主机上使用（经服务时每次运行都要重新上传作业）",
+                               "--watch runs on the platform host only (through a service each run uploads the job)")  # fmt: skip
+        return [queued(client, client.upload("/developer/dev-runs", _job_upload(job_dir)))]
+
+    reports = remote_or_local(through_service, lambda ctx, who: _dev_reports(ctx, who, job_dir, watch))
     failed = False
-    with progress("在样例上运行作业", "running the job on samples") as stage:
-        stage("检查作业与场景成员", "checking the job and scenario membership")
-        spec = dev.prepare(ctx, acting(ctx), job_dir)
-        log = spec.parent / "dev.log"
-        stage(
-            f"启动 Spark 并在样例上运行（日志：{log}）",
-            f"starting Spark and running on the samples (log: {log})",
-        )
-        reports = dev.run(spec, watch=watch)
-        first = next(reports, None)
-    if first is None:
-        not_done(f"开发进程没有给出结果（见 {log}）", f"the dev process gave no result (see {log})")
     # lazily: with --watch they keep coming; each shown as ``report_view`` narrows it, like the API's
-    for report in map(dev.report_view, itertools.chain([first], reports)):
+    for report in reports:
         job = report["job"]
         if not job["ok"]:
             failed = True
@@ -127,15 +124,46 @@ def dev_run(
         raise typer.Exit(EXIT_NOT_DONE)
 
 
+def _dev_reports(ctx, who, job_dir: Path, watch: bool):
+    """The dev runner's reports on this host, each as ``report_view`` narrows it (the queued dev run's result)."""
+    from sandbox.runtime import dev
+
+    with progress("在样例上运行作业", "running the job on samples") as stage:
+        stage("检查作业与场景成员", "checking the job and scenario membership")
+        spec = dev.prepare(ctx, who, job_dir)
+        log = spec.parent / "dev.log"
+        stage(
+            f"启动 Spark 并在样例上运行（日志：{log}）",
+            f"starting Spark and running on the samples (log: {log})",
+        )
+        reports = dev.run(spec, watch=watch)
+        first = next(reports, None)
+    if first is None:
+        not_done(f"开发进程没有给出结果（见 {log}）", f"the dev process gave no result (see {log})")
+    return map(dev.report_view, itertools.chain([first], reports))
+
+
+def _job_upload(job_dir: Path) -> list[tuple[str, Path]]:
+    """A job folder's files as an upload: those a submission's snapshot holds, named by their place in it."""
+    from sandbox.runtime.snapshot import job_files
+
+    return [(p.relative_to(job_dir).as_posix(), p) for p in job_files(job_dir)]
+
+
 @job_app.command("submit")
 @friendly_errors
 def submit(job_dir: JobDirArg) -> None:
     """提交作业（快照 + SHA-256 + 策略检查）/ submit a job (snapshot, SHA-256, policy check)."""
+    from sandbox.runtime.submissions import submission_view
     from sandbox.runtime.submissions import submit as submit_job
 
-    ctx = context()
-    row = submit_job(ctx, acting(ctx), job_dir)
-    console.print(f"已提交 / submitted: {row.id}（{row.job_id}，sha256 {row.code_sha256}）", highlight=False)
+    s = remote_or_local(
+        lambda c: c.upload("/developer/submissions", _job_upload(job_dir)),
+        lambda ctx, who: submission_view(submit_job(ctx, who, job_dir)),
+    )
+    console.print(
+        f"已提交 / submitted: {s['submission']}（{s['job']}，sha256 {s['code_sha256']}）", highlight=False
+    )
 
 
 _SUBMISSION_COLUMNS = [
@@ -155,8 +183,10 @@ def list_jobs(fmt: FormatOption = Format.TABLE) -> None:
     """列出作业提交（开发人员只见自己的）/ list submissions (developers see their own)."""
     from sandbox.runtime.submissions import list_submissions, submission_view
 
-    ctx = context()
-    rows = [submission_view(s) for s in list_submissions(ctx, acting(ctx))]
+    rows = remote_or_local(
+        lambda c: c.get(f"{c.route(DEVELOPER_OR_STAFF)}/submissions"),
+        lambda ctx, who: [submission_view(s) for s in list_submissions(ctx, who)],
+    )
     emit(console, "作业提交 / submissions", _SUBMISSION_COLUMNS, rows, fmt)
 
 
@@ -164,14 +194,15 @@ def list_jobs(fmt: FormatOption = Format.TABLE) -> None:
 @friendly_errors
 def show(submission_id: SubmissionArg, fmt: FormatOption = Format.TABLE) -> None:
     """审核包：完整代码（带行号）、哈希、策略检查与审核意见 / the review packet: whole code with line numbers, hash, check, review."""
-    from sandbox.runtime.submissions import packet_view, review_packet, submission_view
+    from sandbox.runtime.submissions import packet_view, review_packet
 
-    ctx = context()
-    packet = review_packet(ctx, acting(ctx), submission_id)
-    s = submission_view(packet["submission"])
-    findings = packet["findings"]
+    s = remote_or_local(
+        lambda c: c.get(f"{c.route(DEVELOPER_OR_STAFF)}/submissions/{submission_id}"),
+        lambda ctx, who: packet_view(review_packet(ctx, who, submission_id)),
+    )
+    findings = s["findings"]
     if fmt is Format.JSON:
-        write_json(packet_view(packet))
+        write_json(s)
         return
     fields = [(c, s[c.key]) for c in _SUBMISSION_COLUMNS] + [
         (Col("code_sha256", "代码 SHA-256", "code SHA-256", ident=True), s["code_sha256"]),
@@ -188,12 +219,12 @@ def show(submission_id: SubmissionArg, fmt: FormatOption = Format.TABLE) -> None
         "策略检查 / policy check: "
         + ("[green]通过 / passed[/]" if not findings else f"[red]{len(findings)} 项 / findings[/]")
     )
-    if packet["previous"]:
-        changed = packet["diff"] or "（无变化 / no change）\n"
-        console.print(Text(f"── 自上次批准的 {packet['previous']} 以来的变化 / changes since approved "
-                           f"{packet['previous']}", style="bold"), soft_wrap=True)  # fmt: skip
+    if s["previous"]:
+        changed = s["diff"] or "（无变化 / no change）\n"
+        console.print(Text(f"── 自上次批准的 {s['previous']} 以来的变化 / changes since approved "
+                           f"{s['previous']}", style="bold"), soft_wrap=True)  # fmt: skip
         console.print(Text(changed.rstrip("\n")), soft_wrap=True)
-    for name, text in packet["files"].items():
+    for name, text in s["files"].items():
         _print_numbered(name, text)
 
 
@@ -225,41 +256,48 @@ def review(
     ] = DEFAULT_PERIOD_DAYS,
 ) -> None:
     """审核作业（非提交人）；批准限定运行次数与期限 / review a job (not the submitter); an approval allows so many runs in a period."""
-    from sandbox.runtime.approval import ApprovalTerms
     from sandbox.runtime.submissions import review as review_job
+    from sandbox.runtime.submissions import submission_view
 
-    ctx = context()
-    row = review_job(ctx, acting(ctx), submission_id, approve=approve, comment=comment, max_runs=max_runs,
-                     period_days=period_days)  # fmt: skip
-    console.print(f"{row.id}: {label_of(SubmissionState, row.state)}")
-    terms = ApprovalTerms.from_json(row.terms_json)
+    decision = {"approve": approve, "comment": comment, "max_runs": max_runs, "period_days": period_days}
+    s = remote_or_local(
+        lambda c: c.post(f"/operator/submissions/{submission_id}/review", json=decision),
+        lambda ctx, who: submission_view(review_job(ctx, who, submission_id, **decision)),
+    )
+    console.print(f"{s['submission']}: {label_of(SubmissionState, s['state'])}")
+    terms = s["terms"]
     if terms is not None:
-        console.print(f"至多 {terms.max_runs} 次运行，至 {terms.valid_until} / at most {terms.max_runs} runs, "
-                      f"until {terms.valid_until}", highlight=False)  # fmt: skip
+        console.print(f"至多 {terms['max_runs']} 次运行，至 {terms['valid_until']} / at most {terms['max_runs']} runs, "
+                      f"until {terms['valid_until']}", highlight=False)  # fmt: skip
 
 
 @job_app.command("promote")
 @friendly_errors
-def promote(submission_id: SubmissionArg) -> None:
-    """转入生产：隔离运行、门控、发布；失败或未发布时退出码为 1 / promote: isolated run, gate, release; exit 1 if it failed or released nothing."""
-    import json
-
-    from sandbox.runtime.production import developer_view
+def promote(submission_id: SubmissionArg, wait: WaitOption = True) -> None:
+    """转入生产：隔离运行、门控、发布；失败或未发布时退出码为 1（经服务时排队）/ promote: isolated run, gate, release;
+    exit 1 if it failed or released nothing (queued through a service)."""
     from sandbox.runtime.production import promote as promote_job
+    from sandbox.runtime.production import promotion_view
 
-    ctx = context()
-    with progress("转入生产", "promotion") as stage:
-        run = promote_job(ctx, acting(ctx), submission_id, stages=stage)
-    console.print(f"运行 / run {run.id}: {label_of(RunState, run.state)}")
-    if run.state == RunState.FAILED.value:
-        console.print(Text(f"  {_failure(developer_view(run))}"))
-    if run.gate_summary_json:
-        print_gate(json.loads(run.gate_summary_json))
-    if run.state == RunState.FAILED.value:
-        not_done(f"运行 {run.id} 失败；运营人员可用 sandbox job logs {run.id} 查看日志",
-                 f"run {run.id} failed; operators read its logs with `sandbox job logs {run.id}`")  # fmt: skip
-    if run.state == RunState.WITHHELD.value:
-        not_done(f"运行 {run.id} 未发布任何单元格", f"run {run.id} released nothing")
+    def on_host(ctx, who):
+        with progress("转入生产", "promotion") as stage:
+            return promotion_view(promote_job(ctx, who, submission_id, stages=stage))
+
+    run = remote_or_local(
+        lambda c: queued(c, c.post(f"/operator/submissions/{submission_id}/promote"), wait=wait), on_host
+    )
+    if run is None:
+        return
+    console.print(f"运行 / run {run['run']}: {label_of(RunState, run['state'])}")
+    if run["state"] == RunState.FAILED.value:
+        console.print(Text(f"  {_failure(run)}"))
+    if run["gate"]:
+        print_gate(run["gate"])
+    if run["state"] == RunState.FAILED.value:
+        not_done(f"运行 {run['run']} 失败；运营人员可用 sandbox job logs {run['run']} 查看日志",
+                 f"run {run['run']} failed; operators read its logs with `sandbox job logs {run['run']}`")  # fmt: skip
+    if run["state"] == RunState.WITHHELD.value:
+        not_done(f"运行 {run['run']} 未发布任何单元格", f"run {run['run']} released nothing")
 
 
 _RUN_COLUMNS = [
@@ -288,10 +326,15 @@ def runs(
     from sandbox.runtime.production import developer_view
     from sandbox.runtime.runs import list_runs
 
-    ctx = context()
+    def through_service(client) -> list[dict]:  # operators' full records carry the developer's view
+        found = client.get(f"{client.route(DEVELOPER_OR_STAFF)}/runs", params={"submission": submission_id})
+        return [run.get("developer_view", run) for run in found]
+
     rows = []
-    for run in list_runs(ctx, acting(ctx), submission_id):
-        view = developer_view(run)
+    views = remote_or_local(
+        through_service, lambda ctx, who: [developer_view(r) for r in list_runs(ctx, who, submission_id)]
+    )
+    for view in views:
         error = {k: view[k] for k in ("phase", "error_type", "error_line", "message", "findings", "reason")}
         rows.append({**view, "error": error if view["phase"] else None})
     emit(console, "生产运行 / runs", _RUN_COLUMNS, rows, fmt)
@@ -303,8 +346,9 @@ def logs(run_id: RunArg, fmt: FormatOption = Format.TABLE) -> None:
     """运行日志，含完整的错误回溯（仅运营审核人员）/ run logs with the full traceback (operators only)."""
     from sandbox.runtime.runs import operator_logs
 
-    ctx = context()
-    texts = operator_logs(ctx, acting(ctx), run_id)
+    texts = remote_or_local(
+        lambda c: c.get(f"/operator/runs/{run_id}/logs"), lambda ctx, who: operator_logs(ctx, who, run_id)
+    )
     if fmt is Format.JSON:
         write_json(texts)
         return

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import IdParam, console, context, friendly_errors
+from sandbox.cli.common import IdParam, console, context, friendly_errors, host_only
 from sandbox.cli.output import Col, Format, FormatOption, emit
 from sandbox.domain.identifiers import IdKind
 from sandbox.settings import Settings
@@ -64,6 +64,7 @@ def synth(
     """生成合成县域数据 / generate a synthetic county with known defects and its catalog."""
     from sandbox.synth import generate
 
+    host_only()
     result = generate(out, people=people, seed=seed, defect_rate=defect_rate)
     columns = [Col("dataset", "数据集", "dataset", ident=True), Col("rows", "行数", "rows")]
     emit(console, f"合成数据 / synthetic county → {out}", columns,
@@ -84,4 +85,5 @@ def demo(
     """从空主目录运行演示 / run the demo from an empty home."""
     from sandbox.demo import run_demo
 
+    host_only()
     run_demo(Settings(), console, people=people, seed=seed)

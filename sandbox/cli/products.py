@@ -8,14 +8,14 @@ from typing import Annotated
 import typer
 
 from sandbox.cli.common import (
+    CONSUMER_OR_STAFF,
     ProductArg,
-    acting,
     console,
-    context,
     friendly_errors,
     id_argument,
     id_option,
     parse_date,
+    remote_or_local,
 )
 from sandbox.cli.output import Col, Format, FormatOption, emit, emit_record
 from sandbox.domain.identifiers import IdKind
@@ -46,6 +46,15 @@ _PRODUCT_COLUMNS = [
 ]
 
 
+#: Who applies for re-development, and where (operators apply at the product, and list at /operator/redevelopment).
+_APPLICANTS = {
+    "developer": "/developer",
+    "consumer": "/consumer",
+    "operator": "/operator",
+    "admin": "/operator",
+}
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(product_app, name="product")
     product_app.add_typer(redevelop_app, name="redevelop")
@@ -65,14 +74,18 @@ def product_register(
 ) -> None:
     """首次登记（须有该场景已批准的同名作业；发布前显示未发布）/ first registration (needs an approved job
     of that id in the scenario; shown as not released until a version is released)."""
+    from sandbox.products.registry import product_view
     from sandbox.products.registry import register as register_product
 
-    ctx = context()
-    row = register_product(ctx, acting(ctx), product_id=product_id, title=title, scenario_id=scenario,
-                           description=description, form=form)  # fmt: skip
+    fields = {"title": title, "description": description, "form": form}
+    p = remote_or_local(
+        lambda c: c.post("/operator/products", json={"product": product_id, "scenario": scenario, **fields}),
+        lambda ctx, who: product_view(register_product(ctx, who, product_id=product_id, scenario_id=scenario,
+                                                       **fields), []),
+    )  # fmt: skip
     console.print(
-        f"已登记 / registered: {row.id} 登记号 / no. {row.registration_no}（{_charging(row.fee_bearing)}）"
-        f"；{release_label([])}",
+        f"已登记 / registered: {p['product']} 登记号 / no. {p['registration_no']}（{_charging(p['fee_bearing'])}）"
+        f"；{release_label(p['released_versions'])}",
         highlight=False,
     )
 
@@ -89,18 +102,19 @@ def _amend_command(name: str, help_text: str):
     ) -> None:
         from sandbox.products import registry
 
-        ctx = context()
         changes = {
             k: v for k, v in (("title", title), ("description", description), ("form", form)) if v is not None
         }
         call = getattr(registry, name)
-        row = (
-            call(ctx, acting(ctx), product_id, reason)
-            if name == "deregister"
-            else call(ctx, acting(ctx), product_id, reason, **changes)
-        )
+        p = remote_or_local(
+            lambda c: c.post(f"/operator/products/{product_id}/{name}", json={"reason": reason, **changes}),
+            lambda ctx, who: registry.product_view(
+                call(ctx, who, product_id, reason) if name == "deregister"
+                else call(ctx, who, product_id, reason, **changes), []),
+        )  # fmt: skip
         console.print(
-            f"{row.id}: {name} ✓（第 {row.revision} 版 / revision {row.revision}，{label_of(ProductState, row.state)}）"
+            f"{p['product']}: {name} ✓（第 {p['revision']} 版 / revision {p['revision']}，"
+            f"{label_of(ProductState, p['state'])}）"
         )
 
     return command
@@ -118,10 +132,11 @@ def product_list(fmt: FormatOption = Format.TABLE) -> None:
     from sandbox.products.registry import list_products, product_view
     from sandbox.products.versions import released
 
-    ctx = context()
-    acting(ctx)
-    versions = released(ctx)
-    rows = [product_view(p, versions.get(p.id, [])) for p in list_products(ctx)]
+    def on_host(ctx, _who):
+        versions = released(ctx)
+        return [product_view(p, versions.get(p.id, [])) for p in list_products(ctx)]
+
+    rows = remote_or_local(lambda c: c.get(f"{c.route(CONSUMER_OR_STAFF)}/products"), on_host)
     emit(console, "数据产品 / products", _PRODUCT_COLUMNS, rows, fmt)
 
 
@@ -132,10 +147,10 @@ def product_show(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> No
     from sandbox.products.registry import get, product_view
     from sandbox.products.versions import released
 
-    ctx = context()
-    acting(ctx)
-    p = get(ctx, product_id)
-    row = product_view(p, released(ctx).get(p.id, []))
+    row = remote_or_local(
+        lambda c: c.get(f"{c.route(CONSUMER_OR_STAFF)}/products/{product_id}"),
+        lambda ctx, _who: product_view(get(ctx, product_id), released(ctx).get(product_id, [])),
+    )
     fields = [(c, row[c.key]) for c in _PRODUCT_COLUMNS] + [
         (Col("description", "介绍", "description"), row["description"]),
         (Col("form", "形态", "form"), row["form"]),
@@ -144,7 +159,7 @@ def product_show(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> No
         (Col("registered_at", "登记时间", "registered", time=True), row["registered_at"]),
         (Col("updated_at", "更新时间", "updated", time=True), row["updated_at"]),
     ]
-    emit_record(console, f"{p.id} {p.title}", fields, fmt)
+    emit_record(console, f"{row['product']} {row['title']}", fields, fmt)
 
 
 @product_app.command("versions")
@@ -153,8 +168,6 @@ def product_versions(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -
     """已发布的版本及其血缘 / released versions and their lineage."""
     from sandbox.products.versions import version_view, versions
 
-    ctx = context()
-    acting(ctx)
     columns = [
         Col("version", "版本", "version", ident=True, show=lambda v: f"v{v}"),
         Col("released_at", "发布时间", "released", time=True),
@@ -168,7 +181,10 @@ def product_versions(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -
         ),
         Col("outputs", "输出", "outputs", show=_outputs),
     ]
-    rows = [version_view(v) for v in versions(ctx, product_id)]
+    rows = remote_or_local(
+        lambda c: c.get(f"{c.route(CONSUMER_OR_STAFF)}/products/{product_id}/versions"),
+        lambda ctx, _who: [version_view(v) for v in versions(ctx, product_id)],
+    )
     emit(console, f"{product_id} 版本 / versions", columns, rows, fmt)
 
 
@@ -190,9 +206,26 @@ def product_export(
     """导出已发布的聚合表与门控报告 / export released aggregate tables with the gate report."""
     from sandbox.products.versions import export
 
-    ctx = context()
-    for path in export(ctx, acting(ctx), product_id, out, format, version):
+    paths = remote_or_local(
+        lambda c: _unpack(c.get(f"/consumer/products/{product_id}/download",
+                                params={"format": format, "version": version}), out, format),
+        lambda ctx, who: export(ctx, who, product_id, out, format, version),
+    )  # fmt: skip
+    for path in paths:
         console.print(f"已导出 / exported: {path}", highlight=False, soft_wrap=True)
+
+
+def _unpack(archive: bytes, out: Path, fmt: str) -> list[Path]:
+    """A download's files written into ``out``; the tables (of format ``fmt``) are what an export lists."""
+    import io
+    import zipfile
+
+    out.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+        names = [Path(name).name for name in zipped.namelist()]  # flat, as the service packs them
+        for name, info in zip(names, zipped.infolist(), strict=True):
+            (out / name).write_bytes(zipped.read(info))
+    return [out / name for name in names if name.endswith(f".{fmt}")]
 
 
 @terms_app.command("grant")
@@ -205,14 +238,17 @@ def terms_grant(
     ] = None,
 ) -> None:
     """授予使用方有偿产品的使用条款 / grant a consumer organization terms of use for a fee-bearing product."""
-    from sandbox.products.terms import grant_terms
+    from sandbox.products.terms import grant_terms, terms_view
 
-    ctx = context()
-    row = grant_terms(ctx, acting(ctx), product_id, consumer,
-                      ends_on=parse_date(ends_on, "--ends-on") if ends_on else None)  # fmt: skip
-    until = f"至 {row.ends_on} / until {row.ends_on}" if row.ends_on else "至撤销 / until revoked"
+    last = parse_date(ends_on, "--ends-on") if ends_on else None
+    t = remote_or_local(
+        lambda c: c.post(f"/operator/products/{product_id}/terms",
+                         json={"consumer": consumer, "ends_on": last and last.isoformat()}),
+        lambda ctx, who: terms_view(grant_terms(ctx, who, product_id, consumer, ends_on=last)),
+    )  # fmt: skip
+    until = f"至 {t['ends_on']} / until {t['ends_on']}" if t["ends_on"] else "至撤销 / until revoked"
     console.print(
-        f"已授予 / granted: #{row.id} {row.product_id} → {row.consumer_org_id}（{until}）", highlight=False
+        f"已授予 / granted: #{t['terms']} {t['product']} → {t['consumer']}（{until}）", highlight=False
     )
 
 
@@ -227,9 +263,11 @@ def terms_revoke(
     """撤销使用条款 / revoke terms of use."""
     from sandbox.products.terms import revoke_terms
 
-    ctx = context()
-    row = revoke_terms(ctx, acting(ctx), terms_id, reason)
-    console.print(f"#{row.id} 已撤销 / revoked")
+    remote_or_local(
+        lambda c: c.post(f"/operator/terms/{terms_id}/revoke", json={"reason": reason}),
+        lambda ctx, who: revoke_terms(ctx, who, terms_id, reason),
+    )
+    console.print(f"#{terms_id} 已撤销 / revoked")
 
 
 @terms_app.command("list")
@@ -241,7 +279,6 @@ def terms_list(
     """列出使用条款 / list terms of use."""
     from sandbox.products.terms import list_terms, terms_view
 
-    ctx = context()
     columns = [
         Col("terms", "#", "#", ident=True, show=str),
         Col("product", "产品", "product", ident=True),
@@ -251,7 +288,10 @@ def terms_list(
         Col("ends_on", "最后有效日", "ends on"),
         Col("state", "状态", "state", show=lambda v: label_of(TermsState, v)),
     ]
-    rows = [terms_view(t) for t in list_terms(ctx, acting(ctx), product)]
+    rows = remote_or_local(
+        lambda c: c.get(f"{c.route(CONSUMER_OR_STAFF)}/terms", params={"product": product}),
+        lambda ctx, who: [terms_view(t) for t in list_terms(ctx, who, product)],
+    )
     emit(console, "使用条款 / terms of use", columns, rows, fmt)
 
 
@@ -261,11 +301,21 @@ def redevelop_apply(
     product_id: ProductArg, purpose: Annotated[str, typer.Option(help="再开发用途 / purpose")]
 ) -> None:
     """申请再开发 / apply to re-develop a product."""
-    from sandbox.products.redevelopment import apply
+    from sandbox.products.redevelopment import application_view, apply
 
-    ctx = context()
-    row = apply(ctx, acting(ctx), product_id, purpose)
-    console.print(f"已提交再开发申请 / application submitted: #{row.id}")
+    def through_service(client) -> dict:
+        router = client.route(_APPLICANTS)
+        path = (
+            f"/operator/products/{product_id}/redevelop"
+            if router == "/operator"
+            else f"{router}/redevelopments"
+        )
+        return client.post(path, json={"product": product_id, "purpose": purpose})
+
+    a = remote_or_local(
+        through_service, lambda ctx, who: application_view(apply(ctx, who, product_id, purpose))
+    )
+    console.print(f"已提交再开发申请 / application submitted: #{a['application']}")
 
 
 @redevelop_app.command("review")
@@ -280,9 +330,12 @@ def redevelop_review(
     """运营审核再开发申请 / operator review of a re-development application."""
     from sandbox.products.redevelopment import review
 
-    ctx = context()
-    row = review(ctx, acting(ctx), application_id, approve=approve, comment=comment)
-    console.print(f"#{row.id}: {label_of(RedevelopmentState, row.state)}")
+    state = remote_or_local(
+        lambda c: c.post(f"/operator/redevelopment/{application_id}/review",
+                         json={"approve": approve, "comment": comment})["state"],
+        lambda ctx, who: review(ctx, who, application_id, approve=approve, comment=comment).state,
+    )  # fmt: skip
+    console.print(f"#{application_id}: {label_of(RedevelopmentState, state)}")
 
 
 @redevelop_app.command("list")
@@ -291,8 +344,6 @@ def redevelop_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出再开发申请（使用方与开发人员只见本机构的）/ list re-development applications (consumers and developers see their organization's)."""
     from sandbox.products.redevelopment import application_view, list_applications
 
-    ctx = context()
-    actor = acting(ctx)
     columns = [
         Col("application", "#", "#", ident=True, show=str),
         Col("product", "产品", "product", ident=True),
@@ -300,5 +351,10 @@ def redevelop_list(fmt: FormatOption = Format.TABLE) -> None:
         Col("purpose", "用途", "purpose"),
         Col("state", "状态", "state", show=lambda v: label_of(RedevelopmentState, v)),
     ]
-    rows = [application_view(r) for r in list_applications(ctx, actor)]
+    rows = remote_or_local(
+        lambda c: c.get(
+            "/operator/redevelopment" if (r := c.route(_APPLICANTS)) == "/operator" else f"{r}/redevelopments"
+        ),
+        lambda ctx, who: [application_view(r) for r in list_applications(ctx, who)],
+    )
     emit(console, "再开发申请 / re-development", columns, rows, fmt)

@@ -16,19 +16,20 @@ from sandbox.cli.common import (
     DatasetArg,
     IdParam,
     TicketArg,
-    acting,
+    WaitOption,
     console,
-    context,
     friendly_errors,
     id_argument,
     id_option,
     parse_date,
+    queued,
+    remote_or_local,
 )
 from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_record, emit_show, write_json
 from sandbox.cli.progress import progress
 from sandbox.domain.identifiers import IdKind
 from sandbox.domain.labels import label_of
-from sandbox.domain.quality import Severity, TicketState, ticket_label
+from sandbox.domain.quality import Severity, TicketState
 
 quality_app = typer.Typer(help="数据质量检查与报告 / data quality runs and reports", no_args_is_help=True)
 ticket_app = typer.Typer(help="整改工单 / correction tickets", no_args_is_help=True)
@@ -64,20 +65,29 @@ def run(
             "validate the version and compare its counts (one more full scan)",
         ),
     ] = False,
+    wait: WaitOption = True,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """在生产侧对原始数据运行质量规则 / run the quality suite on raw data (production side)."""
+    """在生产侧对原始数据运行质量规则（经服务时每个数据集排队一个任务）/ run the quality suite on raw data
+    (production side; through a service one queued task per dataset)."""
     from sandbox.quality.runner import run_quality
 
-    ctx = context()
-    actor = acting(ctx)
     day = parse_date(as_of, "--as-of") if as_of else None
-    rows = []
-    with progress("数据质量检查", "quality run") as stage:
-        for dataset in datasets:
-            summary = run_quality(ctx, actor, dataset, version=version, as_of=day, cross_check=cross_check,
-                                  stages=stage)  # fmt: skip
-            rows.append(summary.view())
+
+    def through_service(client) -> list[dict] | None:
+        tasks = client.post("/operator/quality/runs", json={"datasets": datasets, "version": version,
+                                                            "as_of": day and day.isoformat(), "cross_check": cross_check})  # fmt: skip
+        results = [queued(client, task, wait=wait) for task in tasks]
+        return results if wait else None
+
+    def on_host(ctx, who) -> list[dict]:
+        with progress("数据质量检查", "quality run") as stage:
+            return [run_quality(ctx, who, dataset, version=version, as_of=day, cross_check=cross_check,
+                                stages=stage).view() for dataset in datasets]  # fmt: skip
+
+    rows = remote_or_local(through_service, on_host)
+    if rows is None:
+        return
     columns = [
         Col("dataset", "数据集", "dataset", ident=True),
         Col("version", "版本", "version", show=lambda v: f"v{v}"),
@@ -111,15 +121,24 @@ def report(
     from sandbox.quality.access import provider_of
     from sandbox.quality.reports import report_for_dataset, report_for_provider
 
-    ctx = context()
-    actor = acting(ctx)
-    if dataset:
-        json_path, html_path = report_for_dataset(ctx, actor, dataset)
-    else:
-        json_path, html_path = report_for_provider(ctx, actor, provider_of(actor, provider))
-    data = json.loads(json_path.read_text(encoding="utf-8"))
+    def through_service(client) -> tuple[dict, str, str]:  # where to read it: the service's pages
+        path = f"/provider/datasets/{dataset}/quality" if dataset else "/provider/quality"
+        params = {} if dataset else {"provider": provider}
+        where = client.url(path)
+        query = f"?provider={provider}" if provider and not dataset else ""
+        return client.get(path, params=params), f"{where}.html{query}", f"{where}{query}"
+
+    def on_host(ctx, who) -> tuple[dict, str, str]:
+        json_path, html_path = (
+            report_for_dataset(ctx, who, dataset)
+            if dataset
+            else report_for_provider(ctx, who, provider_of(who, provider))
+        )
+        return json.loads(json_path.read_text(encoding="utf-8")), str(html_path), str(json_path)
+
+    data, html_path, json_path = remote_or_local(through_service, on_host)
     if fmt is Format.JSON:
-        write_json({**data, "html": str(html_path), "json": str(json_path)})
+        write_json({**data, "html": html_path, "json": json_path})
         return
     if dataset:
         run_ = data["run"]
@@ -136,8 +155,8 @@ def report(
             (Col("name", "名称", "name"), data["name"]),
             (Col("quality_score", "数据质量", "quality"), data["quality_score"]),
         ]
-    fields += [(Col("html", "HTML", "HTML", ident=True), str(html_path)),
-               (Col("json", "JSON", "JSON", ident=True), str(json_path))]  # fmt: skip
+    fields += [(Col("html", "HTML", "HTML", ident=True), html_path),
+               (Col("json", "JSON", "JSON", ident=True), json_path)]  # fmt: skip
     emit_record(console, "质量报告 / quality report", fields, fmt)
 
 
@@ -150,44 +169,37 @@ def scorecard(
     """数据提供单位评价：数据质量、整改时效、应用情况 / provider scorecard."""
     from sandbox.quality.access import provider_of
     from sandbox.quality.scorecard import scorecard as build
+    from sandbox.quality.scorecard import scorecard_view
 
-    ctx = context()
-    actor = acting(ctx)
-    card = build(ctx, actor, provider_of(actor, provider))
+    card = remote_or_local(
+        lambda c: c.get("/provider/scorecard", params={"provider": provider}),
+        lambda ctx, who: scorecard_view(build(ctx, who, provider_of(who, provider))),
+    )
     print_scorecard(card, fmt)
 
 
-def print_scorecard(card, fmt: Format = Format.TABLE) -> None:
-    quality = Section("quality", f"{card.provider_name}（{card.provider_id}）数据质量 / data quality", [
+def print_scorecard(card: dict, fmt: Format = Format.TABLE) -> None:
+    """A provider's scorecard (``scorecard_view``)."""
+    name = f"{card['name']}（{card['provider']}）"
+    quality = Section("quality", f"{name}数据质量 / data quality", [
         Col("dataset", "数据集", "dataset", ident=True), Col("score", "得分", "score"),
         Col("change", "变化", "change", show=lambda v: f"{v:+.2f}"),
         Col("trend", "趋势", "trend", show=lambda t: " → ".join(f"v{v}:{s:.1f}" for v, s in t)),
-    ], [{"dataset": q.dataset_id, "score": q.latest, "change": q.change, "trend": q.trend} for q in card.quality])  # fmt: skip
+    ], [{"dataset": d["id"], "score": d["score"], "change": d["change"],
+         "trend": [[t["version"], t["score"]] for t in d["trend"]]} for d in card["datasets"]])  # fmt: skip
     usage = Section("usage", "数据应用情况 / use in products", [
         Col("dataset", "数据集", "dataset", ident=True), Col("scenarios", "场景", "scenarios"),
         Col("granted_columns", "授权列", "columns"), Col("products", "产品", "products"),
         Col("releases", "发布", "releases"),
-    ], [{"dataset": u.dataset_id, "scenarios": u.scenarios, "granted_columns": u.granted_columns,
-         "products": u.products, "releases": u.releases} for u in card.usage])  # fmt: skip
-    fields = [
-        (Col("provider", "数据提供单位", "provider", ident=True), card.provider_id),
-        (Col("quality_score", "数据质量", "quality"), card.quality_score),
-        (Col("tickets", "工单", "tickets"), card.tickets),
-        (Col("open_tickets", "未关闭", "open"), card.open_tickets),
-        (Col("answered", "已答复", "answered"), card.answered),
-        (
-            Col("median_response_hours", "答复用时中位数（小时）", "median response (hours)"),
-            card.median_response_hours,
-        ),
-        (
-            Col("answered_on_time_share", "按期答复", "answered on time", show=_share),
-            card.answered_on_time_share,
-        ),
-        (Col("overdue_share", "逾期", "overdue", show=_share), card.overdue_share),
-    ]
-    emit_show(
-        console, f"{card.provider_name}（{card.provider_id}）评价 / scorecard", fields, [quality, usage], fmt
-    )
+    ], card["usage"])  # fmt: skip
+    fields = [(c, card[c.key]) for c in (
+        Col("provider", "数据提供单位", "provider", ident=True), Col("quality_score", "数据质量", "quality"),
+        Col("tickets", "工单", "tickets"), Col("open_tickets", "未关闭", "open"), Col("answered", "已答复", "answered"),
+        Col("median_response_hours", "答复用时中位数（小时）", "median response (hours)"),
+        Col("answered_on_time_share", "按期答复", "answered on time", show=_share),
+        Col("overdue_share", "逾期", "overdue", show=_share),
+    )]  # fmt: skip
+    emit_show(console, f"{name}评价 / scorecard", fields, [quality, usage], fmt)
 
 
 @quality_app.command("suite")
@@ -195,15 +207,14 @@ def print_scorecard(card, fmt: Format = Format.TABLE) -> None:
 def suite(dataset: DatasetArg) -> None:
     """显示数据集生效的质量规则 / show the rule suite a dataset is checked with."""
     from sandbox.catalog.service import get_dataset
-    from sandbox.quality.suite_drafts import suite_yaml
-    from sandbox.quality.suites import suite_for
+    from sandbox.quality.suites import suite_view
 
-    ctx = context()
-    acting(ctx)
-    spec = get_dataset(ctx, dataset)
-    rules = suite_for(ctx, spec)
-    console.print(f"# 来源 / source: {rules.source}", markup=False)
-    console.print(suite_yaml(spec, rules), markup=False)
+    suite = remote_or_local(
+        lambda c: c.get(f"/provider/datasets/{dataset}/suite"),
+        lambda ctx, _who: suite_view(ctx, get_dataset(ctx, dataset)),
+    )
+    console.print(f"# 来源 / source: {suite['source']}", markup=False)
+    console.print(suite["yaml"], markup=False)
 
 
 @quality_app.command("webhook")
@@ -217,10 +228,12 @@ def webhook(
     """登记数据提供单位接收工单通知的地址（HMAC 签名）/ register a provider's ticket webhook."""
     from sandbox.quality.webhooks import register_endpoint
 
-    ctx = context()
-    key = register_endpoint(ctx, acting(ctx), provider, url)
+    key = remote_or_local(
+        lambda c: c.post("/provider/webhook", json={"url": url, "provider": provider})["signing_key"],
+        lambda ctx, who: register_endpoint(ctx, who, provider, url).hex(),
+    )
     console.print(f"已登记 / registered {url}")
-    console.print(f"签名密钥（仅显示一次）/ signing key (shown once): {key.hex()}")
+    console.print(f"签名密钥（仅显示一次）/ signing key (shown once): {key}")
 
 
 # -- tickets -----------------------------------------------------------------------------------
@@ -250,11 +263,11 @@ def ticket_list(
     """列出可见的整改工单 / list the tickets you may see."""
     from sandbox.quality.tickets import list_tickets, ticket_view
 
-    ctx = context()
-    rows = [
-        ticket_view(t)
-        for t in list_tickets(ctx, acting(ctx), dataset_id=dataset, state=state, provider_id=provider)
-    ]
+    rows = remote_or_local(
+        lambda c: c.get("/provider/tickets", params={"dataset": dataset, "state": state, "provider": provider}),
+        lambda ctx, who: [ticket_view(t) for t in list_tickets(ctx, who, dataset_id=dataset, state=state,
+                                                               provider_id=provider)],
+    )  # fmt: skip
     emit(console, "整改工单 / tickets", _TICKET_COLUMNS, rows, fmt)
 
 
@@ -264,8 +277,10 @@ def ticket_show(ticket: TicketArg, fmt: FormatOption = Format.TABLE) -> None:
     """显示工单详情（示例键与不合格列）/ show a ticket with example keys and the failing column."""
     from sandbox.quality.tickets import get_ticket, ticket_detail
 
-    ctx = context()
-    row = ticket_detail(get_ticket(ctx, acting(ctx), ticket))
+    row = remote_or_local(
+        lambda c: c.get(f"/provider/tickets/{ticket}"),
+        lambda ctx, who: ticket_detail(get_ticket(ctx, who, ticket)),
+    )
     fields = [(c, row[c.key]) for c in _TICKET_COLUMNS] + [
         (Col("dimension", "维度", "dimension"), row["dimension"]),
         (Col("description", "问题", "issue"), row["description"]),
@@ -278,8 +293,13 @@ def ticket_show(ticket: TicketArg, fmt: FormatOption = Format.TABLE) -> None:
     emit_record(console, f"{row['ticket']} {row['dataset']} / {row['rule']}", fields, fmt)
 
 
-def _show_state(row) -> None:
-    console.print(f"{ticket_label(row.id)}: {label_of(TicketState, row.state)}")
+def _ticket_action(ticket: str, path: str, body: dict, call) -> None:
+    """``POST path`` through a service (it answers with the ticket's view), ``call(ctx, who)`` locally; then
+    the ticket's new state."""
+    from sandbox.quality.tickets import ticket_view
+
+    t = remote_or_local(lambda c: c.post(path, json=body), lambda ctx, who: ticket_view(call(ctx, who)))
+    console.print(f"{t['ticket']}: {label_of(TicketState, t['state'])}")
 
 
 @ticket_app.command("ack")
@@ -290,8 +310,8 @@ def ticket_ack(
     """确认收到工单 / acknowledge a ticket."""
     from sandbox.quality.tickets import acknowledge
 
-    ctx = context()
-    _show_state(acknowledge(ctx, acting(ctx), ticket, note))
+    _ticket_action(ticket, f"/provider/tickets/{ticket}/ack", {"note": note},
+                   lambda ctx, who: acknowledge(ctx, who, ticket, note))  # fmt: skip
 
 
 @ticket_app.command("fix")
@@ -302,8 +322,8 @@ def ticket_fix(
     """报告已整改；交付新版本后由质量检查自动核验 / report a ticket fixed; the next version's run verifies it."""
     from sandbox.quality.tickets import mark_fixed
 
-    ctx = context()
-    _show_state(mark_fixed(ctx, acting(ctx), ticket, note))
+    _ticket_action(ticket, f"/provider/tickets/{ticket}/fix", {"note": note},
+                   lambda ctx, who: mark_fixed(ctx, who, ticket, note))  # fmt: skip
 
 
 @ticket_app.command("dispute")
@@ -312,8 +332,8 @@ def ticket_dispute(ticket: TicketArg, reason: Annotated[str, typer.Option(help="
     """对工单提出异议 / dispute a ticket."""
     from sandbox.quality.tickets import dispute
 
-    ctx = context()
-    _show_state(dispute(ctx, acting(ctx), ticket, reason))
+    _ticket_action(ticket, f"/provider/tickets/{ticket}/dispute", {"reason": reason},
+                   lambda ctx, who: dispute(ctx, who, ticket, reason))  # fmt: skip
 
 
 @ticket_app.command("decide")
@@ -328,8 +348,8 @@ def ticket_decide(
     """裁决异议：成立则关闭工单并将键记为例外 / decide a dispute."""
     from sandbox.quality.tickets import decide
 
-    ctx = context()
-    _show_state(decide(ctx, acting(ctx), ticket, uphold=uphold, comment=comment))
+    _ticket_action(ticket, f"/operator/tickets/{ticket}/decide", {"comment": comment, "uphold": uphold},
+                   lambda ctx, who: decide(ctx, who, ticket, uphold=uphold, comment=comment))  # fmt: skip
 
 
 def _confirm_command(name: str, verified: bool, help_text: str):
@@ -338,8 +358,8 @@ def _confirm_command(name: str, verified: bool, help_text: str):
     def command(ticket: TicketArg, comment: Annotated[str, typer.Option(help="说明 / comment")] = "") -> None:
         from sandbox.quality.tickets import confirm_request
 
-        ctx = context()
-        _show_state(confirm_request(ctx, acting(ctx), ticket, verified=verified, comment=comment))
+        _ticket_action(ticket, f"/operator/tickets/{ticket}/{name}", {"comment": comment},
+                       lambda ctx, who: confirm_request(ctx, who, ticket, verified=verified, comment=comment))  # fmt: skip
 
     return command
 
@@ -371,11 +391,15 @@ def ticket_raise(
             f"严重度或维度无效：{severity} {dimension}",
             f"invalid severity or dimension: {severity} {dimension}",
         ) from None
-    ctx = context()
-    row = raise_request(
-        ctx, acting(ctx), dataset, description, column=column, severity=level, dimension=aspect
-    )
-    console.print(f"已提出 / raised {ticket_label(row.id)}（{row.provider_id}，截止 / due {row.due_on}）")
+    from sandbox.quality.tickets import ticket_view
+
+    t = remote_or_local(
+        lambda c: c.post("/operator/tickets", json={"dataset": dataset, "description": description, "column": column,
+                                                    "severity": level, "dimension": aspect}),
+        lambda ctx, who: ticket_view(raise_request(ctx, who, dataset, description, column=column, severity=level,
+                                                   dimension=aspect)),
+    )  # fmt: skip
+    console.print(f"已提出 / raised {t['ticket']}（{t['provider']}，截止 / due {t['due_on']}）")
 
 
 @ticket_app.command("export")
@@ -396,6 +420,16 @@ def ticket_export(
     """导出工单及不合格键（XLSX/CSV）/ export tickets with their failing keys."""
     from sandbox.quality.export import export_tickets
 
-    ctx = context()
-    path = export_tickets(ctx, acting(ctx), out, refs=tickets or None, dataset_id=dataset, state=state)
+    def through_service(client) -> Path:
+        router = client.route({"provider": "/provider", "operator": "/operator", "admin": "/operator"})
+        content = client.get(f"{router}/tickets/export", params={
+            "format": out.suffix.lower().lstrip("."), "ticket": tickets or [], "dataset": dataset, "state": state})  # fmt: skip
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(content)
+        return out
+
+    path = remote_or_local(
+        through_service,
+        lambda ctx, who: export_tickets(ctx, who, out, refs=tickets or None, dataset_id=dataset, state=state),
+    )
     console.print(f"已导出 / exported: {path}", highlight=False)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import DatasetArg, acting, console, context, friendly_errors, id_option
+from sandbox.cli.common import DatasetArg, console, friendly_errors, id_option, remote_or_local
 from sandbox.cli.output import Col, Format, FormatOption, emit
 from sandbox.domain.identifiers import IdKind
 
@@ -28,9 +28,10 @@ def list_(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """登记的发布及其大小 / releases in the register and what they keep."""
+    from dataclasses import asdict
+
     from sandbox.governance.release_register import releases
 
-    ctx = context()
     columns = [
         Col("release", "发布", "release", ident=True, show=str),
         Col("run_id", "运行", "run", ident=True),
@@ -41,7 +42,10 @@ def list_(
         Col("released_at", "发布时间", "released", time=True),
         Col("cleared_at", "清除时间", "cleared", time=True),
     ]
-    rows = [vars(r) | {"datasets": list(r.datasets)} for r in releases(ctx, acting(ctx), dataset)]
+    rows = remote_or_local(
+        lambda c: c.get("/provider/register", params={"dataset": dataset}),
+        lambda ctx, who: [asdict(r) for r in releases(ctx, who, dataset)],
+    )
     emit(console, "发布登记 / release register", columns, rows, fmt)
 
 
@@ -54,6 +58,8 @@ def clear(
     """清除某数据集的发布登记（仅限该数据集的提供单位）/ clear a dataset's releases (its provider only)."""
     from sandbox.governance.release_register import clear as clear_releases
 
-    ctx = context()
-    cleared = clear_releases(ctx, acting(ctx), dataset, reason=reason)
+    cleared = remote_or_local(
+        lambda c: c.post(f"/provider/register/{dataset}/clear", json={"reason": reason})["cleared"],
+        lambda ctx, who: clear_releases(ctx, who, dataset, reason=reason),
+    )
     console.print(f"已清除发布 / releases cleared: {cleared}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,7 @@ class Remote:
         entry = _credentials().get(self.server)
         self.secret = secret or (entry or {}).get("secret")
         self.user = (entry or {}).get("user")
+        self._me: dict | None = None
 
     def request(self, method: str, path: str, *, authenticated: bool = True, **kwargs) -> Any:
         headers = {}
@@ -77,10 +80,10 @@ class Remote:
                     f"not signed in to {self.server}; run `sandbox --server {self.server} login` first",
                 )
             headers["Authorization"] = f"Bearer {self.secret}"
+        if kwargs.get("params"):  # an option left out is not sent (httpx would send it empty)
+            kwargs["params"] = {k: v for k, v in kwargs["params"].items() if v is not None}
         try:
-            response = httpx.request(
-                method, self.server + API + path, headers=headers, timeout=TIMEOUT_S, **kwargs
-            )
+            response = httpx.request(method, self.url(path), headers=headers, timeout=TIMEOUT_S, **kwargs)
         except httpx.HTTPError as exc:
             raise ConfigError(
                 f"无法连接服务 {self.server}：{type(exc).__name__}",
@@ -92,6 +95,9 @@ class Remote:
             return response.content
         raise _error_of(response)
 
+    def url(self, path: str) -> str:
+        return self.server + API + path
+
     def get(self, path: str, **kwargs) -> Any:
         return self.request("GET", path, **kwargs)
 
@@ -100,6 +106,25 @@ class Remote:
 
     def delete(self, path: str, **kwargs) -> Any:
         return self.request("DELETE", path, **kwargs)
+
+    def upload(self, path: str, files: Iterable[tuple[str, Path]]) -> Any:
+        """POST ``(name, path)`` files as one multipart request of ``files`` parts, streamed from disk."""
+        with ExitStack() as stack:
+            parts = [("files", (name, stack.enter_context(p.open("rb")))) for name, p in files]
+            return self.post(path, files=parts)
+
+    def me(self) -> dict:
+        if self._me is None:
+            self._me = self.get("/me")
+        return self._me
+
+    def route(self, routers: Mapping[str, str]) -> str:
+        """The router (``/developer``, ``/operator``…) that serves the signed-in user: the first of ``routers``
+        (role → router) whose role they hold; with none, the first, so the service refuses in its own words."""
+        roles = set(self.me()["roles"])
+        return next(
+            (router for role, router in routers.items() if role in roles), next(iter(routers.values()))
+        )
 
 
 def _error_of(response: httpx.Response) -> ShuyuError:

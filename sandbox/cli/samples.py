@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sandbox.cli.common import ScenarioArg, acting, console, context, friendly_errors
+from sandbox.cli.common import (
+    DEVELOPER_OR_STAFF,
+    ScenarioArg,
+    WaitOption,
+    console,
+    friendly_errors,
+    queued,
+    remote_or_local,
+)
 from sandbox.cli.output import Col, Format, FormatOption, emit, write_json
 from sandbox.cli.progress import progress
 
@@ -52,14 +60,25 @@ def build(
         int | None,
         typer.Option(help="抽样种子（留空则随机并记录）/ sampling seed (random and recorded if omitted)"),
     ] = None,
+    wait: WaitOption = False,
 ) -> None:
-    """生成场景的脱敏样例（运营人员）/ build a scenario's desensitized samples (operators)."""
+    """生成场景的脱敏样例（运营人员；经服务时排队）/ build a scenario's desensitized samples (operators; queued
+    through a service: its task id is printed, or with --wait its card once built)."""
     from sandbox.samples import build_samples, card_of
 
-    ctx = context()
-    with progress("生成脱敏样例", "building desensitized samples") as stage:
-        row = build_samples(ctx, acting(ctx), scenario, seed=seed, stages=stage)
-    print_card_summary(card_of(row))
+    def through_service(client):
+        task = client.post(f"/operator/scenarios/{scenario}/samples", json={"seed": seed})
+        if queued(client, task, wait=wait) is None:
+            return None
+        return client.get(f"/operator/scenarios/{scenario}/samples")  # the card of what was built
+
+    def on_host(ctx, who):
+        with progress("生成脱敏样例", "building desensitized samples") as stage:
+            return card_of(build_samples(ctx, who, scenario, seed=seed, stages=stage))
+
+    card = remote_or_local(through_service, on_host)
+    if card:
+        print_card_summary(card)
 
 
 @samples_app.command("show")
@@ -75,9 +94,14 @@ def show(
     from sandbox.samples import card_of, sample_dir, show_samples
     from sandbox.samples.card import card_markdown
 
-    ctx = context()
-    card = card_of(show_samples(ctx, acting(ctx), scenario))
-    paths = {d: str(sample_dir(ctx, scenario, d)) for d in card["datasets"]}
+    def on_host(ctx, who):
+        card = card_of(show_samples(ctx, who, scenario))
+        return card, {d: str(sample_dir(ctx, scenario, d)) for d in card["datasets"]}
+
+    # through a service there are no paths: the samples stay on the platform host
+    card, paths = remote_or_local(
+        lambda c: (c.get(f"{c.route(DEVELOPER_OR_STAFF)}/scenarios/{scenario}/samples"), None), on_host
+    )
     if markdown:
         console.print(card_markdown(card), markup=False, highlight=False, soft_wrap=True)
     elif fmt is Format.JSON:
@@ -87,7 +111,7 @@ def show(
             console,
             "",
             _CARD_COLUMNS,
-            [{"dataset": k, **d, "path": paths[k]} for k, d in card["datasets"].items()],
+            [{"dataset": k, **d, "path": (paths or {}).get(k)} for k, d in card["datasets"].items()],
             fmt,
         )
     else:
@@ -98,9 +122,8 @@ def show(
 @friendly_errors
 def findings(fmt: FormatOption = Format.TABLE) -> None:
     """数据画像发现的误登记列（运营人员、数据提供单位）/ columns declared harmless that hold identifiers."""
-    from sandbox.samples import findings_for
+    from sandbox.samples import finding_view, findings_for
 
-    ctx = context()
     columns = [
         Col("dataset", "数据集", "dataset", ident=True),
         Col("column", "列", "column", ident=True),
@@ -108,6 +131,8 @@ def findings(fmt: FormatOption = Format.TABLE) -> None:
         Col("detected_kind", "检出", "detected"),
         Col("share", "占比", "share", show=lambda v: f"{v:.0%}"),
     ]
-    rows = [{"dataset": f.dataset_id, "column": f.column, "declared_kind": f.declared_kind,
-             "detected_kind": f.detected_kind, "share": f.share} for f in findings_for(ctx, acting(ctx))]  # fmt: skip
+    rows = remote_or_local(
+        lambda c: c.get("/operator/samples/findings"),
+        lambda ctx, who: [finding_view(f) for f in findings_for(ctx, who)],
+    )
     emit(console, "画像标记 / profile findings", columns, rows, fmt)

@@ -7,14 +7,14 @@ from typing import Annotated
 import typer
 
 from sandbox.cli.common import (
+    DEVELOPER_OR_STAFF,
     DatasetArg,
     ScenarioArg,
     UserArg,
-    acting,
     console,
-    context,
     friendly_errors,
     parse_enum,
+    remote_or_local,
 )
 from sandbox.cli.output import Col, Format, FormatOption, Section, emit, emit_show
 from sandbox.domain.errors import InvalidInput
@@ -61,39 +61,58 @@ def scenario_propose(
     value: Annotated[str, typer.Option(help="经济和社会价值 / economic and social value")] = "",
 ) -> None:
     """提出场景建设方案（草稿）/ propose a scenario (draft)."""
+    from dataclasses import asdict
+
     from sandbox.governance.scenarios import propose
 
-    ctx = context()
-    propose(ctx, acting(ctx), scenario_id=scenario_id, title=title, category=parse_enum(ScenarioCategory, category, "--category"),
-            description=description, value_statement=value, planned_products=planned,
-            columns=_column_requests(column))  # fmt: skip
+    kind, columns = parse_enum(ScenarioCategory, category, "--category"), _column_requests(column)
+    remote_or_local(
+        lambda c: c.post("/developer/scenarios", json={
+            "id": scenario_id, "title": title, "category": kind, "columns": [asdict(r) for r in columns],
+            "planned_products": planned, "description": description, "value": value}),
+        lambda ctx, who: propose(ctx, who, scenario_id=scenario_id, title=title, category=kind,
+                                 description=description, value_statement=value, planned_products=planned,
+                                 columns=columns),
+    )  # fmt: skip
     console.print(f"场景草稿已创建 / draft created: {scenario_id}")
 
 
-def _scenario_action(name: str, help_text: str, call):
+def _scenario_action(name: str, help_text: str, router: str, call):
+    """``scenario NAME``: ``POST {router}/scenarios/ID/NAME`` through a service, ``call`` locally; a submission
+    answers with the data-use requests it sent."""
+
     @scenario_app.command(name, help=help_text)
     @friendly_errors
     def command(
         scenario_id: ScenarioArg, comment: Annotated[str, typer.Option(help="意见 / comment")] = ""
     ) -> None:
-        ctx = context()
-        call(ctx, acting(ctx), scenario_id, comment)
-        console.print(f"{scenario_id}: {name} ✓（{label_of(ScenarioState, _state(ctx, scenario_id))}）")
+        answer = remote_or_local(
+            lambda c: c.post(f"{router}/scenarios/{scenario_id}/{name}", json={"comment": comment}),
+            lambda ctx, who: call(ctx, who, scenario_id, comment),
+        )
+        for consent in answer if isinstance(answer, list) else []:
+            console.print(
+                f"  → {consent['provider']}: {consent['dataset']} 答复期限 / due {consent['due_on']}"
+            )
+        state = _scenario(scenario_id)["state"]
+        console.print(f"{scenario_id}: {name} ✓（{label_of(ScenarioState, state)}）")
 
     return command
 
 
-def _state(ctx, scenario_id: str) -> str:
-    from sandbox.governance.scenarios import get
+def _scenario(scenario_id: str) -> dict:
+    from sandbox.governance.scenarios import get, scenario_detail
 
-    return get(ctx, scenario_id).state
+    return remote_or_local(
+        lambda c: c.get(f"{c.route(DEVELOPER_OR_STAFF)}/scenarios/{scenario_id}"),
+        lambda ctx, _who: scenario_detail(get(ctx, scenario_id)),
+    )
 
 
 def _submit(ctx, actor, scenario_id, _comment):
-    from sandbox.governance.scenarios import submit
+    from sandbox.governance.scenarios import consent_view, submit
 
-    for consent in submit(ctx, actor, scenario_id):
-        console.print(f"  → {consent.provider_id}: {consent.dataset_id} 答复期限 / due {consent.due_on}")
+    return [consent_view(c) for c in submit(ctx, actor, scenario_id)]
 
 
 def _start_review(ctx, actor, scenario_id, _comment):
@@ -132,13 +151,19 @@ def _revoke(ctx, actor, scenario_id, comment):
     revoke(ctx, actor, scenario_id, comment or "revoked")
 
 
-_scenario_action("submit", "提交审核并向数据提供单位发出申请 / submit and request provider consent", _submit)
-_scenario_action("start-review", "开始审核（非提出人）/ start review (not the proposer)", _start_review)
-_scenario_action("approve", "批准（非提出人）/ approve (not the proposer)", _approve)
-_scenario_action("reject", "驳回 / reject", _reject)
-_scenario_action("withdraw", "撤回（提出人）/ withdraw (proposer)", _withdraw)
-_scenario_action("activate", "启用（需有效授权）/ activate (needs a covering authorization)", _activate)
-_scenario_action("revoke", "撤销并删除样例数据 / revoke and delete its samples", _revoke)
+_scenario_action(
+    "submit", "提交审核并向数据提供单位发出申请 / submit and request provider consent", "/developer", _submit
+)
+_scenario_action(
+    "start-review", "开始审核（非提出人）/ start review (not the proposer)", "/operator", _start_review
+)
+_scenario_action("approve", "批准（非提出人）/ approve (not the proposer)", "/operator", _approve)
+_scenario_action("reject", "驳回 / reject", "/operator", _reject)
+_scenario_action("withdraw", "撤回（提出人）/ withdraw (proposer)", "/developer", _withdraw)
+_scenario_action(
+    "activate", "启用（需有效授权）/ activate (needs a covering authorization)", "/operator", _activate
+)
+_scenario_action("revoke", "撤销并删除样例数据 / revoke and delete its samples", "/operator", _revoke)
 
 
 @scenario_app.command("consent")
@@ -155,10 +180,14 @@ def scenario_consent(
     """数据提供单位答复数据使用申请 / a provider decides on a data-use request."""
     from sandbox.governance.scenarios import decide_consent
 
-    ctx = context()
-    consent = decide_consent(ctx, acting(ctx), scenario_id, dataset, grant=grant, refuse_columns=set(refuse_column or []),
-                             comment=comment)  # fmt: skip
-    console.print(f"{scenario_id}/{dataset}: {label_of(ConsentState, consent.state)}")
+    refused = sorted(set(refuse_column or []))
+    state = remote_or_local(
+        lambda c: c.post(f"/provider/requests/{scenario_id}/{dataset}",
+                         json={"grant": grant, "refuse_columns": refused, "comment": comment})["state"],
+        lambda ctx, who: decide_consent(ctx, who, scenario_id, dataset, grant=grant, refuse_columns=set(refused),
+                                        comment=comment).state,
+    )  # fmt: skip
+    console.print(f"{scenario_id}/{dataset}: {label_of(ConsentState, state)}")
 
 
 @scenario_app.command("add-developer")
@@ -167,8 +196,10 @@ def scenario_add_developer(scenario_id: ScenarioArg, username: UserArg) -> None:
     """为场景添加开发人员（须已签保密协议）/ add a cleared developer to the scenario."""
     from sandbox.governance.scenarios import add_member
 
-    ctx = context()
-    add_member(ctx, acting(ctx), scenario_id, username)
+    remote_or_local(
+        lambda c: c.post(f"/operator/scenarios/{scenario_id}/developers", json={"username": username}),
+        lambda ctx, who: add_member(ctx, who, scenario_id, username),
+    )
     console.print(f"{scenario_id}: + {username}")
 
 
@@ -188,9 +219,11 @@ def scenario_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出场景 / list scenarios."""
     from sandbox.governance.scenarios import list_scenarios, scenario_view
 
-    ctx = context()
-    acting(ctx)
-    emit(console, "场景 / scenarios", _SCENARIO_COLUMNS, [scenario_view(s) for s in list_scenarios(ctx)], fmt)
+    rows = remote_or_local(
+        lambda c: c.get(f"{c.route(DEVELOPER_OR_STAFF)}/scenarios"),
+        lambda ctx, _who: [scenario_view(s) for s in list_scenarios(ctx)],
+    )
+    emit(console, "场景 / scenarios", _SCENARIO_COLUMNS, rows, fmt)
 
 
 _CONSENT_COLUMNS = [
@@ -208,11 +241,7 @@ _CONSENT_COLUMNS = [
 @friendly_errors
 def scenario_show(scenario_id: ScenarioArg, fmt: FormatOption = Format.TABLE) -> None:
     """场景详情：申请的列、说明与答复 / a scenario's columns, justifications and consents."""
-    from sandbox.governance.scenarios import get, scenario_detail
-
-    ctx = context()
-    acting(ctx)
-    s = scenario_detail(get(ctx, scenario_id))
+    s = _scenario(scenario_id)
     fields = [(c, s[c.key]) for c in _SCENARIO_COLUMNS] + [
         (Col("decision_comment", "审核意见", "review comment"), s["decision_comment"]),
         (Col("developers", "开发人员", "developers"), s["developers"]),
@@ -237,10 +266,10 @@ def scenario_requests(
 
     from sandbox.governance.scenarios import consent_view, consents_for, local_today
 
-    ctx = context()
-    today = local_today()
-    rows = [
-        consent_view(c, today)
-        for c in consents_for(ctx, acting(ctx), overdue_on=date.fromisoformat(today) if overdue else None)
-    ]
+    def on_host(ctx, who):
+        today = local_today()
+        found = consents_for(ctx, who, overdue_on=date.fromisoformat(today) if overdue else None)
+        return [consent_view(c, today) for c in found]
+
+    rows = remote_or_local(lambda c: c.get("/provider/requests", params={"overdue": overdue}), on_host)
     emit(console, "数据使用申请 / data-use requests", _CONSENT_COLUMNS, rows, fmt)

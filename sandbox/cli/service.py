@@ -6,20 +6,19 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from typing import Annotated
 
 import typer
 
 from sandbox.cli.common import (
     IdParam,
-    acting,
     console,
     context,
     err_console,
+    follow,
     friendly_errors,
     not_done,
-    remote,
+    remote_or_local,
     state,
 )
 from sandbox.cli.output import Col, Format, FormatOption, emit, emit_record
@@ -91,14 +90,9 @@ def logout() -> None:
 @friendly_errors
 def whoami(fmt: FormatOption = Format.TABLE) -> None:
     """当前用户、机构与角色 / who am I: user, organization, roles."""
-    client = remote()
-    if client is not None:
-        me = client.get("/me")
-    else:
-        ctx = context()
-        who = acting(ctx)
-        me = {"user": who.username, "org": who.org_id, "org_kind": who.org_kind, "roles": sorted(who.roles),
-              "provider": who.provider_id, "cleared": who.cleared}  # fmt: skip
+    me = remote_or_local(lambda c: c.me(), lambda _ctx, who: {
+        "user": who.username, "org": who.org_id, "org_kind": who.org_kind, "roles": sorted(who.roles),
+        "provider": who.provider_id, "cleared": who.cleared})  # fmt: skip
     fields = [(Col(k, zh, en, ident=k in ("user", "org", "provider")), me.get(k)) for k, zh, en in (
         ("user", "用户", "user"), ("org", "机构", "organization"), ("roles", "角色", "roles"),
         ("provider", "数据提供单位", "provider"), ("cleared", "开发资质", "cleared"))]  # fmt: skip
@@ -114,11 +108,11 @@ def serve(
     ] = True,
 ) -> None:
     """启动 API 与网页服务（及后台任务进程）/ start the API and web service (and the task worker)."""
+    ctx = context()
     import uvicorn
 
     from sandbox.api.app import create_app
 
-    ctx = context()
     app = create_app(ctx)
     if host != LOOPBACK:
         err_console.print(f"注意：服务监听 {host}，请确认已有 TLS 与防火墙 / note: listening on {host}; "
@@ -187,40 +181,28 @@ def task_list(fmt: FormatOption = Format.TABLE) -> None:
 
 def _tasks(task_id: str | None):
     """One task's view, or every visible task's, from the service or the local home."""
-    client = remote()
-    if client is not None:
-        return client.get(f"/me/tasks/{task_id}" if task_id else "/me/tasks")
     from sandbox.tasks.queue import get_task, list_tasks, task_view
 
-    ctx = context()
-    actor = acting(ctx)
-    return (
-        task_view(get_task(ctx, actor, task_id))
-        if task_id
-        else [task_view(t) for t in list_tasks(ctx, actor)]
-    )
+    return remote_or_local(
+        lambda c: c.get(f"/me/tasks/{task_id}" if task_id else "/me/tasks"),
+        lambda ctx, who: task_view(get_task(ctx, who, task_id)) if task_id
+        else [task_view(t) for t in list_tasks(ctx, who)],
+    )  # fmt: skip
 
 
 @task_app.command("show")
 @friendly_errors
 def task_show(
     task_id: Annotated[str, typer.Argument(metavar="TASK", help="任务 / task id")],
-    follow: Annotated[
+    wait: Annotated[
         bool, typer.Option("--follow", help="等待任务结束并显示进度 / wait and show progress")
     ] = False,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """显示任务的阶段、用时与结果 / show a task's stage, elapsed time and result; exit 1 if it did not succeed."""
     view = _tasks(task_id)
-    shown = None
-    while follow and view["state"] in (TaskState.QUEUED, TaskState.RUNNING):
-        if view["stage"] and view["stage"] != shown:
-            shown = view["stage"]
-            err_console.print(
-                f"{view['elapsed_s'] or 0:6.1f}s {shown['zh']} / {shown['en']}", highlight=False
-            )
-        time.sleep(0.5)
-        view = _tasks(task_id)
+    if wait:
+        view = follow(lambda: _tasks(task_id), view)
     fields = [(c, view.get(c.key)) for c in _TASK_COLUMNS] + [
         (Col("result", "结果", "result"), view["result"])
     ]

@@ -19,7 +19,7 @@ def run_demo_quality(ctx: PlatformContext, console: Console, as_of: date) -> Non
     from sandbox.domain.quality import TicketState
     from sandbox.governance.access import principal_for
     from sandbox.quality.runner import run_quality
-    from sandbox.quality.scorecard import scorecard
+    from sandbox.quality.scorecard import scorecard, scorecard_view
     from sandbox.quality.tickets import list_tickets
 
     operator = principal_for(ctx, "operator-1")
@@ -39,7 +39,7 @@ def run_demo_quality(ctx: PlatformContext, console: Console, as_of: date) -> Non
                Col("raised", "新工单", "tickets")]  # fmt: skip
     emit(console, "质量检查 / quality runs", columns, runs)
     for provider_id in providers:
-        print_scorecard(scorecard(ctx, operator, provider_id))
+        print_scorecard(scorecard_view(scorecard(ctx, operator, provider_id)))
     states = Counter(t.state for t in list_tickets(ctx, operator))
     console.print(
         "整改工单 / tickets: "

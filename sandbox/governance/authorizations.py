@@ -205,6 +205,12 @@ def expire_due(ctx: PlatformContext, actor: Principal, *, today: date | None = N
         }
 
 
+def authorization_view(row: AuthorizationRow) -> dict:
+    return {"authorization": row.id, "operator": row.operator_org_id, "datasets": json.loads(row.datasets_json),
+            "starts_on": row.starts_on, "ends_on": row.ends_on, "state": row.state, "end_reason": row.end_reason,
+            "content": row.content, "granted_by": row.granted_by, "ended_at": row.ended_at}  # fmt: skip
+
+
 def list_authorizations(ctx: PlatformContext) -> list[AuthorizationRow]:
     with ctx.sessions() as session:
         return list(session.scalars(select(AuthorizationRow).order_by(AuthorizationRow.id)))

@@ -175,15 +175,22 @@ def report_for(ctx: PlatformContext, actor: Principal) -> dict[str, Any]:
     return build(ctx)
 
 
+def write_files(out_dir: Path, report: dict[str, Any], markdown: str) -> tuple[Path, Path]:
+    """``disclosure.json`` and ``disclosure.md`` in ``out_dir`` (also what ``sandbox disclose`` writes from a
+    service's report)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / "disclosure.json", out_dir / "disclosure.md"
+    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    md_path.write_text(markdown, encoding="utf-8")
+    return json_path, md_path
+
+
 def disclose(ctx: PlatformContext, actor: Principal, out_dir: Path) -> tuple[Path, Path]:
     """Write the disclosure report as JSON and Markdown; returns both paths."""
     with audited_refusals(ctx, actor, "disclosure.publish", "disclosure", str(out_dir)):
         check_role(actor, READERS, "生成信息披露报告", "produce disclosure reports")
         report = build(ctx)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        json_path, md_path = out_dir / "disclosure.json", out_dir / "disclosure.md"
-        json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        md_path.write_text(to_markdown(report), encoding="utf-8")
+        json_path, md_path = write_files(out_dir, report, to_markdown(report))
         with ctx.transaction() as session:
             ctx.audit(session, "disclosure.publish", "disclosure", str(out_dir), actor=actor.username,
                       authorizations=len(report["authorizations"]), products=len(report["products"]))  # fmt: skip

@@ -14,7 +14,13 @@ from sandbox.context import PlatformContext
 from sandbox.domain.errors import NotFoundError, PermissionDenied, ShuyuError
 from sandbox.domain.identifiers import IdKind, check_id
 from sandbox.domain.identity import ROLES_BY_ORG_KIND, OrgKind, Role
-from sandbox.governance.access import Principal, audited_refusals, check_role, principal_from_row
+from sandbox.governance.access import (
+    Principal,
+    audited_refusals,
+    check_role,
+    developer_cleared,
+    principal_from_row,
+)
 from sandbox.store.models import ApiTokenRow, OrganizationRow, ProviderRow, UserRow
 
 TOKEN_PREFIX = "sy_"
@@ -137,6 +143,29 @@ def list_users(ctx: PlatformContext) -> list[tuple[UserRow, OrganizationRow]]:
         return [(u, u.organization) for u in users]
 
 
+def get_user(ctx: PlatformContext, username: str) -> tuple[UserRow, OrganizationRow]:
+    with ctx.sessions() as session:
+        user = session.get(UserRow, username)
+        if user is None:
+            raise NotFoundError(f"用户 {username} 不存在", f"user {username} does not exist")
+        return user, user.organization
+
+
+def user_view(user: UserRow, org: OrganizationRow) -> dict:
+    """What every face shows of a user: roles, and for a developer the clearance records and whether
+    they add up (``developer_cleared``); whether a web password is set, never its hash."""
+    return {"user": user.username, "name": user.display_name, "org": org.id, "roles": sorted(user.role_set),
+            "active": user.active, "identity_verified": bool(user.identity_verified_at), "filing_no": user.filing_no,
+            "nda": user.nda_version, "cleared": developer_cleared(user) if Role.DEVELOPER in user.role_set else None,
+            "identity_verified_at": user.identity_verified_at, "filed_at": user.filed_at,
+            "nda_signed_on": user.nda_signed_on, "password_set": user.password_hash is not None}  # fmt: skip
+
+
+def org_view(row: OrganizationRow) -> dict:
+    return {"org": row.id, "name": row.name, "kind": row.kind, "provider": row.provider_id,
+            "created_at": row.created_at}  # fmt: skip
+
+
 def list_orgs(ctx: PlatformContext) -> list[OrganizationRow]:
     with ctx.sessions() as session:
         return list(
@@ -243,6 +272,12 @@ def authenticate_token(ctx: PlatformContext, secret: str) -> Principal:
         if user is None or not user.active:
             raise refused
         return principal_from_row(user, user.organization)
+
+
+def token_view(row: ApiTokenRow) -> dict:
+    """A token as every face lists it: never its hash."""
+    return {"token": row.id, "user": row.username, "label": row.label, "created_at": row.created_at,
+            "expires_at": row.expires_at, "revoked_at": row.revoked_at, "revoked_reason": row.revoked_reason}  # fmt: skip
 
 
 def list_tokens(ctx: PlatformContext, actor: Principal) -> list[ApiTokenRow]:

@@ -280,6 +280,11 @@ def reject(ctx: PlatformContext, actor: Principal, scenario_id: str, comment: st
         check_role(actor, {Role.OPERATOR}, "驳回场景", "reject scenarios")
         row = _load(session, scenario_id)
         _check_not_proposer(row, actor)
+        if not comment.strip():
+            raise ScenarioError(
+                "驳回场景须写明意见，提出人会看到它",
+                "rejecting a scenario needs a comment; its proposer reads it",
+            )
         _move(ctx, session, row, "reject", actor, comment=comment)
         row.reviewer, row.decided_at, row.decision_comment = actor.username, utc_now_iso(), comment
 
@@ -457,7 +462,8 @@ def consent_view(row: ConsentRow, today: str | None = None) -> dict:
 def scenario_detail(row: ScenarioRow, today: str | None = None) -> dict:
     """A scenario (from ``get``) with its requested columns, their answers, the requests and its developers."""
     today = today or local_today()
-    return {**scenario_view(row), "decision_comment": row.decision_comment,
+    return {**scenario_view(row), "decision_comment": row.decision_comment, "description": row.description,
+            "value_statement": row.value_statement, "planned_products": json.loads(row.planned_products_json),
             "developers": sorted(m.username for m in row.members),
             "columns": [{"dataset": c.dataset_id, "column": c.column, "justification": c.justification,
                          "status": c.status} for c in row.columns],

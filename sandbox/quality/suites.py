@@ -27,7 +27,7 @@ from sandbox.context import PlatformContext
 from sandbox.domain.catalog import ColumnType, Dataset
 from sandbox.domain.errors import enum_member
 from sandbox.domain.quality import Check, Dimension, Rule, Severity, Suite, SuiteError
-from sandbox.quality.suite_drafts import draft_entries
+from sandbox.quality.suite_drafts import draft_entries, suite_yaml
 from sandbox.store import catalog_repo
 
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
@@ -321,3 +321,11 @@ def suite_for(ctx: PlatformContext, dataset: Dataset) -> Suite:
     if path is None:
         return build_suite(dataset, draft_entries(dataset), "catalog", code_tables, registered.get)
     return read_suite(path, dataset, code_tables, registered.get)
+
+
+def suite_view(ctx: PlatformContext, dataset: Dataset) -> dict[str, Any]:
+    """The suite a dataset is checked with, as every face shows it: where it comes from (a file's name,
+    or ``catalog``; never a host path) and its rules as YAML."""
+    rules = suite_for(ctx, dataset)
+    return {"dataset": dataset.id, "source": Path(rules.source).name, "rules": len(rules.rules),
+            "yaml": suite_yaml(dataset, rules)}  # fmt: skip

@@ -206,7 +206,7 @@ def ticket_view(row: QualityTicketRow) -> dict:
     """A ticket's summary as every face lists it (no example keys: those are the provider's records)."""
     return {"ticket": ticket_label(row.id), "dataset": row.dataset_id, "rule": row.rule_id, "column": row.column_label,
             "severity": row.severity, "keys": row.key_count, "remaining": row.remaining_count, "state": row.state,
-            "due_on": row.due_on}  # fmt: skip
+            "due_on": row.due_on, "provider": row.provider_id}  # fmt: skip
 
 
 def ticket_detail(row: QualityTicketRow) -> dict:

@@ -411,6 +411,15 @@ def fail_interrupted(ctx, session, submission_id: str, actor: str) -> list[str]:
     return [run.id for run in runs]
 
 
+def promotion_view(run: JobRunRow) -> dict:
+    """What a promotion shows (``sandbox job promote``, the queued promotion's result): the run as a
+    developer sees it, with the gate's per-output summary (counts and reasons, never a value)."""
+    return {
+        **developer_view(run),
+        "gate": json.loads(run.gate_summary_json) if run.gate_summary_json else None,
+    }
+
+
 def developer_view(run: JobRunRow) -> dict:
     """What a developer may see of a production run: no logs and nothing data could have decided.
 

@@ -20,6 +20,7 @@ from sandbox.context import PlatformContext
 from sandbox.domain.errors import NotFoundError, PermissionDenied, ShuyuError
 from sandbox.domain.identity import Role
 from sandbox.domain.job import SUBMISSION_LIFECYCLE, JobManifest, SubmissionState
+from sandbox.domain.task import TaskState
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.scenarios import approved_columns
 from sandbox.governance.scenarios import get as get_scenario
@@ -28,7 +29,7 @@ from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.policy_check import Finding, check_job
 from sandbox.runtime.scope import scope_findings
 from sandbox.runtime.snapshot import take_snapshot
-from sandbox.store.models import JobSubmissionRow
+from sandbox.store.models import JobSubmissionRow, TaskRow
 from sandbox.store.zones import Zone, zone_path, zone_relative
 
 
@@ -172,6 +173,48 @@ def review_packet(ctx: PlatformContext, actor: Principal, submission_id: str) ->
             if previous
             else None,
         }
+
+
+def advisory_for(ctx: PlatformContext, actor: Principal, submission_id: str) -> dict | None:
+    """The dev run of exactly this submission's code: the latest succeeded ``dev.run`` task of its
+    submitter whose recorded code hash (``tasks.kinds._dev_run``) equals the submission's. None when
+    there is none. Its figures are advice, on samples: whether the job ran and, per output, what the
+    gate would release and suppress by rule; never a row (the frames' previews stay on the task).
+
+    For operators and administrators, and the submitter. Only the submitter's own dev runs count, so
+    each reader sees the same answer and nobody reads another developer's task through it.
+    """
+    with audited_refusals(ctx, actor, "job.advisory", "job_submission", submission_id):
+        row = get(ctx, actor, submission_id)
+        if row.submitter != actor.username:
+            check_role(actor, {Role.OPERATOR, Role.ADMIN}, "查看作业的试运行结果", "read a job's dev run")
+    with ctx.sessions() as session:
+        query = (
+            select(TaskRow)
+            .where(TaskRow.kind == "dev.run", TaskRow.state == TaskState.SUCCEEDED.value,
+                   TaskRow.requested_by == row.submitter, TaskRow.result_json.contains(row.code_sha256))
+            .order_by(TaskRow.finished_at.desc(), TaskRow.id.desc())
+        )  # fmt: skip
+        for task in session.scalars(query):
+            result = json.loads(task.result_json)
+            if result.get("code_sha256") == row.code_sha256:
+                return _advisory_view(task, result)
+    return None
+
+
+def _advisory_view(task: TaskRow, result: dict) -> dict:
+    outputs = (result.get("gate") or {}).get("outputs") or {}
+    by_rule: dict[str, int] = {}
+    for output in outputs.values():
+        for rule, n in (output.get("suppressed_by_reason") or {}).items():
+            by_rule[rule] = by_rule.get(rule, 0) + n
+    totals = {"outputs": len(outputs), "refused": sum(bool(o.get("refusal")) for o in outputs.values()),
+              "released": sum(o.get("released", 0) for o in outputs.values()),
+              "suppressed": sum(o.get("suppressed", 0) for o in outputs.values()), "by_rule": by_rule}  # fmt: skip
+    frames = {name: {"rows": f.get("rows"), "columns": f.get("columns", [])}
+              for name, f in (result.get("frames") or {}).items()}  # fmt: skip
+    return {"task": task.id, "finished_at": task.finished_at, "code_sha256": result["code_sha256"],
+            "seconds": result.get("seconds"), "frames": frames, "gate": {"outputs": outputs}, "totals": totals}  # fmt: skip
 
 
 def _files(snapshot: Path) -> dict[str, str]:

@@ -10,8 +10,10 @@ _SERVICE = (
     "build_samples",
     "card_of",
     "check_may_read",
+    "finding_view",
     "findings_for",
     "sample_dir",
+    "sample_file",
     "show_samples",
 )
 __all__ = list(_SERVICE)

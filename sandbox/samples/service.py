@@ -260,15 +260,50 @@ def card_of(row: SampleVersionRow) -> dict:
 def sample_dir(ctx: PlatformContext, scenario_id: str, dataset_id: str) -> Path:
     """The current sample version's Parquet directory of one dataset (the dev runner reads it)."""
     with ctx.sessions() as session:
-        row = _current(session, scenario_id)
-        entry = next((d for d in row.datasets if d.dataset_id == dataset_id), None)
+        return _dataset_dir(ctx, _current(session, scenario_id), dataset_id)
+
+
+def _dataset_dir(ctx: PlatformContext, row: SampleVersionRow, dataset_id: str) -> Path:
+    entry = next((d for d in row.datasets if d.dataset_id == dataset_id), None)
     path = zone_relative(ctx.settings, Zone.SAMPLES, entry.path) if entry else None
     if path is None or not path.is_dir():
         raise SamplesError(
-            f"场景 {scenario_id} 没有数据集 {dataset_id} 的样例",
-            f"scenario {scenario_id} has no sample of dataset {dataset_id}",
+            f"场景 {row.scenario_id} 没有数据集 {dataset_id} 的样例",
+            f"scenario {row.scenario_id} has no sample of dataset {dataset_id}",
         )
     return path
+
+
+def sample_file(
+    ctx: PlatformContext, actor: Principal, scenario_id: str, dataset_id: str
+) -> tuple[str, bytes]:
+    """One dataset's current desensitized sample as one Parquet file (its name and bytes), for a reader
+    of the scenario's samples (``check_may_read``: its developers, and operators); the download is
+    audited. Samples are the developers' zone (ARCHITECTURE: desensitized, per scenario and column)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with audited_refusals(ctx, actor, "samples.download", "scenario", scenario_id):
+        check_may_read(ctx, actor, scenario_id)
+        with ctx.transaction() as session:
+            row = _current(session, scenario_id)
+            directory, version = _dataset_dir(ctx, row, dataset_id), row.version
+            ctx.audit(session, "samples.download", "sample_version", f"{scenario_id}@v{version}",
+                      actor=actor.username, dataset=dataset_id)  # fmt: skip
+    parts = sorted(directory.glob("*.parquet"))
+    if len(parts) == 1:
+        content = parts[0].read_bytes()
+    else:  # a sample written in several parts goes out as one file
+        sink = pa.BufferOutputStream()
+        pq.write_table(pq.read_table(directory), sink, compression="zstd")
+        content = sink.getvalue().to_pybytes()
+    return f"{scenario_id}-{dataset_id}-v{version:04d}.parquet", content
+
+
+def finding_view(row: ProfileFindingRow) -> dict:
+    return {"dataset": row.dataset_id, "column": row.column, "provider": row.provider_id,
+            "declared_kind": row.declared_kind, "detected_kind": row.detected_kind, "share": row.share,
+            "created_at": row.created_at}  # fmt: skip
 
 
 def findings_for(ctx: PlatformContext, actor: Principal) -> list[ProfileFindingRow]:

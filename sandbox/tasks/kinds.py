@@ -6,7 +6,6 @@ asked (a failed or withheld production run), so the task ends *failed* with the 
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,11 +54,10 @@ def _build_samples(ctx, actor, args, stages):
 
 def _promote(ctx, actor, args, stages):
     from sandbox.domain.job import RunState
-    from sandbox.runtime.production import developer_view, promote
+    from sandbox.runtime.production import promote, promotion_view
 
     run = promote(ctx, actor, args["submission"], stages=stages)
-    gate = json.loads(run.gate_summary_json) if run.gate_summary_json else None
-    return run.state == RunState.RELEASED.value, {**developer_view(run), "gate": gate}
+    return run.state == RunState.RELEASED.value, promotion_view(run)
 
 
 def _fail_runs_of(ctx, session, args) -> list[str]:
@@ -78,7 +76,7 @@ def _quality_run(ctx, actor, args, stages):
 
 
 def _ingest(ctx, actor, args, stages):
-    from sandbox.catalog.service import ingest
+    from sandbox.catalog.service import delivery_view, ingest
 
     folder = upload_dir(ctx, args["upload"])
     try:
@@ -89,15 +87,17 @@ def _ingest(ctx, actor, args, stages):
         delivery = ingest(ctx, actor, args["dataset"], files)
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # a refused upload is kept in quarantine by ingest
-    version = delivery.version
-    return True, {"dataset": version.dataset_id, "version": version.version, "rows": version.row_count,
-                  "identical": delivery.identical, "content_sha256": version.content_sha256}  # fmt: skip
+    return True, delivery_view(ctx, actor, delivery)
 
 
 def _dev_run(ctx, actor, args, stages):
     """A job folder the developer uploaded, run once on its scenario's samples (``sandbox dev run``);
-    the result is the report as ``dev.report_view`` narrows it. The upload is removed either way."""
+    the result is the report as ``dev.report_view`` narrows it, with the code's hash computed as a
+    submission's is (``snapshot.code_sha256``; ``prepare`` has refused any file a snapshot would not
+    hold), so a reviewer can find the dev run of exactly the code submitted
+    (``submissions.advisory_for``). The upload is removed either way."""
     from sandbox.runtime import dev
+    from sandbox.runtime.snapshot import code_sha256
 
     folder = upload_dir(ctx, args["upload"])
     try:
@@ -105,11 +105,12 @@ def _dev_run(ctx, actor, args, stages):
             raise InvalidInput("上传的作业已不存在", "the uploaded job is gone")
         stages("检查作业与场景成员", "checking the job and scenario membership")
         spec = dev.prepare(ctx, actor, folder)
+        digest = code_sha256(folder)  # before the run: nothing it leaves behind counts
         stages("启动 Spark 并在样例上运行", "starting Spark and running on the samples")
         report = dev.report_view(dev.first_report(spec))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return bool(report["job"]["ok"]), report
+    return bool(report["job"]["ok"]), {**report, "code_sha256": digest}
 
 
 def _remove_upload(ctx, _session, args) -> list[str]:

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
 from sandbox.api.access import Allow, platform
-from sandbox.api.views import row_view, rows_view
 from sandbox.catalog.service import catalog_from_yaml, load_catalog
 from sandbox.domain.identity import OrgKind, Role
 from sandbox.governance import audit_log, authorizations, identities
-from sandbox.governance.access import Principal, developer_cleared
+from sandbox.governance.access import Principal
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 admin = Allow(Role.ADMIN)
@@ -30,13 +29,13 @@ class OrgRequest(BaseModel):
 @router.get("/orgs")
 def orgs(who: Principal = Depends(staff), ctx=Depends(platform)) -> list[dict]:
     """机构 / organizations."""
-    return rows_view(identities.list_orgs(ctx))
+    return [identities.org_view(o) for o in identities.list_orgs(ctx)]
 
 
 @router.post("/orgs", status_code=201)
 def add_org(body: OrgRequest, who: Principal = Depends(admin), ctx=Depends(platform)) -> dict:
     """新增机构 / add an organization."""
-    return row_view(identities.create_org(ctx, who, body.id, body.name, body.kind, body.provider))
+    return identities.org_view(identities.create_org(ctx, who, body.id, body.name, body.kind, body.provider))
 
 
 class UserRequest(BaseModel):
@@ -46,16 +45,10 @@ class UserRequest(BaseModel):
     name: str = ""
 
 
-def _user(user, org) -> dict:
-    return {"user": user.username, "name": user.display_name, "org": org.id, "roles": sorted(user.role_set),
-            "active": user.active, "identity_verified": bool(user.identity_verified_at), "filing_no": user.filing_no,
-            "nda": user.nda_version, "cleared": developer_cleared(user) if Role.DEVELOPER in user.role_set else None}  # fmt: skip
-
-
 @router.get("/users")
 def users(who: Principal = Depends(staff), ctx=Depends(platform)) -> list[dict]:
     """用户及资质 / users and their clearance."""
-    return [_user(u, o) for u, o in identities.list_users(ctx)]
+    return [identities.user_view(u, o) for u, o in identities.list_users(ctx)]
 
 
 @router.post("/users", status_code=201)
@@ -133,14 +126,15 @@ class GrantRequest(BaseModel):
 @router.get("/authorizations")
 def list_authorizations(who: Principal = Depends(staff), ctx=Depends(platform)) -> list[dict]:
     """授权 / authorizations."""
-    return rows_view(authorizations.list_authorizations(ctx))
+    return [authorizations.authorization_view(a) for a in authorizations.list_authorizations(ctx)]
 
 
 @router.post("/authorizations", status_code=201)
 def grant(body: GrantRequest, who: Principal = Depends(admin), ctx=Depends(platform)) -> dict:
     """授予运营机构授权 / grant an operator an authorization."""
-    return row_view(authorizations.grant(ctx, who, operator_org=body.operator, datasets=body.datasets,
-                                         starts_on=body.starts_on, ends_on=body.ends_on, content=body.content))  # fmt: skip
+    row = authorizations.grant(ctx, who, operator_org=body.operator, datasets=body.datasets,
+                               starts_on=body.starts_on, ends_on=body.ends_on, content=body.content)  # fmt: skip
+    return authorizations.authorization_view(row)
 
 
 class ReasonRequest(BaseModel):

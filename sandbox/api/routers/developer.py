@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from sandbox.api import uploads
@@ -25,7 +25,7 @@ from sandbox.products import redevelopment
 from sandbox.runtime import submissions
 from sandbox.runtime.production import developer_view
 from sandbox.runtime.runs import list_runs
-from sandbox.samples import card_of, show_samples
+from sandbox.samples import card_of, sample_file, show_samples
 from sandbox.samples.card import card_markdown, flagged_columns
 from sandbox.tasks import queue
 
@@ -113,6 +113,24 @@ def sample_findings(
 ) -> list[dict]:
     """样例画像发现的误登记列 / columns the samples' profiling found holding identifiers."""
     return flagged_columns(card_of(show_samples(ctx, who, scenario_id)))
+
+
+PARQUET = "application/vnd.apache.parquet"
+
+
+def parquet_download(name: str, content: bytes) -> Response:
+    return Response(
+        content, media_type=PARQUET, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/scenarios/{scenario_id}/samples/{dataset_id}.parquet", response_class=Response,
+            responses={200: {"content": {PARQUET: {}}, "description": "脱敏样例 / the desensitized sample"}})  # fmt: skip
+def sample_download(scenario_id: str, dataset_id: str, who: Principal = Depends(developer),
+                    ctx=Depends(platform)) -> Response:  # fmt: skip
+    """下载场景当前的脱敏样例（一个数据集，Parquet；仅场景开发人员）/ download a dataset's desensitized sample
+    of the scenario (Parquet; its developers only)."""
+    return parquet_download(*sample_file(ctx, who, scenario_id, dataset_id))
 
 
 # -- jobs ----------------------------------------------------------------------------------

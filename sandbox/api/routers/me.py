@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from sandbox.api.access import Allow, platform
-from sandbox.api.views import rows_view
 from sandbox.governance import identities
 from sandbox.governance.access import Principal
 from sandbox.tasks import queue
@@ -37,7 +36,7 @@ def issue_token(body: TokenRequest, who: Principal = Depends(signed_in), ctx=Dep
 @router.get("/tokens")
 def my_tokens(who: Principal = Depends(signed_in), ctx=Depends(platform)) -> list[dict]:
     """我的令牌（管理员看全部）/ my tokens (administrators see all)."""
-    return rows_view(identities.list_tokens(ctx, who))
+    return [identities.token_view(t) for t in identities.list_tokens(ctx, who)]
 
 
 @router.delete("/tokens/{token_id}")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from sandbox.api.access import Allow, platform
 from sandbox.api.params import MAX_INT, RowId
-from sandbox.api.views import rows_view
+from sandbox.api.views import row_view
 from sandbox.catalog.service import get_dataset
 from sandbox.domain.identity import Role
 from sandbox.domain.quality import Dimension, Severity, TicketState
@@ -29,7 +29,8 @@ from sandbox.governance.access import Principal
 from sandbox.products import redevelopment, registry, terms, versions
 from sandbox.quality import export, tickets
 from sandbox.runtime import approval, runs, submissions
-from sandbox.samples import card_of, findings_for, show_samples
+from sandbox.runtime.production import developer_view
+from sandbox.samples import card_of, finding_view, findings_for, show_samples
 from sandbox.tasks import queue
 
 router = APIRouter(prefix="/operator", tags=["operator"])
@@ -143,7 +144,7 @@ def samples_show(scenario_id: str, who: Principal = Depends(staff), ctx=Depends(
 @router.get("/samples/findings")
 def samples_findings(who: Principal = Depends(staff), ctx=Depends(platform)) -> list[dict]:
     """数据画像发现的误登记列 / columns declared harmless that hold identifiers."""
-    return rows_view(findings_for(ctx, who))
+    return [finding_view(f) for f in findings_for(ctx, who)]
 
 
 # -- the job review queue ----------------------------------------------------------------------
@@ -190,8 +191,11 @@ def submission_promote(submission_id: str, who: Principal = Depends(operator), c
 @router.get("/runs")
 def run_list(submission: str | None = Query(None, max_length=ID), who: Principal = Depends(staff),
              ctx=Depends(platform)) -> list[dict]:  # fmt: skip
-    """生产运行（完整记录，含门控摘要；不含数据）/ production runs in full, with the gate summary (no data)."""
-    return rows_view(runs.list_runs(ctx, who, submission), drop=("logs_path",))
+    """生产运行（完整记录，含门控摘要；不含数据；``developer_view``：开发人员所见，即 sandbox job runs 所示）/
+    production runs in full, with the gate summary (no data); ``developer_view``: what a developer sees, as
+    ``sandbox job runs`` shows it."""
+    return [{**row_view(r, drop=("logs_path",)), "developer_view": developer_view(r)}
+            for r in runs.list_runs(ctx, who, submission)]  # fmt: skip
 
 
 @router.get("/runs/{run_id}/logs")

@@ -40,8 +40,7 @@ from sandbox.quality.access import provider_of
 from sandbox.quality.export import export_tickets
 from sandbox.quality.reports import report_for_dataset, report_for_provider
 from sandbox.quality.scorecard import scorecard, scorecard_view
-from sandbox.quality.suite_drafts import suite_yaml
-from sandbox.quality.suites import suite_for
+from sandbox.quality.suites import suite_view
 from sandbox.quality.webhooks import register_endpoint
 from sandbox.store.zones import Zone, zone_path
 from sandbox.tasks import queue
@@ -104,10 +103,7 @@ def upload(
 @router.get("/datasets/{dataset_id}/suite")
 def suite(dataset_id: str, who: Principal = Depends(readers), ctx=Depends(platform)) -> dict:
     """数据集生效的质量规则（YAML）/ the rule suite a dataset is checked with (YAML)."""
-    spec = get_dataset(ctx, dataset_id)
-    rules = suite_for(ctx, spec)
-    return {"dataset": spec.id, "source": Path(rules.source).name, "rules": len(rules.rules),
-            "yaml": suite_yaml(spec, rules)}  # fmt: skip
+    return suite_view(ctx, get_dataset(ctx, dataset_id))
 
 
 @router.get("/datasets/{dataset_id}/quality")

@@ -18,8 +18,8 @@ STATIC_PREFIX = "/static"
 
 def mount(app: FastAPI) -> None:
     """The pages and their static files on ``app`` (outside ``/api``; not in the OpenAPI schema)."""
-    from . import auditor, auth, consumer, developer, operator, provider, tasks
+    from . import admin, auditor, auth, consumer, developer, operator, provider, tasks
 
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, tasks, provider, developer, operator, consumer, auditor):
+    for module in (auth, tasks, provider, developer, operator, consumer, auditor, admin):
         app.include_router(module.router)

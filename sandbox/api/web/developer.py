@@ -1,6 +1,7 @@
-"""Developer pages: scenarios and their approved columns, sample cards (members only), job submission,
-dev runs on samples with the gate's advisory verdict (queued; the task page shows progress and the
-result), and the status of production runs — ``developer_view`` only: type and line on failure."""
+"""Developer pages: scenarios and their approved columns, sample cards and the desensitized sample files
+(members only), job submission, dev runs on samples with the gate's advisory verdict (queued; the task
+page shows progress and the result; a submission's page shows the dev run of exactly its code), and the
+status of production runs — ``developer_view`` only: type and line on failure."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from fastapi.responses import Response
 
 from sandbox.api import uploads
 from sandbox.api.access import platform
+from sandbox.api.routers.developer import parquet_download
 from sandbox.domain.identity import Role
 from sandbox.governance import scenarios
 from sandbox.governance.access import Principal
 from sandbox.runtime import submissions
 from sandbox.runtime.production import developer_view
 from sandbox.runtime.runs import list_runs
-from sandbox.samples import card_of, show_samples
+from sandbox.samples import card_of, sample_file, show_samples
 from sandbox.samples.card import flagged_columns
 from sandbox.tasks import queue
 
@@ -53,6 +55,13 @@ def samples(scenario_id: str, request: Request, who: Principal = Depends(develop
     """场景当前样例的样例卡（仅场景开发人员）/ the card of a scenario's current samples (its developers only)."""
     card = card_of(show_samples(ctx, who, scenario_id))
     return page(request, who, "developer/samples.html", card=card, flagged=flagged_columns(card))
+
+
+@router.get("/scenarios/{scenario_id}/samples/{dataset_id}.parquet")
+def sample_download(scenario_id: str, dataset_id: str, who: Principal = Depends(developer),
+                    ctx=Depends(platform)) -> Response:  # fmt: skip
+    """下载一个数据集的脱敏样例（Parquet；仅场景开发人员）/ download a dataset's desensitized sample (members only)."""
+    return parquet_download(*sample_file(ctx, who, scenario_id, dataset_id))
 
 
 @router.get("/jobs")
@@ -93,7 +102,9 @@ def dev_run(request: Request, files: list[UploadFile] = File(...), who: Principa
 @router.get("/submissions/{submission_id}")
 def submission(submission_id: str, request: Request, who: Principal = Depends(developer),
                ctx=Depends(platform)) -> Response:  # fmt: skip
-    """我的提交：代码、哈希、策略检查、审核意见与生产运行状态 / my submission: code, hash, check, review, runs."""
+    """我的提交：代码、哈希、策略检查、同一代码的试运行建议、审核意见与生产运行状态 / my submission: code, hash,
+    check, the dev run of exactly this code, the review, runs."""
     packet = submissions.packet_view(submissions.review_packet(ctx, who, submission_id))
+    advisory = submissions.advisory_for(ctx, who, submission_id)
     runs = [developer_view(r) for r in list_runs(ctx, who, submission_id)]
-    return page(request, who, "developer/submission.html", p=packet, runs=runs)
+    return page(request, who, "developer/submission.html", p=packet, advisory=advisory, runs=runs)

@@ -10,8 +10,11 @@ import pytest
 
 from sandbox.api import access
 from sandbox.api.routers.delivery import ConsumerKey
+from sandbox.context import PlatformContext
 from sandbox.domain.identity import Role
 from sandbox.governance import scenarios
+from sandbox.governance.access import principal_for
+from sandbox.products import api_keys
 
 from ..governance.conftest import Cast
 from ..governance.test_scenarios import walk_to_active
@@ -135,6 +138,27 @@ def test_the_key_rule_admits_keys_only_and_counts_bad_ones_against_the_address(s
     assert (limited.status_code, limited.json()["code"]) == (429, "E602")
     access._attempts.storage.reset()
     assert api.client.get(QUERY, headers=with_key(secret)).status_code == 200
+
+
+def test_a_key_revoked_anywhere_stops_answering_at_once(served):
+    """The door remembers a key it has seen, but the query's own transaction checks it: a revocation
+    committed by another process (whose memory this one never hears of) refuses the very next query."""
+    api = served
+    key = new_key(api)
+    assert api.client.get(QUERY, headers=with_key(key["secret"])).status_code == 200
+    assert api_keys.known_key(api.ctx, key["secret"]) is not None  # remembered at the door
+    elsewhere = PlatformContext(api.ctx.settings, actor="tester")  # like a CLI on the same home
+    api_keys.revoke_key(elsewhere, principal_for(elsewhere, "operator-1"), key["key"], "泄露")
+    elsewhere.engine.dispose()
+    assert api_keys.known_key(api.ctx, key["secret"]) is not None  # this process was not told
+    for path in (QUERY, "/api/v1/delivery/products/district_levels"):
+        gone = api.client.get(path, headers=with_key(key["secret"]))
+        assert (gone.status_code, gone.json()["code"]) == (401, "E601"), path
+    assert api_keys.known_key(api.ctx, key["secret"]) is None  # forgotten once refused
+    (usage,) = api.get("consumer-1", "/api/v1/delivery/usage").json()
+    assert usage["requests"] == 1
+    remaining = access._attempts.get_window_stats(access.FAILED_AUTH_LIMIT, "testclient").remaining
+    assert remaining == access.FAILED_AUTH_LIMIT.amount - 2  # both refusals counted against the address
 
 
 def test_over_quota_is_429_not_served_and_not_counted(served):

@@ -404,7 +404,7 @@ def test_sample_builds_are_queued_and_the_card_is_readable(live):
                                       share=0.8, created_at=utc_now_iso()))  # fmt: skip
     assert api.get("admin", f"{V1}/scenarios/{SCENARIO}/samples").json() == card
     findings = api.get("operator-2", f"{V1}/samples/findings").json()
-    assert [(f["dataset_id"], f["column"], f["detected_kind"], f["share"]) for f in findings] == [
+    assert [(f["dataset"], f["column"], f["detected_kind"], f["share"]) for f in findings] == [
         ("disability", "level", "cn_mobile", 0.8)]  # fmt: skip
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
+import time
 import uuid
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -27,7 +30,7 @@ from sandbox.governance.access import principal_for
 from sandbox.products import api_keys, delivery, metering, registry, terms, versions
 from sandbox.products.delivery import Query, QueryInvalid
 from sandbox.products.terms import TermsRequired
-from sandbox.store.models import ApiKeyDayRow, ApiKeyRow, JobRunRow, ProductUsageRow
+from sandbox.store.models import ApiKeyDayRow, ApiKeyRow, AuditEventRow, JobRunRow, ProductUsageRow
 
 from .conftest import activate_fee_bearing, approved_job, live_cast
 
@@ -280,6 +283,125 @@ def test_a_changed_released_file_is_refused(published):
     target.unlink()
     with pytest.raises(versions.ProductFilesChanged):
         delivery.describe(cast.ctx, who, "district_levels")
+
+
+def test_a_file_changed_after_its_state_was_trusted_is_hashed_again_and_refused(published, monkeypatch):
+    """A released table is hashed once per file state; a change that keeps size and mtime still moves
+    the ctime, so the next read hashes the file again and refuses it."""
+    cast = published
+    monkeypatch.setattr(delivery, "SETTLED_NS", 0)  # trust a state at once (normally: once a second old)
+    who, _ = key_for(cast)
+    _row, directory = versions.version_dir(cast.ctx, "district_levels")
+    target = directory / "by_district.parquet"
+    first = delivery.query(cast.ctx, who, "district_levels", Query())
+    trusted = [
+        state for (path, _digest), (state, _table) in delivery._VERIFIED.items() if path == str(target)
+    ]
+    assert trusted == [delivery._state(os.stat(target))]  # the state is trusted: no hashing on this read
+    assert delivery.query(cast.ctx, who, "district_levels", Query()).body == first.body
+
+    before = os.stat(target)
+    time.sleep(0.02)  # past the clock tick of the release's own timestamps
+    target.chmod(0o644)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte: the same size
+    target.write_bytes(bytes(data))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same mtime
+    assert (os.stat(target).st_size, os.stat(target).st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with pytest.raises(versions.ProductFilesChanged):
+        delivery.query(cast.ctx, who, "district_levels", Query())
+    with pytest.raises(versions.ProductFilesChanged):
+        delivery.describe(cast.ctx, who, "district_levels")
+
+
+def test_a_file_state_is_trusted_only_once_older_than_the_clock_tick(published, monkeypatch):
+    """Until its timestamps are ``SETTLED_NS`` older than the read, a file is hashed on every read (a
+    change within the same clock tick would not move them); after, once per state."""
+    cast = published
+    who, _ = key_for(cast)
+    hashed: list[str] = []
+    real = delivery.hashlib.sha256
+
+    def counting(data=b"", **kwargs):
+        if bytes(data[:4]) == b"PAR1":  # a Parquet file's bytes, not a key or a cursor
+            hashed.append("x")
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(delivery.hashlib, "sha256", counting)
+    monkeypatch.setattr(delivery, "SETTLED_NS", 10**15)  # nothing is old enough
+    for _ in range(3):
+        delivery.query(cast.ctx, who, "district_levels", Query())
+    assert len(hashed) == 3
+    monkeypatch.setattr(delivery, "SETTLED_NS", 0)
+    for _ in range(3):
+        delivery.query(cast.ctx, who, "district_levels", Query())
+    assert len(hashed) == 4
+
+
+def test_a_page_served_again_is_the_same_answer_and_metered_again(published):
+    cast = published
+    who, _ = key_for(cast)
+    question = Query(sort=("-people",), limit=5)
+    first = delivery.query(cast.ctx, who, "district_levels", question)
+    again = delivery.query(cast.ctx, who, "district_levels", question)
+    assert again.body == first.body and again.next_cursor == first.next_cursor
+    with cast.ctx.sessions() as session:
+        usage = session.scalars(select(ProductUsageRow)).one()
+    assert (usage.requests, usage.rows_served, usage.bytes_served) == (2, 10, 2 * len(first.body))
+
+
+def test_json_answers_read_the_same_whichever_encoder_wrote_them():
+    plain = cells()
+    head = {"product": "p", "version": 1}
+    assert json.loads(delivery._render(plain, "json", head)) == {
+        **head,
+        "columns": [{"name": f.name, "type": str(f.type)} for f in plain.schema],
+        "rows": plain.to_pylist(),
+    }
+    when = pa.table({"at": [datetime(2026, 1, 2, 3, 4, 5)], "n": [1]})  # not plain: written as before
+    assert json.loads(delivery._render(when, "json", {}))["rows"] == [{"at": "2026-01-02 03:04:05", "n": 1}]
+
+
+def test_the_query_transaction_checks_the_key_again(published):
+    """A principal checked before a revocation is refused by the query's own transaction, and
+    nothing is metered; a quota lowered since the key was checked is the one that counts."""
+    cast = published
+    who, _ = key_for(cast)
+    delivery.query(cast.ctx, who, "district_levels", Query(limit=1))
+    api_keys.set_quota(cast.ctx, cast("operator-1"), who.key_id, 2)
+    assert who.daily_quota == api_keys.DEFAULT_DAILY_QUOTA  # as it was checked
+    delivery.query(cast.ctx, who, "district_levels", Query(limit=1))
+    with pytest.raises(metering.QuotaExceeded) as info:
+        delivery.query(cast.ctx, who, "district_levels", Query(limit=1))
+    assert "(2 requests)" in info.value.en
+
+    api_keys.set_quota(cast.ctx, cast("operator-1"), who.key_id, 10)
+    api_keys.revoke_key(cast.ctx, cast("consumer-1"), who.key_id, "泄露")
+    with pytest.raises(api_keys.KeyRefused):
+        delivery.query(cast.ctx, who, "district_levels", Query(limit=1))
+    with pytest.raises(api_keys.KeyRefused):
+        delivery.describe(cast.ctx, who, "district_levels")
+    with cast.ctx.sessions() as session:
+        assert session.scalars(select(ProductUsageRow.requests)).one() == 2
+
+
+def test_terms_revoked_after_a_query_refuse_the_next_one_audited(cast):
+    activate_fee_bearing(cast)
+    publish(cast, "credit_levels", "credit")
+    who, _ = key_for(cast)
+    grant = terms.grant_terms(cast.ctx, cast("operator-1"), "credit_levels", "bank")
+    assert delivery.query(cast.ctx, who, "credit_levels", Query(limit=1)).rows == 1
+    terms.revoke_terms(cast.ctx, cast("operator-1"), grant.id, "合同终止")
+    with pytest.raises(TermsRequired):
+        delivery.query(cast.ctx, who, "credit_levels", Query(limit=1))
+    with pytest.raises(NotFoundError):
+        delivery.query(cast.ctx, who, "no_such_product", Query())
+    with cast.ctx.sessions() as session:
+        refused = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "refused")).all()
+    attempts = [(e.actor, e.object_id, json.loads(e.details)["code"]) for e in refused]
+    assert (f"key:{who.key_id}", "credit_levels", TermsRequired.code) in attempts
+    assert (f"key:{who.key_id}", "no_such_product", NotFoundError.code) in attempts
+    assert cast.ctx.verify_audit().ok
 
 
 def test_fee_bearing_products_need_terms_in_force_and_deregistered_ones_are_gone(cast, monkeypatch):
