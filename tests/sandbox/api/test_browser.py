@@ -19,6 +19,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -240,6 +241,28 @@ def test_a_consumer_finds_a_product_and_downloads_it(open_session, shots, viewpo
     you.clean()
     refused = page.goto(you.base + "/consumer/products/credit_levels")
     assert refused.status == 403 and refused.headers["x-shuyu-error"] == "E561"
+    if viewport == "desktop":
+        _queries_it_with_an_api_key(you, shots)
+
+
+def _queries_it_with_an_api_key(you: Session, shots: Path) -> None:
+    """The consumer's system: an API key made on the keys page (shown once), then the metered query API."""
+    page = you.page
+    page.goto(you.base + "/consumer/keys")
+    page.fill("form[action='/consumer/keys'] input[name=label]", "reporting system")
+    with page.expect_navigation():
+        page.click("form[action='/consumer/keys'] button[type=submit]")
+    secret = page.locator("#new-key").inner_text().strip()
+    assert secret.startswith("sk_")
+    you.shot(shots, "desktop-3-api-key")
+    answer = httpx.get(f"{you.base}/api/v1/delivery/products/level_counts/query", params={"format": "json"},
+                       headers={"X-API-Key": secret}, timeout=30)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    shown = page.context.request.get(f"{you.base}/consumer/products/level_counts")
+    assert answer.headers["X-Total-Count"] == "2" and shown.ok
+    page.goto(you.base + "/consumer/keys")
+    assert page.locator("text=reporting system").count() == 1 and secret not in page.content()  # shown once
+    assert _leaks(answer.text) == []
 
 
 def test_an_upload_shows_its_progress_and_the_task_page_follows_it_to_the_end(
