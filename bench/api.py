@@ -11,12 +11,15 @@
     endpoint returns the same JSON document.
 
 Each side gets ``--clients`` concurrent keep-alive connections for ``--seconds`` (after a short
-warm-up), one side after the other; the load generator is a plain asyncio HTTP/1.1 client in this
-process. Prints requests per second, p50 and p99 of each, and the ratio. Goal: p99 <= 50 ms and
->= 70 % of the bare endpoint's throughput. Afterwards the store's metered request count is checked
-against the answers the clients received. Stops by itself and removes its temporary home.
+warm-up), one side after the other, ``--rounds`` times in turn (both servers stay up; the idle one
+costs nothing); the load generator is a plain asyncio HTTP/1.1 client in this process. Prints, per
+side, requests per second, p50 and p99, and the server process's CPU time per answered request (on
+Linux: a figure the load generator's own share of a small machine does not move), the medians over
+the rounds, and the ratio (the median of the rounds' ratios). Goal: p99 <= 50 ms and >= 70 % of the
+bare endpoint's throughput. Afterwards the store's metered request count is checked against the
+answers the clients received. Stops by itself and removes its temporary home.
 
-    .venv/bin/python bench/api.py [--seconds 30] [--clients 64] [--cells 2000] [--postgres URL]
+    .venv/bin/python bench/api.py [--seconds 30] [--clients 64] [--rounds 1] [--cells 2000] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -168,6 +171,15 @@ async def _client(
         writer.close()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux ``/proc``), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(port: int, path: str, headers: dict[str, str], clients: int, seconds: float) -> dict:
     """``clients`` keep-alive connections asking ``path`` back to back; latencies after the warm-up."""
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
@@ -214,6 +226,9 @@ def main() -> None:
         "--seconds", type=float, default=30.0, help="measured seconds per side (after warm-up)"
     )
     parser.add_argument("--clients", type=int, default=64, help="concurrent keep-alive connections")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="times each side is loaded, in turn (medians shown)"
+    )
     parser.add_argument("--cells", type=int, default=2000, help="cells of the released table")
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to hold the store (a schema of its "
                         "own, dropped afterwards) instead of the embedded SQLite, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test")  # fmt: skip
@@ -231,37 +246,61 @@ def main() -> None:
     try:
         secret = build_home(work / "home", work / "deliveries", args.cells, database_url)
         port = free_port()
-        processes.append(start([sys.executable, "-m", "sandbox", "serve", "--no-worker", "--port", str(port)],
-                               env, f"http://{HOST}:{port}/api/health"))  # fmt: skip
+        shuyu_server = start([sys.executable, "-m", "sandbox", "serve", "--no-worker", "--port", str(port)],
+                             env, f"http://{HOST}:{port}/api/health")  # fmt: skip
+        processes.append(shuyu_server)
         first = httpx.get(f"http://{HOST}:{port}{QUERY}", headers={"X-API-Key": secret}, timeout=10)
         assert first.status_code == 200, first.text
         (work / "payload.json").write_bytes(first.content)
-        shuyu = load(port, QUERY, {"X-API-Key": secret}, args.clients, args.seconds)
-        stop(processes.pop())
 
         bare_port = free_port()
         (work / "bare.py").write_text(BARE_SERVER, encoding="utf-8")
-        processes.append(start([sys.executable, str(work / "bare.py"), str(work / "payload.json"), str(bare_port)],
-                               env, f"http://{HOST}:{bare_port}{BARE}"))  # fmt: skip
+        bare_server = start([sys.executable, str(work / "bare.py"), str(work / "payload.json"), str(bare_port)],
+                            env, f"http://{HOST}:{bare_port}{BARE}")  # fmt: skip
+        processes.append(bare_server)
         check = httpx.get(f"http://{HOST}:{bare_port}{BARE}", timeout=10)
         assert check.json() == first.json(), "the bare endpoint must return the same JSON"
-        bare = load(bare_port, BARE, {}, args.clients, args.seconds)
-        stop(processes.pop())
+
+        sides = (("(a) shuyu query API (key, terms, hash check, metering)", shuyu_server, port, QUERY,
+                  {"X-API-Key": secret}),
+                 ("(b) bare FastAPI, same JSON                           ", bare_server, bare_port, BARE, {}))  # fmt: skip
+        rounds: list[list[dict]] = []
+        for number in range(1, args.rounds + 1):
+            measured = []
+            for label, server, side_port, path, headers in sides:
+                before = cpu_seconds(server.pid)
+                result = load(side_port, path, headers, args.clients, args.seconds)
+                after = cpu_seconds(server.pid)
+                served = sum(result["statuses"].values())
+                result["cpu_ms"] = (
+                    None if before is None or after is None else 1000 * (after - before) / served
+                )
+                measured.append(result)
+                if args.rounds > 1:
+                    print(f"round {number} {_line(label, result)}", flush=True)
+            rounds.append(measured)
+        for process in (shuyu_server, bare_server):
+            stop(processes.pop(processes.index(process)))
 
         counted = metered_requests(work / "home", database_url)
-        answered = shuyu["answered"] + 1
+        answered = sum(r[0]["answered"] for r in rounds) + 1
         rows = len(first.json()["rows"])
         print(f"product query: {rows} rows of a {args.cells:,}-cell released table, JSON ({len(first.content):,} bytes), "
-              f"{args.clients} clients x {args.seconds:g} s per side, loopback, one uvicorn process each; "
-              f"store: {'PostgreSQL' if schema else 'SQLite (embedded default)'}")  # fmt: skip
-        for label, result in (("(a) shuyu query API (key, terms, hash check, metering)", shuyu),
-                              ("(b) bare FastAPI, same JSON                           ", bare)):  # fmt: skip
-            others = {s: n for s, n in result["statuses"].items() if s != 200}
-            print(f"{label}: {result['rps']:8.1f} req/s, p50 {result['p50']:6.1f} ms, p99 {result['p99']:6.1f} ms"
-                  + (f", non-200 answers {others}" if others else ""))  # fmt: skip
-        ratio = shuyu["rps"] / bare["rps"]
+              f"{args.clients} clients x {args.seconds:g} s per side x {args.rounds} round(s), loopback, one uvicorn "
+              f"process each; store: {'PostgreSQL' if schema else 'SQLite (embedded default)'}"
+              + ("; medians of the rounds:" if args.rounds > 1 else ""))  # fmt: skip
+        for index, (label, *_rest) in enumerate(sides):
+            results = [r[index] for r in rounds]
+            summary = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99")}
+            cpu = [r["cpu_ms"] for r in results if r["cpu_ms"] is not None]
+            summary["cpu_ms"] = statistics.median(cpu) if cpu else None
+            summary["statuses"] = {s: sum(r["statuses"].get(s, 0) for r in results)
+                                   for s in {s for r in results for s in r["statuses"]}}  # fmt: skip
+            print(_line(label, summary))
+        ratio = statistics.median(a["rps"] / b["rps"] for a, b in rounds)
+        p99 = statistics.median(a["p99"] for a, _b in rounds)
         print(f"ratio (a)/(b) throughput: {ratio:.2f} (goal >= 0.70) -> {'met' if ratio >= 0.7 else 'NOT met'}; "
-              f"p99 (a) {shuyu['p99']:.1f} ms (goal <= 50 ms) -> {'met' if shuyu['p99'] <= 50 else 'NOT met'}")  # fmt: skip
+              f"p99 (a) {p99:.1f} ms (goal <= 50 ms) -> {'met' if p99 <= 50 else 'NOT met'}")  # fmt: skip
         print(f"metering: {counted:,} requests counted in the store for {answered:,} answered "
               f"-> {'consistent' if counted == answered else 'MISMATCH'}")  # fmt: skip
     finally:
@@ -270,6 +309,13 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
         if schema:
             _schema(args.postgres, f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _line(label: str, result: dict) -> str:
+    others = {s: n for s, n in result["statuses"].items() if s != 200}
+    cpu = f", server CPU {result['cpu_ms']:.3f} ms/request" if result.get("cpu_ms") is not None else ""
+    return (f"{label}: {result['rps']:8.1f} req/s, p50 {result['p50']:6.1f} ms, p99 {result['p99']:6.1f} ms{cpu}"
+            + (f", non-200 answers {others}" if others else ""))  # fmt: skip
 
 
 def _schema(url: str, statement: str) -> None:

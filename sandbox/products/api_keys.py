@@ -6,6 +6,12 @@ secret (``sk_`` + 32 random bytes) is shown once; only its SHA-256 is stored, as
 (``governance.identities``): a random 256-bit secret needs no slow password hash. A key acts as
 its organization with the consumer role only (``KeyPrincipal``): it can query products within the
 organization's terms, and nothing else — it is no user's login.
+
+Revocation takes effect at once: the product query path checks the key again inside the one
+transaction that meters its answer (``delivery``), so no request whose transaction starts after the
+revocation committed is answered. That is why the front door may remember which organization a key
+it has seen belongs to (``known_key``): a key's id and organization never change, and everything
+that does (revoked or not, its quota) is read in that transaction, never from this memory.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ import hashlib
 import secrets
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from sandbox.audit.chain import utc_now_iso
 from sandbox.context import PlatformContext
@@ -27,7 +35,8 @@ from sandbox.display import SHANGHAI
 from sandbox.domain.errors import NotFoundError, PermissionDenied, ShuyuError
 from sandbox.domain.identity import OrgKind, Role
 from sandbox.governance.access import Principal, audited_refusals, check_role
-from sandbox.store.models import ApiKeyDayRow, ApiKeyRow, OrganizationRow
+from sandbox.store.db import Statement, direct
+from sandbox.store.models import ApiKeyDayRow, ApiKeyRow
 
 KEY_PREFIX = "sk_"
 #: Answered requests a new key may make per day (Asia/Shanghai) until an operator sets another quota.
@@ -43,9 +52,17 @@ class ApiKeyError(ShuyuError):
     code = "E583"
 
 
+class KeyRefused(PermissionDenied):
+    """An unknown, revoked or otherwise unusable key (the API answers 401, as for a bad token)."""
+
+    def __init__(self) -> None:
+        super().__init__("API 密钥无效或已吊销", "API key is invalid or revoked")
+
+
 @dataclass(frozen=True)
 class KeyPrincipal(Principal):
-    """Who a request with a valid API key acts as: its organization, as a consumer, under the key's quota."""
+    """Who a request with a valid API key acts as: its organization, as a consumer, under the key's quota
+    (``daily_quota`` as it was when the key was checked; metering reads the quota in force)."""
 
     key_id: str
     daily_quota: int
@@ -56,12 +73,14 @@ _TURNS: dict[str, threading.Lock] = {}
 
 @contextmanager
 def store_turn(ctx: PlatformContext) -> Iterator[None]:
-    """One session at a time per SQLite database in this process, for the query path's sessions.
+    """One writing transaction at a time per SQLite database in this process, for the query path's
+    (a batch of ``GroupCommit``, or a refusal's reading of the export rule).
 
-    On SQLite every session takes the database's one write lock (``BEGIN IMMEDIATE``, ``store.db``),
-    and a thread that finds it taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms) however soon
-    it is free again: under a burst of queries most of their time went to those sleeps. Waiting here
-    instead, a request goes on the moment the one before it is done. PostgreSQL needs no such turn.
+    On SQLite every writing transaction takes the database's one write lock (``BEGIN IMMEDIATE``,
+    ``store.db``), and a thread that finds it taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms)
+    however soon it is free again: under a burst of queries most of their time went to those sleeps.
+    Waiting here instead, a transaction goes on the moment the one before it is done. PostgreSQL
+    needs no such turn.
     """
     url = ctx.settings.db_url
     if not url.startswith("sqlite"):
@@ -130,7 +149,8 @@ def revoke_key(ctx: PlatformContext, actor: Principal, key_id: str, reason: str 
             row.revoked_at, row.revoked_by, row.revoked_reason = utc_now_iso(), actor.username, reason[:200]
             ctx.audit(session, "api_key.revoked", "api_key", key_id, actor=actor.username, org=row.org_id,
                       reason=reason[:200])  # fmt: skip
-        return row
+    forget_key(ctx, key_id)  # a courtesy: the query path checks the key in its own transaction anyway
+    return row
 
 
 def set_quota(ctx: PlatformContext, actor: Principal, key_id: str, daily_quota: int) -> ApiKeyRow:
@@ -167,20 +187,62 @@ def key_view(row: ApiKeyRow, used_today: int | None = None) -> dict:
             "state": "revoked" if row.revoked_at else "active", "revoked_at": row.revoked_at}  # fmt: skip
 
 
+#: The key (by its hash) and its organization, one indexed read: what ``authenticate_key`` checks.
+_KEY = Statement(
+    "SELECT k.id, k.org_id, k.daily_quota, k.revoked_at, o.kind FROM api_keys k "
+    "JOIN organizations o ON o.id = k.org_id WHERE k.key_hash = :key_hash"
+)
+#: Per store (its engine): key hash -> the principal it authenticated as, most recently used last.
+_KNOWN: WeakKeyDictionary[Engine, OrderedDict[str, KeyPrincipal]] = WeakKeyDictionary()
+_KNOWN_LOCK = threading.Lock()
+_KNOWN_MAX = 4096
+
+
+def usable(revoked_at: str | None, org_kind: str | None) -> bool:
+    """Whether a key answers: not revoked, and its organization a consumer organization."""
+    return revoked_at is None and org_kind == OrgKind.CONSUMER.value
+
+
 def authenticate_key(ctx: PlatformContext, secret: str) -> KeyPrincipal:
-    """The organization behind a key; unknown and revoked keys are refused alike."""
-    refused = PermissionDenied("API 密钥无效或已吊销", "API key is invalid or revoked")
+    """The organization behind a key, read from the store now; unknown and revoked keys are refused alike."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
-        raise refused
-    with store_turn(ctx), ctx.sessions() as session:
-        found = session.execute(
-            select(ApiKeyRow, OrganizationRow)
-            .join(OrganizationRow, OrganizationRow.id == ApiKeyRow.org_id)
-            .where(ApiKeyRow.key_hash == key_hash(secret))
-        ).first()
-    if found is None or found[0].revoked_at is not None or found[1].kind != OrgKind.CONSUMER.value:
-        raise refused
-    row = found[0]
-    return KeyPrincipal(username=f"key:{row.id}", org_id=row.org_id, org_kind=OrgKind.CONSUMER,
-                        roles=frozenset({Role.CONSUMER}), provider_id=None, cleared=False, key_id=row.id,
-                        daily_quota=row.daily_quota)  # fmt: skip
+        raise KeyRefused()
+    digest = key_hash(secret)
+    with direct(ctx.engine, write=False) as tx:  # one statement, one snapshot; takes no write lock
+        found = tx.one(_KEY, {"key_hash": digest})
+    if found is None or not usable(found[3], found[4]):
+        with _KNOWN_LOCK:
+            _KNOWN.get(ctx.engine, {}).pop(digest, None)
+        raise KeyRefused()
+    key_id, org_id, daily_quota = found[0], found[1], found[2]
+    who = KeyPrincipal(username=f"key:{key_id}", org_id=org_id, org_kind=OrgKind.CONSUMER,
+                       roles=frozenset({Role.CONSUMER}), provider_id=None, cleared=False, key_id=key_id,
+                       daily_quota=daily_quota)  # fmt: skip
+    with _KNOWN_LOCK:
+        known = _KNOWN.setdefault(ctx.engine, OrderedDict())
+        known[digest] = who
+        known.move_to_end(digest)
+        while len(known) > _KNOWN_MAX:
+            known.popitem(last=False)
+    return who
+
+
+def known_key(ctx: PlatformContext, secret: str) -> KeyPrincipal | None:
+    """Who a key this process has authenticated before belongs to, without reading the store, or None.
+
+    Not a check that the key still answers: only for paths that check it again in their own
+    transaction (the product query API does, see the module's docstring).
+    """
+    if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
+        return None
+    with _KNOWN_LOCK:
+        known = _KNOWN.get(ctx.engine)
+        return None if known is None else known.get(key_hash(secret))
+
+
+def forget_key(ctx: PlatformContext, key_id: str) -> None:
+    """Drop a key from ``known_key``'s memory (it was refused, or revoked here)."""
+    with _KNOWN_LOCK:
+        known = _KNOWN.get(ctx.engine, {})
+        for digest in [d for d, who in known.items() if who.key_id == key_id]:
+            del known[digest]

@@ -1,13 +1,31 @@
 """Querying a released product version through the delivery API: filter, sort, page, JSON / CSV / Parquet.
 
 Only the released tables of a version are ever read — the top-level ``<output>.parquet`` files its
-release manifest lists, and each only if its bytes still hash to what the release recorded (the
-bytes that are hashed are the bytes that are parsed, so nothing can change between the check and
-the read). They hold the gate's released aggregate cells (suppressed cells with their measures
-empty, as in an export); nothing else of a run is reachable here. Who may query is decided by the
-export rule (``versions.check_may_export``): a registered product, free or under terms of use in
-force for the key's organization. Every answer is metered (``metering.meter``) before it is handed
-back; a query over the key's quota is refused and not counted.
+release manifest lists, and each only if its bytes hash to what the release recorded (the bytes
+that are hashed are the bytes that are parsed, so nothing can change between the check and the
+read). They hold the gate's released aggregate cells (suppressed cells with their measures empty,
+as in an export); nothing else of a run is reachable here.
+
+One request, one transaction (``_granted``): its first statement checks the key again (revoked or
+not, its organization, its quota in force), the export rule (a registered product, free or under
+terms of use in force for the key's organization: ``versions.check_may_export``, which still names
+and audits every refusal) and finds the version; the answer is made inside it, and metered in it
+(``metering.charge``); the answer is handed back only once that transaction committed. A query over
+the key's quota is refused and not counted. What the check reads is what the metering counts
+against: a key revoked, a quota lowered, terms revoked or a product deregistered by a commit before
+that first statement are seen; one committed later is the next request's. On SQLite the transaction
+holds the write lock from its first statement (nothing can commit in between), and the requests that
+arrive while one commit is being synced share the next (``GroupCommit``: each request in a savepoint
+of its own, refused ones rolled back alone, all answered once the shared commit is on disk).
+
+Two memories keep the work per request small, neither able to serve what the store or the files
+would refuse. A released table is hashed and parsed once per file state: its (device, inode, size,
+mtime, ctime) is compared on every read, and any write, truncation, replacement, rename over,
+``chmod`` or ``touch`` changes the ctime (which no process sets at will) or the inode, so the file
+is hashed again and refused if it differs; a state seen within ``SETTLED_NS`` of its own timestamps
+is not trusted (a change in the same clock tick would keep them), it is hashed again each time.
+And a rendered page is kept by the content hash of its table and everything the query names, so it
+is the same bytes the table would give again; it is still metered each time it is served.
 
 Paging: ``limit`` (at most ``MAX_LIMIT``) with ``offset``, or the ``next_cursor`` of the previous
 page. A cursor pins the version it started on, so paging through "latest" never mixes two versions;
@@ -21,27 +39,38 @@ import binascii
 import hashlib
 import io
 import json
+import os
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from pydantic_core import to_json
+from sqlalchemy import Engine
 
 from sandbox.context import PlatformContext
 from sandbox.display import SHANGHAI
-from sandbox.domain.errors import InvalidInput, NotFoundError
+from sandbox.domain.errors import Busy, InvalidInput, NotFoundError, ShuyuError
+from sandbox.domain.product import ProductState
 from sandbox.governance.access import audited_refusals
-from sandbox.products import metering, versions
-from sandbox.products.api_keys import KeyPrincipal, store_turn
+from sandbox.products import api_keys, metering, versions
+from sandbox.products.api_keys import KeyPrincipal, KeyRefused, store_turn
 from sandbox.products.versions import ProductFilesChanged
-from sandbox.store.models import ProductRow, ProductVersionRow
+from sandbox.store.db import Direct, GroupCommit, Statement, direct
+from sandbox.store.models import ProductVersionRow
 from sandbox.store.zones import Zone, zone_relative
+
+T = TypeVar("T")
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 1_000
@@ -127,16 +156,39 @@ def choose_format(fmt: str | None, accept: str | None) -> str:
     return min(offered)[2] if offered else "json"
 
 
-# -- released tables, verified and parsed once per content ---------------------------------------
+# -- released tables, verified and parsed once per file state ------------------------------------
 
-_PARSED: OrderedDict[str, pa.Table] = OrderedDict()
-_PARSED_LOCK = threading.Lock()
+#: A file whose last change is not this much older than the moment it was hashed is hashed again on
+#: every read: file timestamps come from a coarse clock, and a change within the same tick would not
+#: move them (git's "racily clean" entries, for the same reason).
+SETTLED_NS = 1_000_000_000
+_PARSED: OrderedDict[str, pa.Table] = OrderedDict()  # content hash -> table
 _PARSED_MAX = 32
+#: (path, content hash) -> (the file's state when it was verified, the table)
+_VERIFIED: OrderedDict[tuple[str, str], tuple[tuple[int, ...], pa.Table]] = OrderedDict()
+_VERIFIED_MAX = 256
+_TABLES_LOCK = threading.Lock()
 
 
-def tables_of(row: ProductVersionRow) -> dict[str, str]:
+@dataclass(frozen=True)
+class Released:
+    """A released version as the query path reads it: the columns of ``ProductVersionRow`` it needs."""
+
+    product_id: str
+    version: int
+    path: str  # relative to the products zone
+    files_json: str | None
+    released_at: str
+
+
+@lru_cache(maxsize=256)
+def _manifest(files_json: str) -> dict[str, str]:
+    return json.loads(files_json)  # shared: never changed by a caller
+
+
+def tables_of(row: ProductVersionRow | Released) -> dict[str, str]:
     """The version's released tables: output name -> manifest entry (top-level Parquet files only)."""
-    files = json.loads(row.files_json) if row.files_json else {}
+    files = _manifest(row.files_json) if row.files_json else {}
     return {
         name.removesuffix(".parquet"): name
         for name in sorted(files)
@@ -144,14 +196,40 @@ def tables_of(row: ProductVersionRow) -> dict[str, str]:
     }
 
 
-def read_table(row: ProductVersionRow, directory: Path, name: str) -> pa.Table:
+def _state(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def read_table(row: ProductVersionRow | Released, directory: Path, name: str) -> pa.Table:
     """One released table, refused (``ProductFilesChanged``) unless its bytes hash to the release manifest's."""
+    return _read(row, name, str(directory / name), lambda: directory / name)[0]
+
+
+def _read(
+    row: ProductVersionRow | Released, name: str, path: str, checked: Callable[[], Path]
+) -> tuple[pa.Table, str]:
+    """The table and its content hash. ``path`` is where the file is; ``checked`` gives the same path
+    checked against its zone, which a file not yet verified in its current state must pass."""
     if row.files_json is None:
-        versions.released_files(row, directory)  # raises: released without a manifest
-    digest = json.loads(row.files_json)[name]
-    path = directory / name
+        versions.released_files(row, checked().parent)  # raises: released without a manifest
+    digest = _manifest(row.files_json)[name]
+    key = (path, digest)
     try:
-        data = path.read_bytes()
+        now = _state(os.stat(path))
+    except OSError:
+        now = None
+    with _TABLES_LOCK:
+        known = _VERIFIED.get(key)
+        if known is not None and known[0] == now:
+            _VERIFIED.move_to_end(key)
+            return known[1], digest
+        _VERIFIED.pop(key, None)
+    started = time.time_ns()
+    try:
+        with open(checked(), "rb") as file:
+            before = os.fstat(file.fileno())
+            data = file.read()
+            after = os.fstat(file.fileno())
     except OSError:
         data = None
     if data is None or hashlib.sha256(data).hexdigest() != digest:
@@ -159,17 +237,55 @@ def read_table(row: ProductVersionRow, directory: Path, name: str) -> pa.Table:
             f"{row.product_id} v{row.version} 的文件 {name} 缺失或与发布时不同，拒绝提供",
             f"{row.product_id} v{row.version}: file {name} is missing or differs from its release; not served",
         )
-    with _PARSED_LOCK:
+    with _TABLES_LOCK:
         table = _PARSED.get(digest)
-        if table is not None:
-            _PARSED.move_to_end(digest)
-            return table
-    table = pq.read_table(pa.BufferReader(data))
-    with _PARSED_LOCK:
+    if table is None:
+        table = pq.read_table(pa.BufferReader(data))
+    state = _state(before)
+    settled = state == _state(after) and max(before.st_mtime_ns, before.st_ctime_ns) < started - SETTLED_NS
+    with _TABLES_LOCK:
         _PARSED[digest] = table
+        _PARSED.move_to_end(digest)
         while len(_PARSED) > _PARSED_MAX:
             _PARSED.popitem(last=False)
-    return table
+        if settled:
+            _VERIFIED[key] = (state, table)
+            while len(_VERIFIED) > _VERIFIED_MAX:
+                _VERIFIED.popitem(last=False)
+    return table, digest
+
+
+# -- pages, kept by what makes them --------------------------------------------------------------
+
+#: Rendered pages kept at most (bytes, all pages together), and the largest page kept.
+PAGES_MAX_BYTES = 64 * 1024 * 1024
+PAGE_MAX_BYTES = 4 * 1024 * 1024
+_PAGES: OrderedDict[tuple, Answer] = OrderedDict()
+_PAGES_LOCK = threading.Lock()
+_pages_bytes = 0
+
+
+def _page(key: tuple) -> Answer | None:
+    with _PAGES_LOCK:
+        answer = _PAGES.get(key)
+        if answer is not None:
+            _PAGES.move_to_end(key)
+        return answer
+
+
+def _keep_page(key: tuple, answer: Answer) -> None:
+    global _pages_bytes
+    size = len(answer.body)
+    if size > PAGE_MAX_BYTES:
+        return
+    with _PAGES_LOCK:
+        if key in _PAGES:
+            return
+        _PAGES[key] = answer
+        _pages_bytes += size
+        while _pages_bytes > PAGES_MAX_BYTES:
+            _key, dropped = _PAGES.popitem(last=False)
+            _pages_bytes -= len(dropped.body)
 
 
 # -- the query -----------------------------------------------------------------------------------
@@ -249,6 +365,11 @@ def _decode_cursor(cursor: str) -> dict:
     return raw
 
 
+#: Arrow types whose Python values every JSON encoder writes alike (others: dates, decimals… go through ``str``).
+_PLAIN = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_floating,
+          pa.types.is_boolean, pa.types.is_null)  # fmt: skip
+
+
 def _render(table: pa.Table, fmt: str, head: dict) -> bytes:
     if fmt == "parquet":
         sink = io.BytesIO()
@@ -263,32 +384,130 @@ def _render(table: pa.Table, fmt: str, head: dict) -> bytes:
         "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
         "rows": table.to_pylist(),
     }
+    if all(any(plain(f.type) for plain in _PLAIN) for f in table.schema):
+        return to_json(body)  # the same JSON as below (UTF-8, compact), written faster
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def _released(
-    ctx: PlatformContext, who: KeyPrincipal, product_id: str, version: int | None, today: date | None
-):
-    """The product (checked by the export rule, refusals audited) and the version's row and directory."""
-    with audited_refusals(ctx, who, "product.query", "product", product_id), store_turn(ctx):
-        versions.check_may_export(ctx, who, product_id, today or datetime.now(SHANGHAI).date())
-        query = (
-            select(ProductRow, ProductVersionRow)
-            .join(ProductVersionRow, ProductVersionRow.product_id == ProductRow.id)
-            .where(ProductRow.id == product_id)
-        )
-        query = query.where(ProductVersionRow.version == version) if version else query
-        with ctx.sessions() as session:
-            found = session.execute(query.order_by(ProductVersionRow.version.desc()).limit(1)).first()
-        if found is None:
-            raise NotFoundError(
+# -- the request's one transaction ---------------------------------------------------------------
+
+#: The key (revoked? its organization a consumer's? its quota), the product (registered? fee-bearing,
+#: and then terms of use in force for the key's organization?) and the version (pinned or latest):
+#: one indexed read, the first statement of the request's transaction.
+_GRANT = Statement(
+    "SELECT k.revoked_at, o.kind, k.daily_quota, p.state, p.fee_bearing, p.title, "
+    "EXISTS (SELECT 1 FROM product_terms t WHERE t.product_id = p.id AND t.consumer_org_id = k.org_id "
+    "AND t.revoked_at IS NULL AND (t.ends_on IS NULL OR t.ends_on >= :today)), "
+    "v.version, v.path, v.files_json, v.released_at "
+    "FROM api_keys k JOIN organizations o ON o.id = k.org_id "
+    "LEFT JOIN products p ON p.id = :product_id "
+    "LEFT JOIN product_versions v ON v.product_id = p.id AND v.version = COALESCE(:version, "
+    "(SELECT max(w.version) FROM product_versions w WHERE w.product_id = :product_id)) "
+    "WHERE k.id = :key_id"
+)
+#: Times a request is tried again when the export rule changed between its check and the refusal's
+#: own reading of it (a grant or registration committed in between), before it answers busy.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What the request's transaction found: the key's quota in force, the product and the version."""
+
+    quota: int
+    title: str
+    fee_bearing: bool
+    release: Released
+
+
+class _Refused(Exception):
+    """Inside the transaction: refused. ``error`` to raise (audited) once it is rolled back; ``None``:
+    the export rule refused, and ``versions.check_may_export`` says why."""
+
+    def __init__(self, error: ShuyuError | None = None) -> None:
+        self.error = error
+
+
+def _grant(tx: Direct, who: KeyPrincipal, product_id: str, version: int | None, day: date) -> Grant:
+    found = tx.one(_GRANT, {"key_id": who.key_id, "product_id": product_id, "version": version,
+                            "today": day.isoformat()})  # fmt: skip
+    if found is None or not api_keys.usable(found[0], found[1]):
+        raise KeyRefused()
+    quota, state, fee_bearing, title, terms_in_force, number, path, files_json, released_at = found[2:]
+    # versions.check_may_export for a consumer, in SQL; what it refuses, it words (``_granted``)
+    if state != ProductState.REGISTERED.value or (fee_bearing and not terms_in_force):
+        raise _Refused()
+    if number is None:
+        raise _Refused(
+            NotFoundError(
                 f"数据产品 {product_id} 没有可用版本", f"product {product_id} has no such released version"
             )
-    product, row = found
-    return product, row, zone_relative(ctx.settings, Zone.PRODUCTS, row.path)
+        )
+    return Grant(quota, title, bool(fee_bearing), Released(product_id, number, path, files_json, released_at))
 
 
-def _pick_table(row: ProductVersionRow, wanted: str | None) -> tuple[str, str]:
+@dataclass
+class _Store:
+    """What the query path keeps per store (its engine): the shared commits of this process's requests
+    on a SQLite database, and where the products zone is."""
+
+    group: GroupCommit
+    products: str
+
+
+_STORES: WeakKeyDictionary[Engine, _Store] = WeakKeyDictionary()
+_STORES_LOCK = threading.Lock()
+
+
+def _store(ctx: PlatformContext) -> _Store:
+    with _STORES_LOCK:
+        store = _STORES.get(ctx.engine)
+        if store is None:
+            products = str(ctx.settings.home_dir / Zone.PRODUCTS.value)
+            store = _STORES[ctx.engine] = _Store(GroupCommit(), products)
+        return store
+
+
+def _granted(
+    ctx: PlatformContext,
+    who: KeyPrincipal,
+    product_id: str,
+    version: int | None,
+    today: date | None,
+    work: Callable[[Direct, Grant], T],
+    *,
+    write: bool,
+) -> T:
+    """``work`` in the request's one transaction, once the key and the export rule admit it (refusals
+    audited, as ``product.query``). ``write``: it writes (metering). On SQLite a writing transaction
+    holds the write lock from its first read, and is shared with the requests that come in while the
+    one before commits (``GroupCommit``: each in a savepoint, all answered once their commit is synced);
+    PostgreSQL gives each its own transaction, and groups their commits itself."""
+    day = today or datetime.now(SHANGHAI).date()
+
+    def granted(tx: Direct) -> T:
+        return work(tx, _grant(tx, who, product_id, version, day))
+
+    for _attempt in range(_ATTEMPTS):
+        try:
+            if write and ctx.engine.dialect.name == "sqlite":
+                return _store(ctx).group.run(ctx.engine, granted, turn=lambda: store_turn(ctx))
+            with direct(ctx.engine, write=write) as tx:
+                return granted(tx)
+        except KeyRefused:
+            api_keys.forget_key(ctx, who.key_id)
+            raise
+        except _Refused as refused:
+            with audited_refusals(ctx, who, "product.query", "product", product_id):
+                if refused.error is not None:
+                    raise refused.error from None
+                with store_turn(ctx):
+                    versions.check_may_export(ctx, who, product_id, day)
+            # the rule admits it now: a grant or registration came in between; ask again
+    raise Busy()
+
+
+def _pick_table(row: ProductVersionRow | Released, wanted: str | None) -> tuple[str, str]:
     tables = tables_of(row)
     if wanted is None:
         if len(tables) != 1:
@@ -305,6 +524,13 @@ def _pick_table(row: ProductVersionRow, wanted: str | None) -> tuple[str, str]:
     return wanted, tables[wanted]
 
 
+def _table(ctx: PlatformContext, release: Released, name: str) -> tuple[pa.Table, str]:
+    """A released table of ``release`` (``_read``); its directory is checked against the products
+    zone whenever the file is to be verified again."""
+    path = f"{_store(ctx).products}/{release.path}/{name}"
+    return _read(release, name, path, lambda: zone_relative(ctx.settings, Zone.PRODUCTS, release.path) / name)
+
+
 def describe(
     ctx: PlatformContext,
     who: KeyPrincipal,
@@ -314,12 +540,13 @@ def describe(
     today: date | None = None,
 ) -> dict:
     """A version's tables and their columns, for a client to build queries on (not metered: no cells)."""
-    product, row, directory = _released(ctx, who, product_id, version, today)
+    grant = _granted(ctx, who, product_id, version, today, lambda _tx, grant: grant, write=False)
+    row = grant.release
     tables = {
-        name: [{"name": f.name, "type": str(f.type)} for f in read_table(row, directory, file).schema]
+        name: [{"name": f.name, "type": str(f.type)} for f in _table(ctx, row, file)[0].schema]
         for name, file in tables_of(row).items()
     }
-    return {"product": product.id, "title": product.title, "fee_bearing": product.fee_bearing,
+    return {"product": product_id, "title": grant.title, "fee_bearing": grant.fee_bearing,
             "version": row.version, "released_at": row.released_at,
             "versions": [v.version for v in versions.versions(ctx, product_id)], "tables": tables}  # fmt: skip
 
@@ -339,15 +566,31 @@ def query(
         offset, version = pinned["o"], pinned["v"]
     if not 1 <= q.limit <= MAX_LIMIT:
         raise QueryInvalid(f"limit 须在 1 到 {MAX_LIMIT} 之间", f"limit must be 1–{MAX_LIMIT}")
-    product, row, directory = _released(ctx, who, product_id, version, today)
-    name, file = _pick_table(row, q.table if pinned is None else q.table or pinned["t"])
-    fingerprint = _fingerprint(name, q)
-    if pinned is not None and (pinned["t"], pinned["q"]) != (name, fingerprint):
+
+    def answer_and_meter(tx: Direct, grant: Grant) -> Answer:
+        answer = _answer(ctx, grant.release, q, fmt, pinned, offset)
+        metering.charge(tx, key_id=who.key_id, org_id=who.org_id, quota=grant.quota, product_id=product_id,
+                        fee_bearing=grant.fee_bearing, rows=answer.rows, nbytes=len(answer.body),
+                        day=api_keys.today())  # fmt: skip
+        return answer
+
+    return _granted(ctx, who, product_id, version, today, answer_and_meter, write=True)
+
+
+def _answer(
+    ctx: PlatformContext, release: Released, q: Query, fmt: str, pinned: dict | None, offset: int
+) -> Answer:
+    name, file = _pick_table(release, q.table if pinned is None else q.table or pinned["t"])
+    if pinned is not None and (pinned["t"], pinned["q"]) != (name, _fingerprint(name, q)):
         raise QueryInvalid(
             "游标属于另一个查询（表、筛选或排序不同）",
             "the cursor belongs to another query (table, filters or sort)",
         )
-    table = read_table(row, directory, file)
+    table, digest = _table(ctx, release, file)
+    key = (digest, release.product_id, release.version, name, fmt, q.filters, q.sort, offset, q.limit)
+    kept = _page(key)
+    if kept is not None:
+        return kept
     mask = _filter_mask(table, q.filters)
     if mask is not None:
         table = table.filter(mask)
@@ -357,9 +600,13 @@ def query(
     total = table.num_rows
     page = table.slice(offset, q.limit)
     after = offset + page.num_rows
-    next_cursor = _encode_cursor(row.version, name, after, fingerprint) if after < total else None
-    head = {"product": product_id, "version": row.version, "table": name, "total": total, "offset": offset,
-            "limit": q.limit, "next_cursor": next_cursor}  # fmt: skip
+    next_cursor = (
+        _encode_cursor(release.version, name, after, _fingerprint(name, q)) if after < total else None
+    )
+    head = {"product": release.product_id, "version": release.version, "table": name, "total": total,
+            "offset": offset, "limit": q.limit, "next_cursor": next_cursor}  # fmt: skip
     body = _render(page, fmt, head)
-    metering.meter(ctx, who, product, page.num_rows, len(body))
-    return Answer(body, MEDIA_TYPES[fmt], product_id, row.version, name, page.num_rows, total, next_cursor)
+    answer = Answer(body, MEDIA_TYPES[fmt], release.product_id, release.version, name, page.num_rows, total,
+                    next_cursor)  # fmt: skip
+    _keep_page(key, answer)
+    return answer

@@ -1,10 +1,13 @@
 """Metering and billing of the product query API: per consumer organization, product and day.
 
-Every answered query is counted in the request that answers it, in one transaction with the key's
-daily count: one conditional upsert takes the request from the key's quota (``INSERT … ON CONFLICT
-DO UPDATE … WHERE requests < quota RETURNING``, the same SQL on SQLite and PostgreSQL), a second adds
-the request, its rows, its bytes and its fee to the day's usage. A request over quota changes neither, and is
-refused (``QuotaExceeded``, HTTP 429): it was not served, so it is not counted.
+Every answered query is counted in the request that answers it, before the answer leaves, in the
+one transaction that also checked the key and the export rule (``delivery.query`` calls ``charge``):
+one conditional upsert takes the request from the key's quota (``INSERT … ON CONFLICT DO UPDATE …
+WHERE requests < quota RETURNING``, the same SQL on SQLite and PostgreSQL), a second adds the
+request, its rows, its bytes and its fee to the day's usage. A request over quota changes neither,
+and is refused (``QuotaExceeded``, HTTP 429): it was not served, so it is not counted. The commit is
+as durable as any other of the store's (SQLite ``synchronous=FULL``: on disk before the answer is
+sent; PostgreSQL ``synchronous_commit``).
 
 Fees: products of public-governance and public-welfare scenarios (公共治理 / 公益事业) are free;
 industry and sector-development products (产业发展 / 行业发展, ``fee_bearing``) cost the guided
@@ -25,7 +28,7 @@ from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sandbox.context import PlatformContext
@@ -33,7 +36,7 @@ from sandbox.display import SHANGHAI
 from sandbox.domain.errors import InvalidInput, ShuyuError
 from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal, audited_refusals, check_role
-from sandbox.products.api_keys import KeyPrincipal, store_turn, today
+from sandbox.store.db import Direct, Statement
 from sandbox.store.models import OrganizationRow, ProductRow, ProductUsageRow
 
 MICRO = 1_000_000
@@ -59,6 +62,13 @@ class QuotaExceeded(ShuyuError):
 
     code = "E582"
 
+    def __init__(self, quota: int) -> None:
+        super().__init__(
+            f"API 密钥今日请求已达配额（{quota:,} 次），本次未提供数据、不计费；北京时间零点重置",
+            f"this API key has used its daily quota ({quota:,} requests); nothing was served or "
+            "counted; the count starts again at midnight Asia/Shanghai",
+        )
+
 
 def seconds_to_reset(now: datetime | None = None) -> int:
     """Seconds until midnight in Asia/Shanghai, when every key's daily count starts again."""
@@ -67,14 +77,14 @@ def seconds_to_reset(now: datetime | None = None) -> int:
     return max(1, int((midnight - now).total_seconds()))
 
 
-#: One statement each, the same text on SQLite (>= 3.35) and PostgreSQL, prepared once: the key's count
-#: goes up only while under its quota (no row back means over quota), the usage adds to the day's row.
-_TAKE = text(
+#: One statement each, the same text on SQLite (>= 3.35) and PostgreSQL: the key's count goes up
+#: only while under its quota (no row back means over quota), the usage adds to the day's row.
+_TAKE = Statement(
     "INSERT INTO api_key_days (key_id, day, requests) VALUES (:key_id, :day, 1) "
     "ON CONFLICT (key_id, day) DO UPDATE SET requests = api_key_days.requests + 1 "
     "WHERE api_key_days.requests < :quota RETURNING requests"
 )
-_COUNT = text(
+_COUNT = Statement(
     "INSERT INTO product_usage (org_id, product_id, day, requests, rows_served, bytes_served, fee_micro_yuan) "
     "VALUES (:org_id, :product_id, :day, 1, :rows, :nbytes, :fee) "
     "ON CONFLICT (org_id, product_id, day) DO UPDATE SET requests = product_usage.requests + 1, "
@@ -94,32 +104,26 @@ def prices() -> Prices:
     return _prices(os.environ.get("SANDBOX_PRICE_PER_REQUEST"), os.environ.get("SANDBOX_PRICE_PER_1000_ROWS"))
 
 
-def meter(
-    ctx: PlatformContext,
-    who: KeyPrincipal,
-    product: ProductRow,
+def charge(
+    tx: Direct,
+    *,
+    key_id: str,
+    org_id: str,
+    quota: int,
+    product_id: str,
+    fee_bearing: bool,
     rows: int,
     nbytes: int,
-    *,
-    day: str | None = None,
+    day: str,
 ) -> None:
-    """Take one request from the key's quota and count it as served, or raise ``QuotaExceeded`` and count nothing."""
-    day = day or today()
-    fee = prices().fee_micro_yuan(rows) if product.fee_bearing else 0
-    with store_turn(ctx), ctx.transaction() as session:
-        taken = None
-        if who.daily_quota > 0:
-            taken = session.execute(
-                _TAKE, {"key_id": who.key_id, "day": day, "quota": who.daily_quota}
-            ).scalar()
-        if taken is None:
-            raise QuotaExceeded(
-                f"API 密钥今日请求已达配额（{who.daily_quota:,} 次），本次未提供数据、不计费；北京时间零点重置",
-                f"this API key has used its daily quota ({who.daily_quota:,} requests); nothing was served or "
-                "counted; the count starts again at midnight Asia/Shanghai",
-            )
-        session.execute(_COUNT, {"org_id": who.org_id, "product_id": product.id, "day": day, "rows": rows,
-                                 "nbytes": nbytes, "fee": fee})  # fmt: skip
+    """In the caller's transaction: take one request from the key's ``quota`` (the one in force, read in
+    that transaction) and count it as served, or raise ``QuotaExceeded`` having changed nothing."""
+    taken = tx.one(_TAKE, {"key_id": key_id, "day": day, "quota": quota}) if quota > 0 else None
+    if taken is None:
+        raise QuotaExceeded(quota)
+    fee = prices().fee_micro_yuan(rows) if fee_bearing else 0
+    tx.run(_COUNT, {"org_id": org_id, "product_id": product_id, "day": day, "rows": rows, "nbytes": nbytes,
+                    "fee": fee})  # fmt: skip
 
 
 def check_month(month: str | None) -> str:

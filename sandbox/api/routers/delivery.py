@@ -13,6 +13,11 @@ any other rule, but it authenticates differently:
   products are delivered against a key, which carries the quota and the metering, never against a
   login (the web pages and downloads for signed-in consumers are the consumer router's);
 * nothing: 401.
+
+A key this process has checked before is not read from the store again at the door
+(``api_keys.known_key``): the query and describe services check it in their own transaction, and a
+key refused there (revoked since) is answered 401 and counted like any bad key. The query endpoint
+is a coroutine that hands the whole service to one worker thread: a request crosses threads once.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from sandbox.api.access import (
     SESSION_COOKIE,
@@ -34,7 +40,7 @@ from sandbox.domain.errors import PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal
 from sandbox.products import api_keys, delivery, metering
-from sandbox.products.api_keys import KeyPrincipal
+from sandbox.products.api_keys import KeyPrincipal, KeyRefused
 
 API_KEY_HEADER = "X-API-Key"
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="POST /api/v1/delivery/keys")
@@ -46,7 +52,7 @@ class ConsumerKey(Allow):
     def __init__(self) -> None:
         super().__init__(Role.CONSUMER)
 
-    def __call__(  # type: ignore[override]
+    async def __call__(  # type: ignore[override]
         self,
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
@@ -55,13 +61,16 @@ class ConsumerKey(Allow):
         ctx = platform(request)
         if key:
             check_attempts(request)
+            known = api_keys.known_key(ctx, key)  # checked again by the service, in its transaction
+            if known is not None:
+                return known
             try:
-                return api_keys.authenticate_key(ctx, key)
+                return await run_in_threadpool(api_keys.authenticate_key, ctx, key)
             except PermissionDenied:
-                count_failure(request)
-                raise NotAuthenticated("API 密钥无效或已吊销", "API key is invalid or revoked") from None
+                raise _key_refused(request) from None
         if credentials is not None or request.cookies.get(SESSION_COOKIE):
-            super().__call__(request, credentials)  # a user: refused here unless a consumer
+            # a user: refused here unless a consumer
+            await run_in_threadpool(super().__call__, request, credentials)
             raise NotAuthenticated(
                 f"产品查询接口用 API 密钥认证：请在请求头 {API_KEY_HEADER} 中提供密钥（可在 /api/v1/delivery/keys 创建）",
                 f"the product query API takes an API key, not a sign-in: send it in the {API_KEY_HEADER} header "
@@ -73,6 +82,12 @@ class ConsumerKey(Allow):
 
     def __repr__(self) -> str:
         return "ConsumerKey(consumer, X-API-Key)"
+
+
+def _key_refused(request: Request) -> NotAuthenticated:
+    """A bad, unknown or revoked key: 401, counted against the address's failed-credential limit."""
+    count_failure(request)
+    return NotAuthenticated("API 密钥无效或已吊销", "API key is invalid or revoked")
 
 
 router = APIRouter(prefix="/delivery", tags=["delivery"])
@@ -127,14 +142,17 @@ def set_quota(
 
 
 @router.get("/products/{product_id}")
-def describe(product_id: str, version: int | None = Query(None, ge=1), who: KeyPrincipal = Depends(consumer_key),
-             ctx=Depends(platform)) -> dict:  # fmt: skip
+def describe(product_id: str, request: Request, version: int | None = Query(None, ge=1),
+             who: KeyPrincipal = Depends(consumer_key), ctx=Depends(platform)) -> dict:  # fmt: skip
     """数据产品版本的表与列（API 密钥）/ a product version's tables and columns (API key)."""
-    return delivery.describe(ctx, who, product_id, version)
+    try:
+        return delivery.describe(ctx, who, product_id, version)
+    except KeyRefused:
+        raise _key_refused(request) from None
 
 
 @router.get("/products/{product_id}/query", response_class=Response)
-def query(
+async def query(
     request: Request,
     product_id: str,
     table: str | None = Query(None, max_length=64, description="表（输出）名 / table (output) name"),
@@ -147,13 +165,14 @@ def query(
     cursor: str | None = Query(None, max_length=512, description="上一页的 next_cursor / the last page's next_cursor"),
     format: str | None = Query(None, description="json | csv | parquet（否则看 Accept）/ else the Accept header"),
     who: KeyPrincipal = Depends(consumer_key),
-    ctx=Depends(platform),
 ) -> Response:  # fmt: skip
     """查询已发布的数据产品版本，计量计费（API 密钥）/ query a released product version, metered (API key)."""
     spec = delivery.Query(table=table, version=version, filters=tuple(filters), sort=tuple(sort), limit=limit,
                           offset=offset, cursor=cursor, format=format, accept=request.headers.get("accept"))  # fmt: skip
     try:
-        answer = delivery.query(ctx, who, product_id, spec)
+        answer = await run_in_threadpool(delivery.query, platform(request), who, product_id, spec)
+    except KeyRefused:
+        raise _key_refused(request) from None
     except metering.QuotaExceeded as err:
         refused = error_response(err, 429)
         refused.headers["Retry-After"] = str(metering.seconds_to_reset())
