@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import threading
 from typing import Annotated
 
 import typer
@@ -150,10 +149,10 @@ def worker(
     ] = False,
 ) -> None:
     """运行后台任务进程：先恢复中断的任务，再依次执行 / run the task worker: recover, then run queued tasks."""
-    from sandbox.tasks.worker import run_worker
+    from sandbox.tasks.worker import StopFlag, run_worker
 
     ctx = context()
-    stop = threading.Event()
+    stop = StopFlag()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     done = run_worker(ctx, stop, until_idle=until_idle)

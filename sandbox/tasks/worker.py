@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import threading
+import time
 import traceback
 
 from sandbox.context import PlatformContext
@@ -28,12 +29,33 @@ from sandbox.tasks.kinds import kind_named
 BEAT_EVERY_S = 5.0
 
 
+class StopFlag:
+    """A stop request a signal handler can make: a plain attribute and no lock. A handler runs in the
+    main thread between two bytecodes; if it took a lock the interrupted code held (``Event.set`` while
+    ``Event.wait`` holds its condition), the worker would hang for ever instead of stopping."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def set(self) -> None:
+        self.requested = True
+
+    def is_set(self) -> bool:
+        return self.requested
+
+    def wait(self, seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        while not self.requested and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
+        return self.requested
+
+
 def single_worker(ctx: PlatformContext) -> bool:
     return ctx.engine.dialect.name == "sqlite"
 
 
 def run_worker(
-    ctx: PlatformContext, stop: threading.Event, *, until_idle: bool = False, poll_s: float = 1.0
+    ctx: PlatformContext, stop: StopFlag | threading.Event, *, until_idle: bool = False, poll_s: float = 1.0
 ) -> int:
     """Run tasks until ``stop`` is set (or, with ``until_idle``, until none is queued); returns how many."""
     with _sole_worker(ctx) if single_worker(ctx) else contextlib.nullcontext():
@@ -55,7 +77,7 @@ def _sole_worker(ctx: PlatformContext):
         yield
 
 
-def _loop(ctx: PlatformContext, stop: threading.Event, *, until_idle: bool, poll_s: float) -> int:
+def _loop(ctx: PlatformContext, stop: StopFlag | threading.Event, *, until_idle: bool, poll_s: float) -> int:
     name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     queue.recover(ctx, stale_after_s=None if single_worker(ctx) else queue.STALE_AFTER_S)
     done = 0

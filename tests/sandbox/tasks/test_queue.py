@@ -155,3 +155,23 @@ def test_worker_until_idle_runs_what_is_queued_and_a_second_sqlite_worker_is_ref
     assert ran.returncode == 0 and "1 task" in ran.stderr
     (task,) = queue.list_tasks(sqlite_ctx, cast("operator-1"))
     assert task.state == "failed" and json.loads(task.error_json)["code"] == "E201"
+
+
+def test_a_stop_requested_by_a_signal_handler_ends_the_wait_and_takes_no_lock():
+    """``sandbox worker``'s SIGTERM handler: with an Event, a signal arriving while ``wait`` held the
+    Event's lock deadlocked the worker (seen in CI: a worker outliving ``serve``)."""
+    import signal
+    import time
+
+    from sandbox.tasks.worker import StopFlag
+
+    flag = StopFlag()
+    previous = signal.signal(signal.SIGALRM, lambda *_: flag.set())
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        started = time.monotonic()
+        assert flag.wait(10) is True
+        assert time.monotonic() - started < 2
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
