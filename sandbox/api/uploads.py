@@ -118,3 +118,42 @@ def _too_large(limits: Limits) -> InvalidInput:
         f"上传过大（{each}合计至多 {size(limits.max_total_bytes)}），请分次交付或精简",
         f"upload too large ({each_en}at most {size(limits.max_total_bytes)} in all)",
     )
+
+
+def queue_delivery(ctx: PlatformContext, who, dataset_id: str, files: list[UploadFile]):
+    """A dataset's next version: the caller's right to deliver it is checked before a byte is written,
+    then the ingest is queued (the API's and the web page's upload alike)."""
+    from sandbox.catalog.service import check_may_ingest, get_dataset
+    from sandbox.governance.access import audited_refusals
+
+    with audited_refusals(ctx, who, "dataset.ingest", "dataset", dataset_id):
+        check_may_ingest(who, get_dataset(ctx, dataset_id))
+        upload_id, folder = receive(ctx, files, DELIVERY)
+    return _queued(ctx, who, folder, "dataset.ingest", {"dataset": dataset_id, "upload": upload_id})
+
+
+def queue_dev_run(ctx: PlatformContext, who, files: list[UploadFile]):
+    """A job folder run once on its scenario's samples, queued."""
+    upload_id, folder = receive(ctx, files, JOB_FOLDER)
+    return _queued(ctx, who, folder, "dev.run", {"upload": upload_id})
+
+
+def submit_job(ctx: PlatformContext, who, files: list[UploadFile]):
+    """A job folder submitted for review: snapshotted by the service, then the upload goes."""
+    from sandbox.runtime import submissions
+
+    _, folder = receive(ctx, files, JOB_FOLDER)
+    try:
+        return submissions.submit(ctx, who, folder)
+    finally:
+        discard(folder)
+
+
+def _queued(ctx: PlatformContext, who, folder: Path, kind: str, args: dict):
+    from sandbox.tasks import queue
+
+    try:
+        return queue.enqueue(ctx, who, kind, args)
+    except BaseException:
+        discard(folder)  # refused: nothing of the upload stays behind
+        raise

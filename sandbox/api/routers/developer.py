@@ -143,24 +143,14 @@ _JOB_FILES = File(description="作业目录中的文件 / the job folder's files
 def submit_job(files: list[UploadFile] = _JOB_FILES, who: Principal = Depends(developer),
                ctx=Depends(platform)) -> dict:  # fmt: skip
     """提交作业（上传作业目录；快照 + SHA-256 + 策略检查）/ submit a job: upload its folder; snapshot, SHA-256, policy check."""
-    _, folder = uploads.receive(ctx, files, uploads.JOB_FOLDER)
-    try:
-        return submissions.submission_view(submissions.submit(ctx, who, folder))
-    finally:
-        uploads.discard(folder)
+    return submissions.submission_view(uploads.submit_job(ctx, who, files))
 
 
 @router.post("/dev-runs", status_code=202)
 def dev_run(files: list[UploadFile] = _JOB_FILES, who: Principal = Depends(developer),
             ctx=Depends(platform)) -> dict:  # fmt: skip
     """在场景样例上运行作业（排队；结果含门控建议）/ run a job on samples (queued; the result has the gate's advisory)."""
-    upload_id, folder = uploads.receive(ctx, files, uploads.JOB_FOLDER)
-    try:
-        row = queue.enqueue(ctx, who, "dev.run", {"upload": upload_id})
-    except BaseException:
-        uploads.discard(folder)
-        raise
-    return queue.task_view(row)
+    return queue.task_view(uploads.queue_dev_run(ctx, who, files))
 
 
 @router.get("/submissions")

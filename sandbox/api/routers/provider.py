@@ -24,7 +24,6 @@ from pydantic import BaseModel, Field
 from sandbox.api import uploads
 from sandbox.api.access import Allow, platform
 from sandbox.catalog.service import (
-    check_may_ingest,
     dataset_row_view,
     dataset_view,
     get_dataset,
@@ -34,7 +33,7 @@ from sandbox.catalog.service import (
 from sandbox.domain.identity import Role
 from sandbox.domain.quality import TicketState
 from sandbox.governance import release_register, scenarios
-from sandbox.governance.access import Principal, audited_refusals
+from sandbox.governance.access import Principal
 from sandbox.quality import tickets
 from sandbox.quality.access import provider_of
 from sandbox.quality.export import export_tickets
@@ -86,15 +85,7 @@ def upload(
     ctx=Depends(platform),
 ) -> dict:
     """上传数据集的新版本（排队导入）/ deliver a dataset's next version: the ingest is queued."""
-    with audited_refusals(ctx, who, "dataset.ingest", "dataset", dataset_id):
-        check_may_ingest(who, get_dataset(ctx, dataset_id))
-        upload_id, folder = uploads.receive(ctx, files, uploads.DELIVERY)
-    try:
-        row = queue.enqueue(ctx, who, "dataset.ingest", {"dataset": dataset_id, "upload": upload_id})
-    except BaseException:
-        uploads.discard(folder)
-        raise
-    return queue.task_view(row)
+    return queue.task_view(uploads.queue_delivery(ctx, who, dataset_id, files))
 
 
 # -- quality -------------------------------------------------------------------------------

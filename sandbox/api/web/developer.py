@@ -19,7 +19,6 @@ from sandbox.runtime.production import developer_view
 from sandbox.runtime.runs import list_runs
 from sandbox.samples import card_of, sample_file, show_samples
 from sandbox.samples.card import flagged_columns
-from sandbox.tasks import queue
 
 from .render import page, redirect
 from .rules import Page
@@ -78,11 +77,7 @@ def jobs(request: Request, who: Principal = Depends(developer), ctx=Depends(plat
 def submit(request: Request, files: list[UploadFile] = File(...), who: Principal = Depends(developer),
            ctx=Depends(platform)) -> Response:  # fmt: skip
     """提交作业（上传作业目录；快照 + SHA-256 + 策略检查）/ submit a job: snapshot, SHA-256, policy check."""
-    _, folder = uploads.receive(ctx, files, uploads.JOB_FOLDER)
-    try:
-        row = submissions.submit(ctx, who, folder)
-    finally:
-        uploads.discard(folder)
+    row = uploads.submit_job(ctx, who, files)
     return redirect(request, f"/developer/submissions/{row.id}")
 
 
@@ -90,12 +85,7 @@ def submit(request: Request, files: list[UploadFile] = File(...), who: Principal
 def dev_run(request: Request, files: list[UploadFile] = File(...), who: Principal = Depends(developer),
             ctx=Depends(platform)) -> Response:  # fmt: skip
     """在场景样例上试运行作业（排队；结果含门控建议）/ run a job on samples (queued; with the gate's advice)."""
-    upload_id, folder = uploads.receive(ctx, files, uploads.JOB_FOLDER)
-    try:
-        row = queue.enqueue(ctx, who, "dev.run", {"upload": upload_id})
-    except BaseException:
-        uploads.discard(folder)
-        raise
+    row = uploads.queue_dev_run(ctx, who, files)
     return redirect(request, f"/tasks/{row.id}")
 
 

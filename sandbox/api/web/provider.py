@@ -12,10 +12,8 @@ from fastapi.responses import Response
 from sandbox.api import uploads
 from sandbox.api.access import platform
 from sandbox.catalog.service import (
-    check_may_ingest,
     dataset_row_view,
     dataset_view,
-    get_dataset,
     list_datasets,
     show_dataset,
 )
@@ -23,13 +21,12 @@ from sandbox.domain.errors import InvalidInput
 from sandbox.domain.identity import Role
 from sandbox.domain.quality import OPEN_STATES, TICKET_LIFECYCLE, TicketState
 from sandbox.governance import scenarios
-from sandbox.governance.access import Principal, audited_refusals
+from sandbox.governance.access import Principal
 from sandbox.quality import tickets
 from sandbox.quality.access import provider_of
 from sandbox.quality.history import rule_history
 from sandbox.quality.reports import report_for_dataset
 from sandbox.quality.scorecard import scorecard, scorecard_view
-from sandbox.tasks import queue
 
 from . import charts
 from .i18n import lang_of, text
@@ -77,14 +74,7 @@ def dataset(
 def upload(dataset_id: str, request: Request, files: list[UploadFile] = File(...),
            who: Principal = Depends(provider), ctx=Depends(platform)) -> Response:  # fmt: skip
     """上传数据集的新版本（排队导入，显示进度）/ deliver a new version: the ingest is queued; its page shows progress."""
-    with audited_refusals(ctx, who, "dataset.ingest", "dataset", dataset_id):
-        check_may_ingest(who, get_dataset(ctx, dataset_id))
-        upload_id, folder = uploads.receive(ctx, files, uploads.DELIVERY)
-    try:
-        row = queue.enqueue(ctx, who, "dataset.ingest", {"dataset": dataset_id, "upload": upload_id})
-    except BaseException:
-        uploads.discard(folder)
-        raise
+    row = uploads.queue_delivery(ctx, who, dataset_id, files)
     return redirect(request, f"/tasks/{row.id}")
 
 
