@@ -31,7 +31,7 @@ CSRF_KEY = "web-csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FAILED_AUTH_LIMIT = parse("20/minute")
 
-_bearer = HTTPBearer(auto_error=False, description="sandbox user token-create / sandbox login")
+bearer_token = HTTPBearer(auto_error=False, description="sandbox user token-create / sandbox login")
 _attempts = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 
 
@@ -95,7 +95,7 @@ class Allow:
         self.roles = frozenset(roles)
 
     def __call__(
-        self, request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer_token)
     ) -> Principal:
         principal = authenticate(request, credentials)
         if self.roles:

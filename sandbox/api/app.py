@@ -35,7 +35,9 @@ def create_app(ctx: PlatformContext | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     errors.install(app, pages=error_page)
-    for module in (session, me, admin, provider, developer, operator, consumer, delivery, auditor):
+    # Routes are matched in order, every included router's routes tried in turn: the metered product query,
+    # the one endpoint under load, comes first (bench/api.py).
+    for module in (delivery, session, me, admin, provider, developer, operator, consumer, auditor):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/api/health", tags=["public"], dependencies=[Depends(PUBLIC)])

@@ -28,3 +28,12 @@ def row_view(row: Any, *, drop: tuple[str, ...] = ()) -> dict:
 
 def rows_view(rows, **kwargs) -> list[dict]:
     return [row_view(r, **kwargs) for r in rows]
+
+
+def run_record(run) -> dict:
+    """A production run in full for the staff and auditors who read every run: the record without its
+    logs' place (logs are operators' only, ``runs.operator_logs``), with the gate summary, and
+    ``developer_view``: what its developer sees, which ``sandbox job runs`` prints."""
+    from sandbox.runtime.production import developer_view
+
+    return {**row_view(run, drop=("logs_path",)), "developer_view": developer_view(run)}

@@ -15,6 +15,7 @@ from rich.text import Text
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import ConfigError, InvalidInput, ShuyuError, enum_member
 from sandbox.domain.identifiers import IdKind, check_id, id_name
+from sandbox.domain.progress import with_rows
 from sandbox.domain.task import TaskState
 from sandbox.settings import Settings
 
@@ -67,9 +68,14 @@ def remote():
 
 T = TypeVar("T")
 
-#: The router that serves a command for each role, in order of preference (``Remote.route``).
+#: The router that serves a command for each role, in order of preference (``Remote.route``): each
+#: names the roles its services admit, so a user whom ``--as`` admits is admitted through the service too.
 DEVELOPER_OR_STAFF = {"developer": "/developer", "operator": "/operator", "admin": "/operator"}
 CONSUMER_OR_STAFF = {"consumer": "/consumer", "operator": "/operator", "admin": "/operator"}
+#: Jobs and runs: their developers, staff, and auditors (who read every submission and run).
+JOB_READERS = {**DEVELOPER_OR_STAFF, "auditor": "/auditor"}
+#: Terms of use and product downloads: consumers (their own), staff and auditors.
+CONSUMER_STAFF_OR_AUDITOR = {**CONSUMER_OR_STAFF, "auditor": "/auditor"}
 
 
 def remote_or_local(through_service: Callable[..., T], on_host: Callable[..., T]) -> T:
@@ -98,9 +104,8 @@ def follow(fetch: Callable[[], dict], view: dict) -> dict:
     while view["state"] in (TaskState.QUEUED, TaskState.RUNNING):
         if view["stage"] and view["stage"] != shown:
             shown = view["stage"]
-            err_console.print(
-                f"{view['elapsed_s'] or 0:6.1f}s {shown['zh']} / {shown['en']}", highlight=False
-            )
+            zh, en = with_rows(shown["zh"], shown["en"], shown.get("rows"))
+            err_console.print(f"{view['elapsed_s'] or 0:6.1f}s {zh} / {en}", highlight=False)
         time.sleep(0.5)
         view = fetch()
     return view

@@ -10,8 +10,8 @@ import typer
 from rich.text import Text
 
 from sandbox.cli.common import (
-    DEVELOPER_OR_STAFF,
     EXIT_NOT_DONE,
+    JOB_READERS,
     RunArg,
     SubmissionArg,
     WaitOption,
@@ -184,7 +184,7 @@ def list_jobs(fmt: FormatOption = Format.TABLE) -> None:
     from sandbox.runtime.submissions import list_submissions, submission_view
 
     rows = remote_or_local(
-        lambda c: c.get(f"{c.route(DEVELOPER_OR_STAFF)}/submissions"),
+        lambda c: c.get(f"{c.route(JOB_READERS)}/submissions"),
         lambda ctx, who: [submission_view(s) for s in list_submissions(ctx, who)],
     )
     emit(console, "作业提交 / submissions", _SUBMISSION_COLUMNS, rows, fmt)
@@ -197,7 +197,7 @@ def show(submission_id: SubmissionArg, fmt: FormatOption = Format.TABLE) -> None
     from sandbox.runtime.submissions import packet_view, review_packet
 
     s = remote_or_local(
-        lambda c: c.get(f"{c.route(DEVELOPER_OR_STAFF)}/submissions/{submission_id}"),
+        lambda c: c.get(f"{c.route(JOB_READERS)}/submissions/{submission_id}"),
         lambda ctx, who: packet_view(review_packet(ctx, who, submission_id)),
     )
     findings = s["findings"]
@@ -326,8 +326,8 @@ def runs(
     from sandbox.runtime.production import developer_view
     from sandbox.runtime.runs import list_runs
 
-    def through_service(client) -> list[dict]:  # operators' full records carry the developer's view
-        found = client.get(f"{client.route(DEVELOPER_OR_STAFF)}/runs", params={"submission": submission_id})
+    def through_service(client) -> list[dict]:  # full records (staff, auditors) carry the developer's view
+        found = client.get(f"{client.route(JOB_READERS)}/runs", params={"submission": submission_id})
         return [run.get("developer_view", run) for run in found]
 
     rows = []

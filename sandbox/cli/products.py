@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sandbox.cli.common import (
-    CONSUMER_OR_STAFF,
+    CONSUMER_STAFF_OR_AUDITOR,
     ProductArg,
     console,
     friendly_errors,
@@ -53,6 +53,10 @@ _APPLICANTS = {
     "operator": "/operator",
     "admin": "/operator",
 }
+#: Who lists applications (``list_applications``): the applicants (their organization's), staff and auditors.
+_APPLICATION_READERS = {**_APPLICANTS, "auditor": "/auditor"}
+#: Who reads the product registry: consumers, staff, auditors, and developers, who apply to re-develop.
+_PRODUCT_READERS = {**CONSUMER_STAFF_OR_AUDITOR, "developer": "/developer"}
 
 
 def register(app: typer.Typer) -> None:
@@ -136,7 +140,7 @@ def product_list(fmt: FormatOption = Format.TABLE) -> None:
         versions = released(ctx)
         return [product_view(p, versions.get(p.id, [])) for p in list_products(ctx)]
 
-    rows = remote_or_local(lambda c: c.get(f"{c.route(CONSUMER_OR_STAFF)}/products"), on_host)
+    rows = remote_or_local(lambda c: c.get(f"{c.route(_PRODUCT_READERS)}/products"), on_host)
     emit(console, "数据产品 / products", _PRODUCT_COLUMNS, rows, fmt)
 
 
@@ -148,7 +152,7 @@ def product_show(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> No
     from sandbox.products.versions import released
 
     row = remote_or_local(
-        lambda c: c.get(f"{c.route(CONSUMER_OR_STAFF)}/products/{product_id}"),
+        lambda c: c.get(f"{c.route(_PRODUCT_READERS)}/products/{product_id}"),
         lambda ctx, _who: product_view(get(ctx, product_id), released(ctx).get(product_id, [])),
     )
     fields = [(c, row[c.key]) for c in _PRODUCT_COLUMNS] + [
@@ -182,7 +186,7 @@ def product_versions(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -
         Col("outputs", "输出", "outputs", show=_outputs),
     ]
     rows = remote_or_local(
-        lambda c: c.get(f"{c.route(CONSUMER_OR_STAFF)}/products/{product_id}/versions"),
+        lambda c: c.get(f"{c.route(_PRODUCT_READERS)}/products/{product_id}/versions"),
         lambda ctx, _who: [version_view(v) for v in versions(ctx, product_id)],
     )
     emit(console, f"{product_id} 版本 / versions", columns, rows, fmt)
@@ -207,7 +211,7 @@ def product_export(
     from sandbox.products.versions import export
 
     paths = remote_or_local(
-        lambda c: _unpack(c.get(f"/consumer/products/{product_id}/download",
+        lambda c: _unpack(c.get(f"{c.route(CONSUMER_STAFF_OR_AUDITOR)}/products/{product_id}/download",
                                 params={"format": format, "version": version}), out, format),
         lambda ctx, who: export(ctx, who, product_id, out, format, version),
     )  # fmt: skip
@@ -289,7 +293,7 @@ def terms_list(
         Col("state", "状态", "state", show=lambda v: label_of(TermsState, v)),
     ]
     rows = remote_or_local(
-        lambda c: c.get(f"{c.route(CONSUMER_OR_STAFF)}/terms", params={"product": product}),
+        lambda c: c.get(f"{c.route(CONSUMER_STAFF_OR_AUDITOR)}/terms", params={"product": product}),
         lambda ctx, who: [terms_view(t) for t in list_terms(ctx, who, product)],
     )
     emit(console, "使用条款 / terms of use", columns, rows, fmt)
@@ -353,7 +357,9 @@ def redevelop_list(fmt: FormatOption = Format.TABLE) -> None:
     ]
     rows = remote_or_local(
         lambda c: c.get(
-            "/operator/redevelopment" if (r := c.route(_APPLICANTS)) == "/operator" else f"{r}/redevelopments"
+            "/operator/redevelopment"
+            if (r := c.route(_APPLICATION_READERS)) == "/operator"
+            else f"{r}/redevelopments"
         ),
         lambda ctx, who: [application_view(r) for r in list_applications(ctx, who)],
     )

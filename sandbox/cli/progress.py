@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sandbox.cli.common import err_console
-from sandbox.domain.progress import Stages
+from sandbox.domain.progress import Stages, with_rows
 
 
 @contextmanager
@@ -20,8 +20,9 @@ def progress(title_zh: str, title_en: str) -> Iterator[Stages]:
     started = time.perf_counter()
     status = err_console.status(f"{title_zh} / {title_en}") if err_console.is_terminal else None
 
-    def stage(zh: str, en: str) -> None:
+    def stage(zh: str, en: str, rows: int | None = None) -> None:
         elapsed = time.perf_counter() - started
+        zh, en = with_rows(zh, en, rows)
         err_console.print(f"[dim]{elapsed:6.1f}s[/] {zh} / {en}", highlight=False)
         if status is not None:
             status.update(f"{zh} / {en}…")

@@ -34,6 +34,16 @@ from sandbox.domain.quality import Severity, TicketState
 quality_app = typer.Typer(help="数据质量检查与报告 / data quality runs and reports", no_args_is_help=True)
 ticket_app = typer.Typer(help="整改工单 / correction tickets", no_args_is_help=True)
 
+#: Who reads tickets, and where (``quality.access.visible_tickets``): staff all of them and a provider its
+#: own (the inbox, ``/provider/tickets``); a developer the requests they raised (``/developer/tickets``).
+TICKET_READERS = {"operator": "/provider", "admin": "/provider", "provider": "/provider",
+                  "developer": "/developer"}  # fmt: skip
+#: Who exports them with their failing keys: the same readers, staff at their own router.
+TICKET_EXPORTERS = {**TICKET_READERS, "operator": "/operator", "admin": "/operator"}
+#: Who raises a data correction request (``check_may_raise``): operators, and developers on a scenario that uses
+#: the dataset; operators first, as the service checks them first.
+TICKET_RAISERS = {"operator": "/operator", "developer": "/developer"}
+
 
 def register(app: typer.Typer) -> None:
     app.add_typer(quality_app, name="quality")
@@ -264,7 +274,8 @@ def ticket_list(
     from sandbox.quality.tickets import list_tickets, ticket_view
 
     rows = remote_or_local(
-        lambda c: c.get("/provider/tickets", params={"dataset": dataset, "state": state, "provider": provider}),
+        lambda c: c.get(f"{c.route(TICKET_READERS)}/tickets",
+                        params={"dataset": dataset, "state": state, "provider": provider}),
         lambda ctx, who: [ticket_view(t) for t in list_tickets(ctx, who, dataset_id=dataset, state=state,
                                                                provider_id=provider)],
     )  # fmt: skip
@@ -278,7 +289,7 @@ def ticket_show(ticket: TicketArg, fmt: FormatOption = Format.TABLE) -> None:
     from sandbox.quality.tickets import get_ticket, ticket_detail
 
     row = remote_or_local(
-        lambda c: c.get(f"/provider/tickets/{ticket}"),
+        lambda c: c.get(f"{c.route(TICKET_READERS)}/tickets/{ticket}"),
         lambda ctx, who: ticket_detail(get_ticket(ctx, who, ticket)),
     )
     fields = [(c, row[c.key]) for c in _TICKET_COLUMNS] + [
@@ -394,8 +405,8 @@ def ticket_raise(
     from sandbox.quality.tickets import ticket_view
 
     t = remote_or_local(
-        lambda c: c.post("/operator/tickets", json={"dataset": dataset, "description": description, "column": column,
-                                                    "severity": level, "dimension": aspect}),
+        lambda c: c.post(f"{c.route(TICKET_RAISERS)}/tickets", json={
+            "dataset": dataset, "description": description, "column": column, "severity": level, "dimension": aspect}),
         lambda ctx, who: ticket_view(raise_request(ctx, who, dataset, description, column=column, severity=level,
                                                    dimension=aspect)),
     )  # fmt: skip
@@ -421,8 +432,7 @@ def ticket_export(
     from sandbox.quality.export import export_tickets
 
     def through_service(client) -> Path:
-        router = client.route({"provider": "/provider", "operator": "/operator", "admin": "/operator"})
-        content = client.get(f"{router}/tickets/export", params={
+        content = client.get(f"{client.route(TICKET_EXPORTERS)}/tickets/export", params={
             "format": out.suffix.lower().lstrip("."), "ticket": tickets or [], "dataset": dataset, "state": state})  # fmt: skip
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(content)

@@ -21,6 +21,9 @@ from sandbox.cli.progress import progress
 
 samples_app = typer.Typer(help="脱敏样例数据 / desensitized samples", no_args_is_help=True)
 
+#: Who reads profile findings (``findings_for``): staff all of them, a provider those on its own datasets.
+FINDINGS_READERS = {"operator": "/operator", "admin": "/operator", "provider": "/provider"}
+
 _CARD_COLUMNS = [
     Col("dataset", "数据集", "dataset", ident=True),
     Col("rows", "行数", "rows"),
@@ -132,7 +135,7 @@ def findings(fmt: FormatOption = Format.TABLE) -> None:
         Col("share", "占比", "share", show=lambda v: f"{v:.0%}"),
     ]
     rows = remote_or_local(
-        lambda c: c.get("/operator/samples/findings"),
+        lambda c: c.get(f"{c.route(FINDINGS_READERS)}/samples/findings"),
         lambda ctx, who: [finding_view(f) for f in findings_for(ctx, who)],
     )
     emit(console, "画像标记 / profile findings", columns, rows, fmt)

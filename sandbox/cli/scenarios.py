@@ -24,6 +24,10 @@ from sandbox.domain.scenario import ColumnStatus, ConsentState, ScenarioCategory
 
 scenario_app = typer.Typer(help="应用场景（一场景一审核）/ scenarios", no_args_is_help=True)
 
+#: Who proposes, submits and withdraws (``scenarios.propose``: operators and developers of an operator
+#: organization); operators first, so an operator who is a developer too needs no developer clearance.
+PROPOSERS = {"operator": "/operator", "developer": "/developer"}
+
 
 def register(app: typer.Typer) -> None:
     app.add_typer(scenario_app, name="scenario")
@@ -67,7 +71,7 @@ def scenario_propose(
 
     kind, columns = parse_enum(ScenarioCategory, category, "--category"), _column_requests(column)
     remote_or_local(
-        lambda c: c.post("/developer/scenarios", json={
+        lambda c: c.post(f"{c.route(PROPOSERS)}/scenarios", json={
             "id": scenario_id, "title": title, "category": kind, "columns": [asdict(r) for r in columns],
             "planned_products": planned, "description": description, "value": value}),
         lambda ctx, who: propose(ctx, who, scenario_id=scenario_id, title=title, category=kind,
@@ -77,19 +81,20 @@ def scenario_propose(
     console.print(f"场景草稿已创建 / draft created: {scenario_id}")
 
 
-def _scenario_action(name: str, help_text: str, router: str, call):
-    """``scenario NAME``: ``POST {router}/scenarios/ID/NAME`` through a service, ``call`` locally; a submission
-    answers with the data-use requests it sent."""
+def _scenario_action(name: str, help_text: str, router: str | dict[str, str], call):
+    """``scenario NAME``: ``POST {router}/scenarios/ID/NAME`` through a service (``router`` or, given by role,
+    the caller's), ``call`` locally; a submission answers with the data-use requests it sent."""
 
     @scenario_app.command(name, help=help_text)
     @friendly_errors
     def command(
         scenario_id: ScenarioArg, comment: Annotated[str, typer.Option(help="意见 / comment")] = ""
     ) -> None:
-        answer = remote_or_local(
-            lambda c: c.post(f"{router}/scenarios/{scenario_id}/{name}", json={"comment": comment}),
-            lambda ctx, who: call(ctx, who, scenario_id, comment),
-        )
+        def through_service(client):
+            where = router if isinstance(router, str) else client.route(router)
+            return client.post(f"{where}/scenarios/{scenario_id}/{name}", json={"comment": comment})
+
+        answer = remote_or_local(through_service, lambda ctx, who: call(ctx, who, scenario_id, comment))
         for consent in answer if isinstance(answer, list) else []:
             console.print(
                 f"  → {consent['provider']}: {consent['dataset']} 答复期限 / due {consent['due_on']}"
@@ -152,14 +157,14 @@ def _revoke(ctx, actor, scenario_id, comment):
 
 
 _scenario_action(
-    "submit", "提交审核并向数据提供单位发出申请 / submit and request provider consent", "/developer", _submit
+    "submit", "提交审核并向数据提供单位发出申请 / submit and request provider consent", PROPOSERS, _submit
 )
 _scenario_action(
     "start-review", "开始审核（非提出人）/ start review (not the proposer)", "/operator", _start_review
 )
 _scenario_action("approve", "批准（非提出人）/ approve (not the proposer)", "/operator", _approve)
 _scenario_action("reject", "驳回 / reject", "/operator", _reject)
-_scenario_action("withdraw", "撤回（提出人）/ withdraw (proposer)", "/developer", _withdraw)
+_scenario_action("withdraw", "撤回（提出人）/ withdraw (proposer)", PROPOSERS, _withdraw)
 _scenario_action(
     "activate", "启用（需有效授权）/ activate (needs a covering authorization)", "/operator", _activate
 )

@@ -24,6 +24,7 @@ from sandbox.cli.output import Col, Format, FormatOption, emit, emit_record
 from sandbox.domain.errors import ConfigError
 from sandbox.domain.identifiers import IdKind
 from sandbox.domain.labels import label_of
+from sandbox.domain.progress import with_rows
 from sandbox.domain.task import TaskState
 
 task_app = typer.Typer(help="后台任务 / queued long actions", no_args_is_help=True)
@@ -164,7 +165,7 @@ _TASK_COLUMNS = [
     Col("kind", "类型", "kind", ident=True),
     Col("requested_by", "发起人", "requested by", ident=True),
     Col("state", "状态", "state", show=lambda v: label_of(TaskState, v)),
-    Col("stage", "阶段", "stage", show=lambda s: f"{s['zh']} / {s['en']}"),
+    Col("stage", "阶段", "stage", show=lambda s: " / ".join(with_rows(s["zh"], s["en"], s.get("rows")))),
     Col("elapsed_s", "用时", "elapsed", show=lambda s: f"{s:.1f}s"),
     Col("error", "错误", "error", show=lambda e: f"[{e['code']}] {e['zh']} / {e['en']}"),
     Col("created_at", "提交时间", "queued", time=True),

@@ -146,7 +146,7 @@ def run_suite(
     out = zone.run_dir(ctx.settings, run.provider_id, dataset_id, run.id)
     workspace = GxWorkspace(zone.gx_root(ctx.settings, run.provider_id))
     stages(f"{dataset_id} v{raw.version}：在原始数据上评估 {len(suite.rules)} 条规则",
-           f"{dataset_id} v{raw.version}: evaluating {len(suite.rules)} rules on the raw data")  # fmt: skip
+           f"{dataset_id} v{raw.version}: evaluating {len(suite.rules)} rules on the raw data", rows=raw.row_count)  # fmt: skip
     evaluation = evaluate(spark_from_settings(ctx.settings), workspace, dataset, suite, params, version_path(ctx, raw),
                           targets, out, f"v{raw.version:04d}-{run.id}", earlier, cross_check=cross_check)  # fmt: skip
     stages("记录结果、工单与报告", "recording results, tickets and reports")

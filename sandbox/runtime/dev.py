@@ -21,7 +21,8 @@ from pathlib import Path
 
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import ShuyuError
-from sandbox.governance.access import Principal, audited_refusals
+from sandbox.domain.identity import Role
+from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.runtime import jail
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.submissions import JobRefused, check_member, checks
@@ -40,13 +41,18 @@ class NoDevReport(ShuyuError):
 
 
 def prepare(ctx: PlatformContext, actor: Principal, job_dir: Path) -> Path:
-    """Check the job and write the dev spec; returns its path."""
+    """Check the job and write the dev spec; returns its path.
+
+    Dev runs are developers' (cleared, on the job's scenario), as the queued ``dev.run`` task and the API
+    admit them only: ``check_member`` lets operators past the membership check, not into running jobs.
+    """
     from sandbox.catalog.service import get_dataset
     from sandbox.gate import dp, load_policy
     from sandbox.samples import sample_dir
 
     manifest = load_manifest(job_dir)
     with audited_refusals(ctx, actor, "job.dev_run", "job", manifest.id):
+        check_role(actor, {Role.DEVELOPER}, "在样例上运行作业", "run jobs on samples")
         check_member(ctx, actor, manifest.scenario)
         findings = checks(ctx, job_dir, manifest)
         if findings:

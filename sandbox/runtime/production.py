@@ -169,6 +169,7 @@ def _run(
         stages(
             "在隔离进程中运行作业（门控同时启动）",
             "running the job in its isolated process (the gate starts alongside)",
+            rows=sum(v.row_count for v in versions.values()),
         )
         subjects = [
             f"{spec['inputs'][alias]}={column}" for alias, column in spec["input_entities"].items() if column

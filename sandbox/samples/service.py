@@ -58,10 +58,14 @@ def build_samples(
     spark=None,
     stages: Stages = no_progress,
 ) -> SampleVersionRow:
-    """Build a new sample version of every dataset the scenario was granted, and record its card."""
+    """Build a new sample version of every dataset the scenario was granted, and record its card.
+
+    Operators build them, under their organization's authorization; as the queued ``samples.build``
+    task and the API admit them only (administrators read samples, ``check_may_read``, but build none).
+    """
     stages("核对授权与已同意的列", "checking the authorization and the granted columns")
     with audited_refusals(ctx, actor, "samples.build", "scenario", scenario_id):
-        check_role(actor, {Role.OPERATOR, Role.ADMIN}, "生成样例数据", "build samples")
+        check_role(actor, {Role.OPERATOR}, "生成样例数据", "build samples")
         check_policy(policy)
         granted = approved_columns(ctx, scenario_id)
         with ctx.sessions() as session:
@@ -171,11 +175,16 @@ def _build(
     from sandbox.samples.build import anonymize, prepare, redact
     from sandbox.samples.sampling import entity_frame, rows_of, stratified
 
-    stages("启动 Spark，抽样", "starting Spark; drawing the sample")
+    versions = {dataset_id: current_version(ctx, dataset_id) for dataset_id in sorted(granted)}
+    stages(
+        "启动 Spark，抽样",
+        "starting Spark; drawing the sample",
+        rows=sum(v.row_count for v in versions.values()),
+    )
     spark = spark or spark_from_settings(ctx.settings)
     frames = {}
-    for dataset_id in sorted(granted):
-        dataset, version = get_dataset(ctx, dataset_id), current_version(ctx, dataset_id)
+    for dataset_id, version in versions.items():
+        dataset = get_dataset(ctx, dataset_id)
         frames[dataset_id] = (dataset, spark.read.parquet(str(version_path(ctx, version))), version.version)
     chosen, counts = {}, {}
     for kind in ENTITY_KINDS:

@@ -76,13 +76,14 @@ def claim(ctx: PlatformContext, worker: str) -> TaskRow | None:
                 return session.get(TaskRow, task_id)
 
 
-def report_stage(ctx: PlatformContext, task_id: str, zh: str, en: str) -> None:
+def report_stage(ctx: PlatformContext, task_id: str, zh: str, en: str, rows: int | None = None) -> None:
     with ctx.transaction() as session:
         session.execute(
             update(TaskRow)
             .where(TaskRow.id == task_id)
-            .values(stage_zh=zh, stage_en=en, stages_done=TaskRow.stages_done + 1, heartbeat_at=utc_now_iso())
-        )
+            .values(stage_zh=zh, stage_en=en, stage_rows=rows, stages_done=TaskRow.stages_done + 1,
+                    heartbeat_at=utc_now_iso())
+        )  # fmt: skip
 
 
 def beat(ctx: PlatformContext, task_id: str) -> None:
@@ -153,14 +154,15 @@ def list_tasks(ctx: PlatformContext, actor: Principal, *, limit: int = 100) -> l
 
 
 def task_view(row: TaskRow) -> dict:
-    """What every face shows of a task: state, stage, elapsed seconds, result or error."""
+    """What every face shows of a task: state, stage (with its rows when known), elapsed seconds, result or error."""
     end = row.finished_at or utc_now_iso()
     elapsed = None
     if row.started_at:
         elapsed = round((_parse(end) - _parse(row.started_at)).total_seconds(), 1)
     return {
         "task": row.id, "kind": row.kind, "args": json.loads(row.args_json), "requested_by": row.requested_by,
-        "state": row.state, "stage": {"zh": row.stage_zh, "en": row.stage_en} if row.stage_zh else None,
+        "state": row.state,
+        "stage": {"zh": row.stage_zh, "en": row.stage_en, "rows": row.stage_rows} if row.stage_zh else None,
         "stages_done": row.stages_done, "elapsed_s": elapsed, "created_at": row.created_at,
         "started_at": row.started_at, "finished_at": row.finished_at,
         "result": json.loads(row.result_json) if row.result_json else None,

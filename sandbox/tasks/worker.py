@@ -104,7 +104,7 @@ def run_one(ctx: PlatformContext, row: TaskRow) -> TaskRow:
         spec = kind_named(row.kind)
         spec.check(actor)
         ok, result = spec.run(ctx, actor, json.loads(row.args_json),
-                              lambda zh, en: queue.report_stage(ctx, row.id, zh, en))  # fmt: skip
+                              lambda zh, en, rows=None: queue.report_stage(ctx, row.id, zh, en, rows))  # fmt: skip
         return queue.finish(ctx, row.id, ok=ok, result=result)
     except ShuyuError as err:
         return queue.finish(ctx, row.id, ok=False, error=err.as_dict())

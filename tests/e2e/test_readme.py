@@ -342,11 +342,15 @@ def test_slow_commands_show_stages_and_keep_engine_logs_out(demo, tmp_path):
     """``samples build`` and ``quality run`` start Spark in the command's own process: a real process each."""
     built = shell(demo, "python -m sandbox --as operator-1 samples build rental-housing --seed 3", REPO)
     assert built.returncode == 0, built.stderr
-    assert "抽样 / starting Spark; drawing the sample" in built.stderr and "完成 / done" in built.stderr
+    # each stage with the raw rows it works on, read from the store
+    assert re.search(r"抽样（[\d,]+ 行） / starting Spark; drawing the sample \([\d,]+ rows\)", built.stderr)
+    assert "完成 / done" in built.stderr
     run = shell(demo, "python -m sandbox --as operator-1 quality run housing_units --format json", REPO)
     assert run.returncode == 0, run.stderr
     (summary,) = json.loads(run.stdout)  # stdout stays clean for scripts; the stages went to stderr
-    assert summary["dataset"] == "housing_units" and "evaluating" in run.stderr
+    assert summary["dataset"] == "housing_units" and re.search(
+        r"evaluating \d+ rules on the raw data \([\d,]+ rows\)", run.stderr
+    )
     assert (demo.home / "logs" / "spark.log").stat().st_size > 0
 
 

@@ -139,7 +139,7 @@ def test_an_operator_reviews_the_diff_approves_promotes_and_watches_it_run(serve
     page.wait_for_url("**/tasks/*")
     assert page.locator("[data-task]").get_attribute("data-ended") == "no"
     you.shot(shots, "3-promotion-queued")
-    stages = set()
+    stages, rows = set(), set()
     deadline = time.monotonic() + PROMOTION_TIMEOUT_MS / 1000
     while True:  # the page polls the task and reloads itself when the task has ended
         assert time.monotonic() < deadline, f"the promotion did not end; stages seen: {stages}"
@@ -147,11 +147,14 @@ def test_an_operator_reviews_the_diff_approves_promotes_and_watches_it_run(serve
             if page.locator("[data-task][data-ended='yes']").count():
                 break
             stages.add(page.locator("[data-field=stage]").inner_text(timeout=2000))
+            rows.add(page.locator("[data-field=rows]").inner_text(timeout=2000))
         except PlaywrightError:  # caught mid-reload
             pass
         page.wait_for_timeout(1000)
     stages.discard("—")
     assert stages, "the task page never showed a stage while the promotion ran"
+    rows.discard("—")  # the job's stage names the raw rows it runs on (the demo's inputs, thousands)
+    assert all(int(r.replace(",", "")) > 1000 for r in rows), rows
     you.shot(shots, "4-promotion-ended")
     assert page.locator("table.gate tbody tr").count() >= 1
     you.clean()

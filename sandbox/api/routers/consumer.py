@@ -2,20 +2,18 @@
 their organization's terms, and re-development applications.
 
 A download is ``versions.export`` into a private directory of the work zone, answered as one zip
-archive (the released tables and the gate report's public view) and removed at once.
+archive (the released tables and the gate report's public view) and removed at once
+(``sandbox.api.downloads``).
 """
 
 from __future__ import annotations
 
-import io
-import tempfile
-import zipfile
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
+from sandbox.api import downloads
 from sandbox.api.access import Allow, platform
 from sandbox.api.params import VersionQuery
 from sandbox.domain.identifiers import NAME
@@ -62,17 +60,7 @@ def download(
     ctx=Depends(platform),
 ) -> Response:
     """下载已发布版本的聚合表与公开门控报告（有偿产品须有使用条款）/ download a released version (terms of use for fee-bearing ones)."""
-    ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".download-", dir=ctx.settings.work_dir) as staging:
-        out = Path(staging)
-        versions.export(ctx, who, product_id, out, fmt, version)
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-            for path in sorted(p for p in out.iterdir() if p.is_file()):
-                zipped.write(path, path.name)
-    name = f"{product_id}-v{version}-{fmt}.zip" if version else f"{product_id}-{fmt}.zip"
-    return Response(archive.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return downloads.product_archive(ctx, who, product_id, fmt, version)
 
 
 @router.get("/terms")

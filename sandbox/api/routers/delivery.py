@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from sandbox.api.access import (
     SESSION_COOKIE,
     Allow,
-    _bearer,
+    bearer_token,
     check_attempts,
     count_failure,
     platform,
@@ -55,7 +55,7 @@ class ConsumerKey(Allow):
     async def __call__(  # type: ignore[override]
         self,
         request: Request,
-        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer_token),
         key: str | None = Security(_api_key),
     ) -> KeyPrincipal:
         ctx = platform(request)

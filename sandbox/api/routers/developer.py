@@ -1,5 +1,6 @@
 """Developers (cleared, on the scenarios they are members of): scenarios, sample cards, job
-submission, dev runs on samples (queued), their submissions and the status of their production runs.
+submission, dev runs on samples (queued), their submissions and the status of their production runs,
+the data correction requests they raise, and the product catalogue they apply to re-develop from.
 
 A job folder arrives as a multipart upload of its files (``job.toml``, ``job.py``, ``README.md``):
 plain names only, within size limits, written to a private directory of the work zone; a submission
@@ -8,20 +9,22 @@ snapshots it and the directory goes at once, a dev run's directory goes when its
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from sandbox.api import uploads
+from sandbox.api import downloads, uploads
 from sandbox.api.access import Allow, platform
+from sandbox.api.bodies import ID, ProposeRequest, RaiseRequest
 from sandbox.domain.identifiers import NAME
 from sandbox.domain.identity import Role
-from sandbox.domain.scenario import ScenarioCategory
+from sandbox.domain.quality import TicketState
 from sandbox.governance import scenarios
 from sandbox.governance.access import Principal
-from sandbox.products import redevelopment
+from sandbox.products import redevelopment, registry, versions
+from sandbox.quality import tickets
 from sandbox.runtime import submissions
 from sandbox.runtime.production import developer_view
 from sandbox.runtime.runs import list_runs
@@ -33,24 +36,6 @@ router = APIRouter(prefix="/developer", tags=["developer"])
 developer = Allow(Role.DEVELOPER)
 
 # -- scenarios -----------------------------------------------------------------------------
-
-
-class ColumnBody(BaseModel):
-    dataset: str = Field(pattern=f"^{NAME}$")
-    column: str = Field(min_length=1, max_length=64)
-    justification: str = Field(min_length=1, max_length=2000)
-
-
-class ProposeRequest(BaseModel):
-    id: str = Field(pattern=f"^{NAME}$")
-    title: str = Field(min_length=1, max_length=200)
-    category: ScenarioCategory
-    columns: list[ColumnBody] = Field(min_length=1, max_length=200)
-    planned_products: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
-        min_length=1, max_length=50
-    )
-    description: str = Field("", max_length=5000)
-    value: str = Field("", max_length=5000)
 
 
 @router.get("/scenarios")
@@ -68,13 +53,7 @@ def show_scenario(scenario_id: str, who: Principal = Depends(developer), ctx=Dep
 @router.post("/scenarios", status_code=201)
 def propose(body: ProposeRequest, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
     """提出场景建设方案（草稿；须属运营机构）/ propose a scenario (a draft; operator organizations only)."""
-    columns = [
-        scenarios.ColumnRequest(c.dataset, c.column.strip(), c.justification.strip()) for c in body.columns
-    ]
-    row = scenarios.propose(ctx, who, scenario_id=body.id, title=body.title, category=body.category,
-                            description=body.description, value_statement=body.value,
-                            planned_products=body.planned_products, columns=columns)  # fmt: skip
-    return scenarios.scenario_view(row)
+    return scenarios.scenario_view(scenarios.propose(ctx, who, **body.arguments()))
 
 
 @router.post("/scenarios/{scenario_id}/submit")
@@ -172,7 +151,66 @@ def my_runs(submission: str | None = Query(None, max_length=32), who: Principal 
     return [developer_view(r) for r in list_runs(ctx, who, submission)]
 
 
-# -- re-development --------------------------------------------------------------------------
+# -- data correction requests ----------------------------------------------------------------
+# A developer raises them on a dataset of a scenario they work on, and sees those they raised
+# (``quality.access.visible_tickets``): manual requests, which carry no failing keys.
+
+
+@router.get("/tickets")
+def ticket_list(dataset: str | None = Query(None, max_length=ID), state: TicketState | None = None,
+                provider: str | None = Query(None, max_length=ID), who: Principal = Depends(developer),
+                ctx=Depends(platform)) -> list[dict]:  # fmt: skip
+    """我提出的数据治理校核需求 / the data correction requests I raised."""
+    found = tickets.list_tickets(ctx, who, dataset_id=dataset, state=state, provider_id=provider)
+    return [tickets.ticket_view(t) for t in found]
+
+
+@router.post("/tickets", status_code=201)
+def ticket_raise(body: RaiseRequest, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
+    """提出数据治理校核需求（须参与使用该数据集的场景）/ raise a data correction request (on a dataset of
+    a scenario one works on)."""
+    return tickets.ticket_view(tickets.raise_request(ctx, who, **body.arguments()))
+
+
+@router.get("/tickets/export", response_class=Response)
+def ticket_export(format: Literal["csv", "xlsx"] = "csv",
+                  ticket: list[str] | None = Query(None, max_length=1000),
+                  dataset: str | None = Query(None, max_length=ID), state: TicketState | None = None,
+                  who: Principal = Depends(developer), ctx=Depends(platform)) -> Response:  # fmt: skip
+    """导出我提出的工单（CSV/XLSX）/ export the requests I raised (CSV/XLSX)."""
+    return downloads.ticket_export(ctx, who, format, refs=ticket, dataset=dataset, state=state)
+
+
+@router.get("/tickets/{ticket}")
+def ticket_show(ticket: str, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
+    """我提出的一项需求及其答复 / one request I raised, with the provider's note."""
+    return tickets.ticket_detail(tickets.get_ticket(ctx, who, ticket))
+
+
+# -- products and re-development -------------------------------------------------------------
+
+
+@router.get("/products")
+def products(who: Principal = Depends(developer), ctx=Depends(platform)) -> list[dict]:
+    """数据产品目录（供申请再开发）/ the product catalogue (to apply to re-develop from)."""
+    released = versions.released(ctx)
+    return [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+
+
+@router.get("/products/{product_id}")
+def product(product_id: str, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
+    """数据产品登记详情 / a product's registration."""
+    row = registry.get(ctx, product_id)
+    return registry.product_view(row, versions.released(ctx).get(row.id, []))
+
+
+@router.get("/products/{product_id}/versions")
+def product_versions(
+    product_id: str, who: Principal = Depends(developer), ctx=Depends(platform)
+) -> list[dict]:
+    """已发布的版本及其血缘 / released versions and their lineage."""
+    registry.get(ctx, product_id)  # an unknown product is a 404, not an empty list
+    return [versions.version_view(v) for v in versions.versions(ctx, product_id)]
 
 
 class ApplicationRequest(BaseModel):

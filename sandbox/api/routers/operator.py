@@ -1,6 +1,6 @@
-"""Operators (and administrators where the services admit them): scenario review, the job review
-queue, promotion, production runs and their logs, samples, quality runs and tickets, the product
-registry with its terms of use and re-development, the release register.
+"""Operators (and administrators where the services admit them): scenario proposals and review, the job
+review queue, promotion, production runs and their logs, samples, quality runs and tickets, the product
+registry with its terms of use, product downloads and re-development, the release register.
 
 Long actions (sample builds, promotions, quality runs) are queued: the endpoint answers 202 with the
 task, and a worker runs it (``sandbox/tasks``); its progress is at ``/me/tasks/{task}``.
@@ -8,36 +8,33 @@ task, and a worker runs it (``sandbox/tasks``); its progress is at ``/me/tasks/{
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import asdict
 from datetime import date
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from sandbox.api import downloads
 from sandbox.api.access import Allow, platform
-from sandbox.api.params import MAX_INT, RowId
-from sandbox.api.views import row_view
+from sandbox.api.bodies import ID, ProposeRequest, RaiseRequest
+from sandbox.api.params import MAX_INT, RowId, VersionQuery
+from sandbox.api.views import run_record
 from sandbox.catalog.service import get_dataset
 from sandbox.domain.identity import Role
-from sandbox.domain.quality import Dimension, Severity, TicketState
+from sandbox.domain.quality import TicketState
 from sandbox.governance import release_register, scenarios
 from sandbox.governance.access import Principal
 from sandbox.products import redevelopment, registry, terms, versions
-from sandbox.quality import export, tickets
+from sandbox.quality import tickets
 from sandbox.runtime import approval, runs, submissions
-from sandbox.runtime.production import developer_view
 from sandbox.samples import card_of, finding_view, findings_for, show_samples
 from sandbox.tasks import queue
 
 router = APIRouter(prefix="/operator", tags=["operator"])
 operator = Allow(Role.OPERATOR)
 staff = Allow(Role.OPERATOR, Role.ADMIN)
-
-ID = 64  # the longest identifier any kind allows
 
 
 class CommentRequest(BaseModel):
@@ -65,6 +62,27 @@ def scenario_list(who: Principal = Depends(staff), ctx=Depends(platform)) -> lis
 def scenario_show(scenario_id: str, who: Principal = Depends(staff), ctx=Depends(platform)) -> dict:
     """场景详情：申请的列、说明、答复与开发人员 / a scenario's columns, justifications, consents and developers."""
     return scenarios.scenario_detail(scenarios.get(ctx, scenario_id))
+
+
+@router.post("/scenarios", status_code=201)
+def scenario_propose(body: ProposeRequest, who: Principal = Depends(operator), ctx=Depends(platform)) -> dict:
+    """提出场景建设方案（草稿）/ propose a scenario (a draft)."""
+    return scenarios.scenario_view(scenarios.propose(ctx, who, **body.arguments()))
+
+
+@router.post("/scenarios/{scenario_id}/submit")
+def scenario_submit(
+    scenario_id: str, who: Principal = Depends(operator), ctx=Depends(platform)
+) -> list[dict]:
+    """提交审核并向数据提供单位发出申请（提出人）/ submit for review and request the providers' consent (proposer)."""
+    return [scenarios.consent_view(c) for c in scenarios.submit(ctx, who, scenario_id)]
+
+
+@router.post("/scenarios/{scenario_id}/withdraw")
+def scenario_withdraw(scenario_id: str, who: Principal = Depends(operator), ctx=Depends(platform)) -> dict:
+    """撤回场景（提出人）/ withdraw a scenario (proposer)."""
+    scenarios.withdraw(ctx, who, scenario_id)
+    return _scenario(ctx, scenario_id)
 
 
 @router.post("/scenarios/{scenario_id}/start-review")
@@ -194,8 +212,7 @@ def run_list(submission: str | None = Query(None, max_length=ID), who: Principal
     """生产运行（完整记录，含门控摘要；不含数据；``developer_view``：开发人员所见，即 sandbox job runs 所示）/
     production runs in full, with the gate summary (no data); ``developer_view``: what a developer sees, as
     ``sandbox job runs`` shows it."""
-    return [{**row_view(r, drop=("logs_path",)), "developer_view": developer_view(r)}
-            for r in runs.list_runs(ctx, who, submission)]  # fmt: skip
+    return [run_record(r) for r in runs.list_runs(ctx, who, submission)]
 
 
 @router.get("/runs/{run_id}/logs")
@@ -237,20 +254,10 @@ def ticket_list(dataset: str | None = Query(None, max_length=ID), state: TicketS
     return [tickets.ticket_view(t) for t in found]
 
 
-class RaiseRequest(BaseModel):
-    dataset: str = Field(min_length=1, max_length=ID)
-    description: str = Field(min_length=1, max_length=2000)
-    column: str = Field("", max_length=ID)
-    severity: Severity = Severity.MEDIUM
-    dimension: Dimension = Dimension.ACCURACY
-
-
 @router.post("/tickets", status_code=201)
 def ticket_raise(body: RaiseRequest, who: Principal = Depends(operator), ctx=Depends(platform)) -> dict:
     """提出数据治理校核需求 / raise a manual data correction request."""
-    row = tickets.raise_request(ctx, who, body.dataset, body.description, column=body.column,
-                                severity=body.severity, dimension=body.dimension)  # fmt: skip
-    return tickets.ticket_view(row)
+    return tickets.ticket_view(tickets.raise_request(ctx, who, **body.arguments()))
 
 
 class DecideRequest(BaseModel):
@@ -284,23 +291,13 @@ def ticket_reopen(
     )
 
 
-_MEDIA = {"csv": "text/csv; charset=utf-8",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # fmt: skip
-
-
-@router.get("/tickets/export")
+@router.get("/tickets/export", response_class=Response)
 def ticket_export(format: Literal["csv", "xlsx"] = "csv",
                   ticket: list[str] | None = Query(None, max_length=1000),
                   dataset: str | None = Query(None, max_length=ID), state: TicketState | None = None,
                   who: Principal = Depends(staff), ctx=Depends(platform)) -> Response:  # fmt: skip
     """导出工单及不合格键（CSV/XLSX，供转交数据提供单位）/ export tickets with their failing keys."""
-    ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".tickets-", dir=ctx.settings.work_dir) as scratch:
-        path = export.export_tickets(ctx, who, Path(scratch) / f"tickets.{format}", refs=ticket or None,
-                                     dataset_id=dataset, state=state)  # fmt: skip
-        content = path.read_bytes()
-    return Response(content, media_type=_MEDIA[format],
-                    headers={"Content-Disposition": f'attachment; filename="tickets.{format}"'})  # fmt: skip
+    return downloads.ticket_export(ctx, who, format, refs=ticket, dataset=dataset, state=state)
 
 
 # -- products ----------------------------------------------------------------------------------
@@ -375,6 +372,21 @@ def product_versions(product_id: str, who: Principal = Depends(staff), ctx=Depen
     """已发布的版本及其血缘 / released versions and their lineage."""
     registry.get(ctx, product_id)  # an unknown product is a 404, not an empty list
     return [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+
+
+@router.get("/products/{product_id}/download", response_class=Response,
+            responses={200: {"content": {"application/zip": {}}}})  # fmt: skip
+def product_download(
+    product_id: str,
+    fmt: Literal["csv", "parquet", "xlsx"] = Query(
+        "csv", alias="format", description="文件格式 / file format"
+    ),
+    version: VersionQuery = None,
+    who: Principal = Depends(staff),
+    ctx=Depends(platform),
+) -> Response:
+    """下载已发布版本的聚合表与公开门控报告（任何已登记产品）/ download a released version of any registered product."""
+    return downloads.product_archive(ctx, who, product_id, fmt, version)
 
 
 class TermsRequest(BaseModel):

@@ -1,6 +1,7 @@
 """Data providers (and, where the services let them, operators and administrators): their datasets and
 versions, uploads of new versions (queued ingest), quality reports and the scorecard, the correction-ticket
-inbox, data-use requests, the ticket webhook, and the release register over their datasets.
+inbox, data-use requests, the samples' profile findings on their datasets, the ticket webhook, and the
+release register over their datasets. The catalog itself is read here by every role that works with it.
 
 The services narrow what a provider's user sees to its own provider; the rules here only say which roles
 may knock. An upload arrives as multipart files: the dataset and the caller's right to deliver it are
@@ -41,6 +42,7 @@ from sandbox.quality.reports import report_for_dataset, report_for_provider
 from sandbox.quality.scorecard import scorecard, scorecard_view
 from sandbox.quality.suites import suite_view
 from sandbox.quality.webhooks import register_endpoint
+from sandbox.samples import finding_view, findings_for
 from sandbox.store.zones import Zone, zone_path
 from sandbox.tasks import queue
 
@@ -50,6 +52,9 @@ ingesters = Allow(Role.PROVIDER, Role.ADMIN)
 #: Providers read their own provider's results; operators and administrators everyone's (services decide).
 readers = Allow(Role.PROVIDER, Role.OPERATOR, Role.ADMIN)
 request_readers = Allow(Role.PROVIDER, Role.OPERATOR, Role.ADMIN, Role.AUDITOR)
+#: The catalog entry (columns, grading) is for everyone who works with it: developers propose scenarios on
+#: its columns, and auditors read deliveries too; versions and quarantine only where ``can_read_deliveries``.
+catalog_readers = Allow(Role.PROVIDER, Role.OPERATOR, Role.ADMIN, Role.DEVELOPER, Role.AUDITOR)
 register_readers = Allow(*release_register.READERS)
 
 Id = Annotated[str | None, Query(max_length=64)]
@@ -59,13 +64,13 @@ Id = Annotated[str | None, Query(max_length=64)]
 
 
 @router.get("/datasets")
-def datasets(who: Principal = Depends(readers), ctx=Depends(platform)) -> list[dict]:
+def datasets(who: Principal = Depends(catalog_readers), ctx=Depends(platform)) -> list[dict]:
     """数据目录（只显示本单位数据集的最新版本）/ the catalog, with latest versions of one's own datasets."""
     return [dataset_row_view(row, latest) for row, latest in list_datasets(ctx, who)]
 
 
 @router.get("/datasets/{dataset_id}")
-def dataset(dataset_id: str, who: Principal = Depends(readers), ctx=Depends(platform)) -> dict:
+def dataset(dataset_id: str, who: Principal = Depends(catalog_readers), ctx=Depends(platform)) -> dict:
     """数据集的列、分级、版本与隔离区（版本仅本单位可见）/ a dataset's columns, grading, versions and quarantine."""
     return dataset_view(show_dataset(ctx, dataset_id, who))
 
@@ -147,6 +152,16 @@ def webhook(body: WebhookRequest, who: Principal = Depends(readers), ctx=Depends
     provider_id = provider_of(who, body.provider)
     key = register_endpoint(ctx, who, provider_id, body.url)
     return {"provider": provider_id, "url": body.url, "signing_key": key.hex()}
+
+
+# -- profile findings ------------------------------------------------------------------------
+
+
+@router.get("/samples/findings")
+def sample_findings(who: Principal = Depends(provider), ctx=Depends(platform)) -> list[dict]:
+    """样例画像在本单位数据集中发现的误登记列 / columns of one's own datasets declared harmless that the
+    samples' profiling found holding identifiers."""
+    return [finding_view(f) for f in findings_for(ctx, who)]
 
 
 # -- correction tickets ----------------------------------------------------------------------

@@ -124,6 +124,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tasks.state": ("状态", "State"),
     "tasks.stage": ("阶段", "Stage"),
     "tasks.stages_done": ("已完成阶段", "Stages done"),
+    "tasks.rows": ("本阶段行数", "Rows in this stage"),
     "tasks.elapsed": ("用时（秒）", "Elapsed (s)"),
     "tasks.requested_by": ("提交人", "Requested by"),
     "tasks.created": ("提交时间", "Queued at"),
@@ -268,6 +269,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tickets.fix_hint": ("建议", "Suggested fix"),
     "tickets.raised_by": ("提出", "Raised"),
     "tickets.note": ("说明", "Note"),
+    "tickets.last_note": ("最近的说明", "Latest note"),
     "tickets.keys_note": (
         "不合格记录的键只在域内导出（sandbox ticket export），页面不显示任何记录。",
         "The failing records' keys are exported inside the domain only (sandbox ticket export); no page shows a record.",
@@ -453,7 +455,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "有异议的工单在前，由运营人员裁决；人工校核需求报告整改后由运营人员核验。",
         "Disputed tickets come first, for an operator to decide; manual requests reported fixed wait for verification.",
     ),
-    "optickets.last_note": ("最近的说明", "Latest note"),
     "optickets.decide": ("裁决异议", "Decide the dispute"),
     "optickets.decide_lead": (
         "异议成立：工单关闭，所涉键记为该规则的例外；异议驳回：数据提供单位仍须整改。",

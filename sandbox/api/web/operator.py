@@ -28,6 +28,7 @@ from sandbox.tasks import queue
 
 from .render import page, redirect
 from .rules import Page
+from .ticket_list import ticket_list as ticket_list_page
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 operator = Page(Role.OPERATOR)
@@ -144,10 +145,9 @@ def add_developer(scenario_id: str, request: Request, username: str = Form(..., 
 def ticket_list(request: Request, state: TicketState | None = None, who: Principal = Depends(staff),
                 ctx=Depends(platform)) -> Response:  # fmt: skip
     """整改工单；有异议待裁决的在前 / correction tickets, disputed ones (waiting for a decision) first."""
-    rows = [tickets.ticket_view(t) for t in tickets.list_tickets(ctx, who, state=state)]
-    rows.sort(key=lambda t: t["state"] != TicketState.DISPUTED.value)
-    return page(request, who, "operator/tickets.html", tickets=rows, state=state.value if state else "",
-                states=[s.value for s in TicketState])  # fmt: skip
+    return ticket_list_page(
+        request, who, ctx, state, base="/operator", lead="optickets.lead", disputed_first=True
+    )
 
 
 @router.get("/tickets/{ticket}")

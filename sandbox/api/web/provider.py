@@ -19,7 +19,7 @@ from sandbox.catalog.service import (
 )
 from sandbox.domain.errors import InvalidInput
 from sandbox.domain.identity import Role
-from sandbox.domain.quality import OPEN_STATES, TICKET_LIFECYCLE, TicketState
+from sandbox.domain.quality import TICKET_LIFECYCLE, TicketState
 from sandbox.governance import scenarios
 from sandbox.governance.access import Principal
 from sandbox.quality import tickets
@@ -32,10 +32,10 @@ from . import charts
 from .i18n import lang_of, text
 from .render import page, redirect
 from .rules import Page
+from .ticket_list import OPEN, ticket_list
 
 router = APIRouter(prefix="/provider", include_in_schema=False)
 provider = Page(Role.PROVIDER)
-OPEN = frozenset(s.value for s in OPEN_STATES)
 #: The provider's answers, as the ticket page's forms name them, and the lifecycle's actions.
 ANSWERS = (("ack", "acknowledge"), ("fix", "fix"), ("dispute", "dispute"))
 
@@ -140,9 +140,7 @@ def quality_report(dataset_id: str, request: Request, who: Principal = Depends(p
 def inbox(request: Request, state: TicketState | None = None, who: Principal = Depends(provider),
           ctx=Depends(platform)) -> Response:  # fmt: skip
     """整改工单收件箱 / the correction-ticket inbox."""
-    rows = [tickets.ticket_view(t) for t in tickets.list_tickets(ctx, who, state=state)]
-    return page(request, who, "provider/tickets.html", tickets=rows, state=state.value if state else "",
-                states=[s.value for s in TicketState], today=tickets.shanghai_today().isoformat(), open_states=OPEN)  # fmt: skip
+    return ticket_list(request, who, ctx, state, base="/provider")
 
 
 @router.get("/tickets/{ticket}")

@@ -11,23 +11,30 @@ from __future__ import annotations
 import re
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
-from sandbox.api.access import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, Allow, csrf_for, platform
+from sandbox.api.access import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    Allow,
+    bearer_token,
+    csrf_for,
+    platform,
+)
 from sandbox.governance.access import Principal
 
 #: The hidden field every form carries.
 CSRF_FIELD = "csrf_token"
 _TOKEN = re.compile(r"[0-9a-f]{64}")
-_bearer = HTTPBearer(auto_error=False)
 
 
 class Page(Allow):
     """A page's access rule: ``Page(Role.PROVIDER)`` admits providers, ``Page()`` anyone signed in."""
 
     async def __call__(  # type: ignore[override]
-        self, request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer_token)
     ) -> Principal:
         if credentials is None and request.method not in SAFE_METHODS and CSRF_HEADER not in request.headers:
             token = (await request.form()).get(CSRF_FIELD)

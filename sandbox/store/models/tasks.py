@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sandbox.store.models.base import Base
@@ -18,6 +18,7 @@ class TaskRow(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     stage_zh: Mapped[str | None] = mapped_column(Text)
     stage_en: Mapped[str | None] = mapped_column(Text)
+    stage_rows: Mapped[int | None] = mapped_column(BigInteger)  # rows the stage works on, when known
     stages_done: Mapped[int] = mapped_column(Integer, default=0)
     result_json: Mapped[str | None] = mapped_column(Text)  # what the action produced (ids, states)
     error_json: Mapped[str | None] = mapped_column(Text)  # code, zh, en: the platform's own error

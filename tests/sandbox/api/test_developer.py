@@ -5,6 +5,8 @@ build would record it, production runs recorded as production would."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 
@@ -14,8 +16,10 @@ from sqlalchemy import select
 from sandbox.audit.chain import utc_now_iso
 from sandbox.domain.errors import PermissionDenied
 from sandbox.domain.identity import Role
+from sandbox.domain.quality import ticket_label
 from sandbox.governance import identities, scenarios
 from sandbox.governance.access import principal_for
+from sandbox.quality import tickets
 from sandbox.runtime import dev
 from sandbox.store.models import JobRunRow, SampleVersionRow, TaskRow
 from sandbox.tasks import queue
@@ -238,9 +242,16 @@ def test_a_dev_run_is_queued_with_its_upload_kept_for_the_worker(live):
     assert live.get("developer-1", f"/api/v1/me/tasks/{task['task']}").json()["state"] == "queued"
 
 
-def test_a_dev_run_is_refused_to_an_uncleared_developer_and_other_roles(live):
+def test_a_dev_run_is_refused_to_an_uncleared_developer_and_other_roles(live, tmp_path):
     _refused(live.post("developer-2", f"{V1}/dev-runs", files=_job_files()), 403, "E603")
     _refused(live.post("operator-1", f"{V1}/dev-runs", files=_job_files()), 403, "E603")
+    # the service refuses them too (``sandbox --as operator-1 dev run`` on the host): dev runs are developers'
+    (tmp_path / "job.toml").write_text(JOB_TOML.format(job_id="disability_levels", scenario=SCENARIO))
+    (tmp_path / "job.py").write_text(JOB_PY)
+    for user in ("operator-1", "admin"):
+        with pytest.raises(PermissionDenied) as info:
+            dev.prepare(live.ctx, principal_for(live.ctx, user), tmp_path)
+        assert info.value.code == "E600" and "requires role: developer" in info.value.en
     with pytest.raises(PermissionDenied) as info:  # the kind's own check, for a caller past the door
         queue.enqueue(live.ctx, principal_for(live.ctx, "developer-2"), "dev.run", {"upload": "0" * 16})
     assert "保密协议" in info.value.zh
@@ -301,6 +312,56 @@ def test_report_view_is_what_the_cli_prints_of_a_failed_run():
     assert view == {"job": {"ok": False, "phase": "build", "error_type": "NameError", "error_line": 4,
                             "message": "name 'x' is not defined", "findings": [], "reason": None,
                             "traceback": "Traceback ...\nNameError"}, "seconds": 0.9}  # fmt: skip
+
+
+# -- data correction requests ----------------------------------------------------------------
+
+
+def test_a_developer_raises_lists_shows_and_exports_their_own_correction_requests(live):
+    """``check_may_raise`` admits a developer on a dataset of a scenario they work on, and
+    ``visible_tickets`` shows them the requests they raised: ``sandbox ticket`` is served for them here."""
+    body = {"dataset": "disability", "description": "等级编码需核对", "column": "level", "severity": "low"}
+    raised = live.post("developer-1", f"{V1}/tickets", json=body)
+    assert raised.status_code == 201, raised.text
+    ticket = raised.json()
+    assert (ticket["dataset"], ticket["rule"], ticket["severity"], ticket["provider"]) == (
+        "disability", "manual", "low", "canlian")  # fmt: skip
+    # someone else's ticket on the same dataset is not theirs to see
+    other = tickets.raise_request(live.ctx, principal_for(live.ctx, "operator-1"), "disability", "另一需求")
+    assert [t["ticket"] for t in live.get("developer-1", f"{V1}/tickets").json()] == [ticket["ticket"]]
+    assert live.get("developer-1", f"{V1}/tickets", params={"state": "fixed"}).json() == []
+    shown = live.get("developer-1", f"{V1}/tickets/{ticket['ticket']}").json()
+    assert (shown["raised_by"], shown["description"]) == ("developer-1", "等级编码需核对")
+    assert shown["examples"] == []  # a manual request carries no failing keys
+    _refused(live.get("developer-1", f"{V1}/tickets/{ticket_label(other.id)}"), 404, "E201")
+    exported = live.get("developer-1", f"{V1}/tickets/export", params={"format": "csv"})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == [ticket["ticket"]]
+    # the service's own refusals: a dataset of no scenario they work on, or no scenario at all
+    people_only = {**body, "dataset": "people", "column": ""}  # people is on elderly-care too: allowed
+    assert live.post("developer-1", f"{V1}/tickets", json=people_only).status_code == 201
+    _refused(live.post("developer-3", f"{V1}/tickets", json=body), 403, "E600")
+    # the front door: operators raise at /operator/tickets, providers answer at /provider/tickets
+    for user in ("operator-1", "provider-canlian", "consumer-1", "auditor-1"):
+        _refused(live.get(user, f"{V1}/tickets"), 403, "E603")
+    _refused(live.post("developer-2", f"{V1}/tickets", json=body), 403, "E603")  # not cleared
+
+
+# -- products --------------------------------------------------------------------------------
+
+
+def test_a_developer_reads_the_product_catalogue_they_apply_to_redevelop_from(live):
+    released_product(Cast(live.ctx), "level_counts")
+    listed = live.get("developer-1", f"{V1}/products")
+    assert listed.status_code == 200, listed.text
+    assert [(p["product"], p["released_versions"]) for p in listed.json()] == [("level_counts", [1])]
+    assert live.get("developer-3", f"{V1}/products/level_counts").json()["product"] == "level_counts"
+    (version,) = live.get("developer-1", f"{V1}/products/level_counts/versions").json()
+    assert version["version"] == 1 and version["dataset_versions"] == {"disability": 1}
+    _refused(live.get("developer-1", f"{V1}/products/nothing-here/versions"), 404, "E201")
+    for user in ("consumer-1", "operator-1", "developer-2"):  # at their own routers; developer-2 not cleared
+        _refused(live.get(user, f"{V1}/products"), 403, "E603")
 
 
 # -- re-development --------------------------------------------------------------------------

@@ -12,18 +12,22 @@ import csv
 import io
 import json
 import uuid
+import zipfile
 from datetime import date
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy import select
 
 from sandbox.audit.chain import utc_now_iso
+from sandbox.domain.errors import PermissionDenied
 from sandbox.domain.identity import OrgKind, Role
 from sandbox.governance import authorizations, identities, scenarios
 from sandbox.governance.access import principal_for
 from sandbox.quality import tickets
 from sandbox.runtime import submissions
-from sandbox.store.models import ProfileFindingRow, SampleVersionRow
+from sandbox.samples import build_samples
+from sandbox.store.models import AuditEventRow, ProfileFindingRow, SampleVersionRow
 from sandbox.store.zones import Zone, zone_path
 from sandbox.tasks import queue
 
@@ -176,6 +180,33 @@ def test_scenario_reject(api):
     _error(api.post("consumer-1", f"{V1}/scenarios/elderly-two/reject", json={}), 403, "E603")
 
 
+PROPOSAL = {"id": "rental", "title": "真实房源", "category": "产业发展", "planned_products": ["rental_supply"],
+            "columns": [{"dataset": "people", "column": "district_code", "justification": "按区县统计"}]}  # fmt: skip
+
+
+def test_an_operator_proposes_submits_and_withdraws_a_scenario_at_its_own_router(api):
+    """``scenarios.propose`` admits operators (and developers of an operator organization): an operator is
+    served here, not only at /developer/scenarios. Developers stay at theirs, refused here at the door."""
+    proposed = api.post("operator-1", f"{V1}/scenarios", json=PROPOSAL)
+    assert proposed.status_code == 201, proposed.text
+    assert (proposed.json()["state"], proposed.json()["proposer"]) == ("draft", "operator-1")
+    _error(api.post("operator-1", f"{V1}/scenarios", json=PROPOSAL), 400, "E520")  # the service's: it exists
+    not_theirs = api.post("operator-2", f"{V1}/scenarios/rental/submit")  # past the door, the service refuses
+    assert "only the proposer" in _error(not_theirs, 403, "E600")["en"]
+    consents = api.post("operator-1", f"{V1}/scenarios/rental/submit")
+    assert consents.status_code == 200, consents.text
+    assert [(c["dataset"], c["provider"], c["state"]) for c in consents.json()] == [
+        ("people", "gongan", "pending")]  # fmt: skip
+    _error(api.post("operator-2", f"{V1}/scenarios/rental/withdraw"), 403, "E600")
+    withdrawn = api.post("operator-1", f"{V1}/scenarios/rental/withdraw")
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    # the front door: developers propose at /developer/scenarios; admins and consumers propose nowhere
+    for user in ("developer-1", "admin", "consumer-1"):
+        _error(api.post(user, f"{V1}/scenarios", json={**PROPOSAL, "id": "other"}), 403, "E603")
+    _error(api.post("admin", f"{V1}/scenarios/rental/withdraw"), 403, "E603")
+    assert scenarios.get(api.ctx, "rental").proposer == "operator-1"
+
+
 # -- the job review queue ----------------------------------------------------------------------
 
 
@@ -312,6 +343,30 @@ def test_product_registry_versions_and_runs(live):
     assert gone.json()["state"] == "deregistered"
 
 
+def test_operators_and_admins_download_any_released_product_as_the_export_admits_them(live):
+    """``versions.export`` admits operators and administrators for any registered product (a consumer only
+    within terms of use): ``sandbox product export`` is served for them here."""
+    api = live
+    submission, _product = _registered(api)
+    release_version(Cast(api.ctx), principal_submission(api, submission.id), {"disability": 1})
+    for user in ("operator-2", "admin"):
+        download = api.get(user, f"{V1}/products/level_counts/download", params={"format": "csv"})
+        assert download.status_code == 200, download.text
+        assert download.headers["content-type"] == "application/zip"
+        assert 'filename="level_counts-csv.zip"' in download.headers["content-disposition"]
+        with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+            assert "level_counts-v1-by_level.csv" in archive.namelist()
+    _error(api.get("operator-1", f"{V1}/products/level_counts/download", params={"version": 2}), 404, "E201")
+    pdf = api.get("operator-1", f"{V1}/products/level_counts/download", params={"format": "pdf"})
+    _error(pdf, 422, "E110")
+    for user in ("consumer-1", "auditor-1", "developer-1"):  # consumers and auditors at their own routers
+        _error(api.get(user, f"{V1}/products/level_counts/download"), 403, "E603")
+    assert not any(api.ctx.settings.work_dir.glob(".download-*"))
+    with api.ctx.sessions() as session:
+        exported = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "product.exported"))
+        assert sorted(e.actor for e in exported) == ["admin", "operator-2"]
+
+
 def principal_submission(api, submission_id: str):
     return submissions.get(api.ctx, principal_for(api.ctx, "operator-1"), submission_id)
 
@@ -390,6 +445,10 @@ def test_sample_builds_are_queued_and_the_card_is_readable(live):
     _error(
         api.post("admin", f"{V1}/scenarios/{SCENARIO}/samples", json={}), 403, "E603"
     )  # the kind is operators'
+    # and so is the service, for ``sandbox --as admin samples build`` on the host
+    with pytest.raises(PermissionDenied) as refused:
+        build_samples(api.ctx, principal_for(api.ctx, "admin"), SCENARIO)
+    assert refused.value.code == "E600" and "requires role: operator" in refused.value.en
 
     _error(api.get("operator-1", f"{V1}/scenarios/{SCENARIO}/samples"), 400, "E900")  # none built yet
     card = {"scenario": SCENARIO, "version": 1, "seed": 7, "datasets": {"disability": {"rows": 40, "k": 5}},

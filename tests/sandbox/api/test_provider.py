@@ -21,7 +21,15 @@ from sandbox.domain.quality import Dimension, Severity, ticket_label
 from sandbox.governance import scenarios
 from sandbox.governance.access import principal_for
 from sandbox.quality import tickets
-from sandbox.store.models import AuditEventRow, QualityRunRow, ReleaseCellRow, ReleaseRow, TaskRow
+from sandbox.store.models import (
+    AuditEventRow,
+    ProfileFindingRow,
+    QualityRunRow,
+    ReleaseCellRow,
+    ReleaseRow,
+    SampleVersionRow,
+    TaskRow,
+)
 from sandbox.tasks.kinds import upload_dir
 from tests.sandbox.governance.test_scenarios import propose
 
@@ -82,7 +90,13 @@ def test_the_catalog_shows_versions_and_quarantine_only_to_the_datasets_own_prov
     assert api.get("operator-1", f"{V1}/datasets/people").json()["versions"][0]["rows"] == 2
     _refused(api.get("provider-gongan", f"{V1}/datasets/nothing"), 404, "E201")
     _refused(api.get("consumer-1", f"{V1}/datasets"), 403, "E603")
-    _refused(api.get("developer-1", f"{V1}/datasets/people"), 403, "E603")
+    # developers read the entry they propose scenarios on, never its deliveries; auditors read those too
+    entry = api.get("developer-1", f"{V1}/datasets/people").json()
+    assert entry["columns"] and entry["versions"] is None and entry["quarantine"] is None
+    listed = api.get("developer-1", f"{V1}/datasets").json()
+    assert {d["dataset"] for d in listed} == {"people", "disability"}
+    assert all(d["latest_version"] is None and d["rows"] is None for d in listed)
+    assert api.get("auditor-1", f"{V1}/datasets/people").json()["versions"][0]["rows"] == 2
     assert "110101199003074514" not in api.get("provider-gongan", f"{V1}/datasets/people").text
 
 
@@ -294,6 +308,33 @@ def test_the_export_carries_the_failing_keys_of_the_providers_own_tickets_only(a
             select(AuditEventRow).where(AuditEventRow.action == "quality.tickets_exported")
         )
         assert [e.actor for e in exports] == ["provider-gongan", "provider-gongan", "provider-canlian"]
+
+
+# -- profile findings --------------------------------------------------------------------------
+
+
+def test_a_provider_reads_the_profile_findings_on_its_own_datasets_only(api):
+    """``findings_for`` admits a provider for its own datasets (operators for all, at /operator)."""
+    propose(_Cast(api.ctx))  # the scenario the samples are of (a draft will do for the store)
+    with api.ctx.transaction() as session:
+        session.add(SampleVersionRow(scenario_id="elderly-care", version=1, authorization_id="AUTH-2026-0001", seed=7,
+                                     state="current", card_json="{}", created_by="operator-1",
+                                     created_at=utc_now_iso()))  # fmt: skip
+        session.flush()
+        for dataset, column, provider in (("disability", "level", "canlian"), ("people", "income", "gongan")):
+            session.add(ProfileFindingRow(sample_version_id=1, dataset_id=dataset, column=column, provider_id=provider,
+                                          declared_kind="none", detected_kind="cn_mobile", share=0.8,
+                                          created_at=utc_now_iso()))  # fmt: skip
+    mine = {"provider-canlian": ("disability", "level"), "provider-gongan": ("people", "income")}
+    for user, expected in mine.items():
+        found = api.get(user, f"{V1}/samples/findings")
+        assert found.status_code == 200, found.text
+        assert [(f["dataset"], f["column"], f["provider"], f["detected_kind"]) for f in found.json()] == [
+            (*expected, user.removeprefix("provider-"), "cn_mobile")]  # fmt: skip
+    # staff read every finding at /operator/samples/findings; nobody else reads any
+    for user in ("operator-1", "admin", "developer-1", "consumer-1", "auditor-1"):
+        _refused(api.get(user, f"{V1}/samples/findings"), 403, "E603")
+    assert len(api.get("operator-1", "/api/v1/operator/samples/findings").json()) == 2
 
 
 # -- data-use requests -----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from ..products.conftest import approved_job, live_cast
 
 
 def _echo(ctx, actor, args, stages):
-    stages("第一步", "step one")
+    stages("第一步", "step one", rows=args.get("rows"))
     if args.get("refuse"):
         raise InvalidInput("拒绝", "refused on purpose")
     if args.get("crash"):
@@ -56,7 +56,7 @@ def test_only_the_kinds_roles_may_queue_it_and_the_refusal_is_audited(cast):
 
 def test_a_task_is_claimed_once_and_its_outcome_and_stages_are_kept(cast, echo):
     ctx = cast.ctx
-    first = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"say": "你好"})
+    first = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"say": "你好", "rows": 12345})
     second = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"refuse": True})
     third = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"not_done": True})
     claimed = queue.claim(ctx, "w1")
@@ -65,7 +65,7 @@ def test_a_task_is_claimed_once_and_its_outcome_and_stages_are_kept(cast, echo):
     assert done.state == "succeeded" and json.loads(done.result_json) == {"echo": "你好", "by": "operator-1"}
     view = queue.task_view(done)
     assert (
-        view["stage"] == {"zh": "第一步", "en": "step one"}
+        view["stage"] == {"zh": "第一步", "en": "step one", "rows": 12345}
         and view["stages_done"] == 1
         and view["elapsed_s"] >= 0
     )

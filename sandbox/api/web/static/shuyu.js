@@ -23,6 +23,7 @@
           if (!task) { return; }
           if (ENDED[task.state]) { window.location.reload(); return; }
           if (task.stage && field("stage")) { field("stage").textContent = lang === "en" ? task.stage.en : task.stage.zh; }
+          if (task.stage && field("rows")) { field("rows").textContent = task.stage.rows === null ? "—" : task.stage.rows.toLocaleString("en-US"); }
           if (field("stages_done")) { field("stages_done").textContent = task.stages_done; }
           if (field("elapsed_s") && task.elapsed_s !== null) { field("elapsed_s").textContent = task.elapsed_s; }
           if (field("state")) {
