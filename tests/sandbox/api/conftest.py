@@ -1,4 +1,5 @@
-"""A served home: the governance cast on the mini catalog, a TestClient, one token per user."""
+"""A served home: the governance cast on the mini catalog, a TestClient, one token per user; and the web
+UI's seeded homes (``web_home``), seeded once per session for the web tests to copy."""
 
 from __future__ import annotations
 
@@ -48,3 +49,19 @@ def api(sqlite_ctx) -> Api:
     tokens = {user: token_for(sqlite_ctx, user) for user in (*USERS, "auditor-1")}
     with TestClient(create_app(sqlite_ctx), raise_server_exceptions=False) as client:
         yield Api(sqlite_ctx, client, tokens)
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory):
+    """``seed_web_home``'s home (test_web, test_browser)."""
+    from .web_home import seeded_template  # it reads test_boundary's raw values, which import this module
+
+    return seeded_template(tmp_path_factory.mktemp("web-template"), extras=False)
+
+
+@pytest.fixture(scope="session")
+def admin_template(tmp_path_factory):
+    """``seed_web_home`` and ``seed_web_extras`` (test_web_admin)."""
+    from .web_home import seeded_template
+
+    return seeded_template(tmp_path_factory.mktemp("web-admin-template"), extras=True)

@@ -1,5 +1,5 @@
 """The web UI in a real browser: Debian's Chromium (``/usr/bin/chromium``) driven by Playwright, against
-a real uvicorn on 127.0.0.1 over a seeded home (``test_web.seed_web_home``: no Spark, no Ray).
+a real uvicorn on 127.0.0.1 over a copy of the seeded home (``web_home.seed_web_home``: no Spark, no Ray).
 
 One headless Chromium for the module. Every request that is not for this server is blocked and
 recorded, so a page that tried to load anything from elsewhere fails here even offline; a script
@@ -29,21 +29,20 @@ from sandbox.governance.access import principal_for
 from sandbox.quality import tickets
 from sandbox.quality.pages import CJK_FONTS
 from sandbox.store.models import QualityTicketRow, TaskRow
-from tests.conftest import make_context
 from tests.quality.test_report_rendering import ARGS, CHROMIUM, _chinese_renders
 
 from .test_boundary import _leaks
-from .test_web import PASSWORD, seed_web_home
+from .test_web import PASSWORD
+from .web_home import copied
 
 pytestmark = pytest.mark.slow
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    ctx = make_context(tmp_path_factory.mktemp("web-home") / "home")
-    seeded = seed_web_home(ctx, tmp_path_factory.mktemp("web-deliveries"))
-    yield ctx, seeded
+def home(web_template, tmp_path_factory):
+    ctx = copied(web_template, tmp_path_factory.mktemp("web-home") / "home")
+    yield ctx, web_template.seeded
     ctx.engine.dispose()
 
 

@@ -26,9 +26,9 @@ from sandbox.store.models import QualityTicketRow, TaskRow
 
 from ..products.conftest import JOB_PY, JOB_TOML
 from .test_boundary import _leaks
-from .web_home import PASSWORD, Seeded, seed_web_home
+from .web_home import PASSWORD, Seeded, copied
 
-__all__ = ["PASSWORD", "Browser", "seed_web_home"]  # what test_browser.py and test_web_admin.py import
+__all__ = ["PASSWORD", "Browser"]  # what test_browser.py, test_web_admin.py and the web promotion e2e import
 
 
 class Browser:
@@ -62,11 +62,12 @@ class Browser:
 
 
 @pytest.fixture
-def web(sqlite_ctx, tmp_path):
-    seeded = seed_web_home(sqlite_ctx, tmp_path)
+def web(web_template, tmp_path):
+    ctx = copied(web_template, tmp_path / "home")
     access._attempts.storage.reset()
-    with TestClient(create_app(sqlite_ctx), raise_server_exceptions=False) as client:
-        yield Browser(sqlite_ctx, client), seeded
+    with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
+        yield Browser(ctx, client), web_template.seeded
+    ctx.engine.dispose()
 
 
 def pages(seeded: Seeded) -> list[tuple[str, str, str]]:

@@ -30,18 +30,18 @@ from ..products.conftest import JOB_PY, JOB_TOML
 from .conftest import token_for
 from .test_boundary import _leaks
 from .test_web import Browser
-from .web_home import PASSWORD, PREVIEW_MARKER, seed_web_extras, seed_web_home
+from .web_home import PASSWORD, PREVIEW_MARKER, copied
 
 ROLE_USERS = ("admin", "operator-1", "developer-1", "consumer-1", "provider-gongan", "auditor-1")
 
 
 @pytest.fixture
-def site(sqlite_ctx, tmp_path):
-    seeded = seed_web_home(sqlite_ctx, tmp_path)
-    extras = seed_web_extras(sqlite_ctx, seeded)
+def site(admin_template, tmp_path):
+    ctx = copied(admin_template, tmp_path / "home")
     access._attempts.storage.reset()
-    with TestClient(create_app(sqlite_ctx), raise_server_exceptions=False) as client:
-        yield Browser(sqlite_ctx, client), seeded, extras
+    with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
+        yield Browser(ctx, client), admin_template.seeded, admin_template.extras
+    ctx.engine.dispose()
 
 
 def new_pages(seeded, extras) -> list[tuple[str, set[str]]]:

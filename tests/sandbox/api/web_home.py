@@ -13,20 +13,26 @@ real run needs Spark, a real sample build Spark and Ray).
 run of exactly the waiting resubmission's code (recorded as the worker records a ``dev.run`` task), a
 disputed ticket and a manual request reported fixed, and the current samples' Parquet file of
 ``disability`` (pseudonyms only), as a sample build writes it.
+
+Seeding takes seconds (argon2 passwords, an ingest, releases); the tests seed each kind once per session
+(``seeded_template``) and give every test its own copy of that home (``copied``), store and files alike.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from sandbox.audit.chain import utc_now_iso
+from sandbox.context import PlatformContext
 from sandbox.domain.identity import OrgKind, Role
 from sandbox.domain.scenario import ScenarioCategory
 from sandbox.governance import authorizations, identities, passwords, scenarios
@@ -34,6 +40,7 @@ from sandbox.governance.access import principal_for
 from sandbox.governance.scenarios import ColumnRequest
 from sandbox.quality import tickets
 from sandbox.runtime import submissions
+from sandbox.settings import Settings
 from sandbox.store.models import (
     JobRunRow,
     JobSubmissionRow,
@@ -210,3 +217,29 @@ def seed_web_extras(ctx, seeded: Seeded) -> Extras:
         session.add(SampleDatasetRow(sample_version_id=version.id, dataset_id="disability", raw_version=1, rows=8,
                                      path="elderly-care/disability/v0001", k_achieved=5))  # fmt: skip
     return Extras(task.id, tickets.ticket_view(disputed)["ticket"], fixed_ref)
+
+
+@dataclass
+class Template:
+    """A seeded home, its store closed, for tests to copy."""
+
+    home: Path
+    seeded: Seeded
+    extras: Extras | None
+
+
+def seeded_template(root: Path, *, extras: bool) -> Template:
+    """``seed_web_home`` (and ``seed_web_extras`` with ``extras``) on a new home under ``root``."""
+    from tests.conftest import make_context
+
+    ctx = make_context(root / "home")
+    seeded = seed_web_home(ctx, root)
+    added = seed_web_extras(ctx, seeded) if extras else None
+    ctx.engine.dispose()
+    return Template(root / "home", seeded, added)
+
+
+def copied(template: Template, where: Path) -> PlatformContext:
+    """A platform on a copy of ``template``'s home at ``where``: what one test changes, no other test sees."""
+    shutil.copytree(template.home, where, symlinks=True)
+    return PlatformContext(Settings(home=where), actor="tester")
