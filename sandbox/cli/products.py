@@ -133,14 +133,11 @@ _amend_command("deregister", "注销登记 / deregister")
 @friendly_errors
 def product_list(fmt: FormatOption = Format.TABLE) -> None:
     """列出登记的数据产品 / list registered products."""
-    from sandbox.products.registry import list_products, product_view
-    from sandbox.products.versions import released
+    from sandbox.products.catalogue import catalogue
 
-    def on_host(ctx, _who):
-        versions = released(ctx)
-        return [product_view(p, versions.get(p.id, [])) for p in list_products(ctx)]
-
-    rows = remote_or_local(lambda c: c.get(f"{c.route(_PRODUCT_READERS)}/products"), on_host)
+    rows = remote_or_local(
+        lambda c: c.get(f"{c.route(_PRODUCT_READERS)}/products"), lambda ctx, _who: catalogue(ctx)
+    )
     emit(console, "数据产品 / products", _PRODUCT_COLUMNS, rows, fmt)
 
 
@@ -148,12 +145,11 @@ def product_list(fmt: FormatOption = Format.TABLE) -> None:
 @friendly_errors
 def product_show(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> None:
     """数据产品登记详情 / a product's registration."""
-    from sandbox.products.registry import get, product_view
-    from sandbox.products.versions import released
+    from sandbox.products.catalogue import product
 
     row = remote_or_local(
         lambda c: c.get(f"{c.route(_PRODUCT_READERS)}/products/{product_id}"),
-        lambda ctx, _who: product_view(get(ctx, product_id), released(ctx).get(product_id, [])),
+        lambda ctx, _who: product(ctx, product_id),
     )
     fields = [(c, row[c.key]) for c in _PRODUCT_COLUMNS] + [
         (Col("description", "介绍", "description"), row["description"]),
@@ -170,7 +166,7 @@ def product_show(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> No
 @friendly_errors
 def product_versions(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -> None:
     """已发布的版本及其血缘 / released versions and their lineage."""
-    from sandbox.products.versions import version_view, versions
+    from sandbox.products.catalogue import released_versions
 
     columns = [
         Col("version", "版本", "version", ident=True, show=lambda v: f"v{v}"),
@@ -187,7 +183,7 @@ def product_versions(product_id: ProductArg, fmt: FormatOption = Format.TABLE) -
     ]
     rows = remote_or_local(
         lambda c: c.get(f"{c.route(_PRODUCT_READERS)}/products/{product_id}/versions"),
-        lambda ctx, _who: [version_view(v) for v in versions(ctx, product_id)],
+        lambda ctx, _who: released_versions(ctx, product_id),
     )
     emit(console, f"{product_id} 版本 / versions", columns, rows, fmt)
 

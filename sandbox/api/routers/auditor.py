@@ -18,7 +18,7 @@ from sandbox.api.views import run_record
 from sandbox.domain.identity import Role
 from sandbox.governance import audit_log, disclosure
 from sandbox.governance.access import Principal
-from sandbox.products import redevelopment, registry, terms, versions
+from sandbox.products import catalogue, redevelopment, terms
 from sandbox.runtime import runs, submissions
 
 router = APIRouter(prefix="/auditor", tags=["auditor"])
@@ -84,22 +84,19 @@ def run_list(submission: str | None = Query(None, max_length=ID), who: Principal
 @router.get("/products")
 def product_list(who: Principal = Depends(auditor), ctx=Depends(platform)) -> list[dict]:
     """登记的数据产品 / registered products."""
-    released = versions.released(ctx)
-    return [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+    return catalogue.catalogue(ctx)
 
 
 @router.get("/products/{product_id}")
 def product_show(product_id: str, who: Principal = Depends(auditor), ctx=Depends(platform)) -> dict:
     """数据产品登记详情 / a product's registration."""
-    row = registry.get(ctx, product_id)
-    return registry.product_view(row, versions.released(ctx).get(row.id, []))
+    return catalogue.product(ctx, product_id)
 
 
 @router.get("/products/{product_id}/versions")
 def product_versions(product_id: str, who: Principal = Depends(auditor), ctx=Depends(platform)) -> list[dict]:
     """已发布的版本及其血缘 / released versions and their lineage."""
-    registry.get(ctx, product_id)  # an unknown product is a 404, not an empty list
-    return [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+    return catalogue.released_versions(ctx, product_id)
 
 
 @router.get("/products/{product_id}/download", response_class=Response,

@@ -19,7 +19,7 @@ from sandbox.api.params import VersionQuery
 from sandbox.domain.identifiers import NAME
 from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal
-from sandbox.products import redevelopment, registry, terms, versions
+from sandbox.products import catalogue, redevelopment, terms
 
 router = APIRouter(prefix="/consumer", tags=["consumer"])
 consumer = Allow(Role.CONSUMER)
@@ -28,15 +28,13 @@ consumer = Allow(Role.CONSUMER)
 @router.get("/products")
 def products(who: Principal = Depends(consumer), ctx=Depends(platform)) -> list[dict]:
     """数据产品目录（免费或有偿）/ the product catalogue (free or fee-bearing)."""
-    released = versions.released(ctx)
-    return [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+    return catalogue.catalogue(ctx)
 
 
 @router.get("/products/{product_id}")
 def product(product_id: str, who: Principal = Depends(consumer), ctx=Depends(platform)) -> dict:
     """数据产品登记详情 / a product's registration."""
-    row = registry.get(ctx, product_id)
-    return registry.product_view(row, versions.released(ctx).get(row.id, []))
+    return catalogue.product(ctx, product_id)
 
 
 @router.get("/products/{product_id}/versions")
@@ -44,8 +42,7 @@ def product_versions(
     product_id: str, who: Principal = Depends(consumer), ctx=Depends(platform)
 ) -> list[dict]:
     """已发布的版本及其血缘 / released versions and their lineage."""
-    registry.get(ctx, product_id)  # an unknown product is a 404, not an empty list
-    return [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+    return catalogue.released_versions(ctx, product_id)
 
 
 @router.get("/products/{product_id}/download", response_class=Response,

@@ -23,7 +23,7 @@ from sandbox.domain.identity import Role
 from sandbox.domain.quality import TicketState
 from sandbox.governance import scenarios
 from sandbox.governance.access import Principal
-from sandbox.products import redevelopment, registry, versions
+from sandbox.products import catalogue, redevelopment
 from sandbox.quality import tickets
 from sandbox.runtime import submissions
 from sandbox.runtime.production import developer_view
@@ -193,15 +193,13 @@ def ticket_show(ticket: str, who: Principal = Depends(developer), ctx=Depends(pl
 @router.get("/products")
 def products(who: Principal = Depends(developer), ctx=Depends(platform)) -> list[dict]:
     """数据产品目录（供申请再开发）/ the product catalogue (to apply to re-develop from)."""
-    released = versions.released(ctx)
-    return [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+    return catalogue.catalogue(ctx)
 
 
 @router.get("/products/{product_id}")
 def product(product_id: str, who: Principal = Depends(developer), ctx=Depends(platform)) -> dict:
     """数据产品登记详情 / a product's registration."""
-    row = registry.get(ctx, product_id)
-    return registry.product_view(row, versions.released(ctx).get(row.id, []))
+    return catalogue.product(ctx, product_id)
 
 
 @router.get("/products/{product_id}/versions")
@@ -209,8 +207,7 @@ def product_versions(
     product_id: str, who: Principal = Depends(developer), ctx=Depends(platform)
 ) -> list[dict]:
     """已发布的版本及其血缘 / released versions and their lineage."""
-    registry.get(ctx, product_id)  # an unknown product is a 404, not an empty list
-    return [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+    return catalogue.released_versions(ctx, product_id)
 
 
 class ApplicationRequest(BaseModel):

@@ -26,7 +26,7 @@ from sandbox.domain.identity import Role
 from sandbox.domain.quality import TicketState
 from sandbox.governance import release_register, scenarios
 from sandbox.governance.access import Principal
-from sandbox.products import redevelopment, registry, terms, versions
+from sandbox.products import catalogue, redevelopment, registry, terms, versions
 from sandbox.quality import tickets
 from sandbox.runtime import approval, runs, submissions
 from sandbox.samples import card_of, finding_view, findings_for, show_samples
@@ -310,8 +310,7 @@ def _product(ctx, row) -> dict:
 @router.get("/products")
 def product_list(who: Principal = Depends(staff), ctx=Depends(platform)) -> list[dict]:
     """登记的数据产品 / registered products."""
-    released = versions.released(ctx)
-    return [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+    return catalogue.catalogue(ctx)
 
 
 @router.get("/products/{product_id}")
@@ -370,8 +369,7 @@ def product_deregister(product_id: str, body: ReasonRequest, who: Principal = De
 @router.get("/products/{product_id}/versions")
 def product_versions(product_id: str, who: Principal = Depends(staff), ctx=Depends(platform)) -> list[dict]:
     """已发布的版本及其血缘 / released versions and their lineage."""
-    registry.get(ctx, product_id)  # an unknown product is a 404, not an empty list
-    return [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+    return catalogue.released_versions(ctx, product_id)
 
 
 @router.get("/products/{product_id}/download", response_class=Response,

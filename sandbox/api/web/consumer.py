@@ -16,7 +16,7 @@ from sandbox.api.routers.consumer import download as api_download
 from sandbox.display import SHANGHAI
 from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal, audited_refusals
-from sandbox.products import api_keys, delivery, metering, registry, terms, versions
+from sandbox.products import api_keys, catalogue, delivery, metering, terms, versions
 
 from . import charts
 from .i18n import lang_of, text
@@ -38,10 +38,9 @@ def _my_terms(ctx, who: Principal) -> dict[str, dict]:
 
 
 @router.get("")
-def catalogue(request: Request, who: Principal = Depends(consumer), ctx=Depends(platform)) -> Response:
+def catalogue_page(request: Request, who: Principal = Depends(consumer), ctx=Depends(platform)) -> Response:
     """数据产品目录：免费或有偿（指导价）、本机构的使用条款 / the catalogue: free or priced, and one's terms."""
-    released = versions.released(ctx)
-    rows = [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+    rows = catalogue.catalogue(ctx)
     rows = [p for p in rows if p["state"] == "registered"]
     return page(request, who, "consumer/catalogue.html", products=rows, held=_my_terms(ctx, who),
                 prices=metering.Prices())  # fmt: skip
@@ -75,9 +74,8 @@ def product(product_id: str, request: Request, version: int | None = Query(None,
             table: str | None = Query(None, max_length=64), who: Principal = Depends(consumer),
             ctx=Depends(platform)) -> Response:  # fmt: skip
     """产品页：登记信息、版本、发布的单元格（表与图）、下载 / a product: registration, versions, released cells, downloads."""
-    row = registry.get(ctx, product_id)
-    view = registry.product_view(row, versions.released(ctx).get(row.id, []))
-    released = [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+    view = catalogue.product(ctx, product_id)
+    released = catalogue.released_versions(ctx, product_id)
     cells = _cells(ctx, who, product_id, version, table) if released else None
     chart = None
     if cells and cells["measure"]:

@@ -21,7 +21,7 @@ from sandbox.domain.quality import MANUAL_RULE, TicketState
 from sandbox.domain.scenario import ScenarioState
 from sandbox.governance import identities, scenarios
 from sandbox.governance.access import Principal
-from sandbox.products import redevelopment, registry, terms, versions
+from sandbox.products import catalogue, redevelopment, registry, terms
 from sandbox.quality import tickets
 from sandbox.runtime import approval, runs, submissions
 from sandbox.tasks import queue
@@ -184,15 +184,10 @@ def confirm_ticket(ticket: str, action: str, request: Request, comment: str = Fo
 # -- products ------------------------------------------------------------------------------------
 
 
-def _product(ctx, row) -> dict:
-    return registry.product_view(row, versions.released(ctx).get(row.id, []))
-
-
 @router.get("/products")
 def products(request: Request, who: Principal = Depends(staff), ctx=Depends(platform)) -> Response:
     """产品登记簿与首次登记 / the product registry, and first registration."""
-    released = versions.released(ctx)
-    rows = [registry.product_view(p, released.get(p.id, [])) for p in registry.list_products(ctx)]
+    rows = catalogue.catalogue(ctx)
     return page(request, who, "operator/products.html", products=rows, forms=registry.FORMS)
 
 
@@ -212,8 +207,8 @@ def product(
     product_id: str, request: Request, who: Principal = Depends(staff), ctx=Depends(platform)
 ) -> Response:
     """登记详情、已发布版本及其血缘、使用条款；变更、更正、注销 / a registration, its versions, terms; 登记 actions."""
-    view = _product(ctx, registry.get(ctx, product_id))
-    released = [versions.version_view(v) for v in versions.versions(ctx, product_id)]
+    view = catalogue.product(ctx, product_id)
+    released = catalogue.released_versions(ctx, product_id)
     granted = [terms.terms_view(t) for t in terms.list_terms(ctx, who, product_id)]
     return page(request, who, "operator/product.html", p=view, versions=list(reversed(released)), terms=granted,
                 forms=registry.FORMS)  # fmt: skip
