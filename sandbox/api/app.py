@@ -35,8 +35,9 @@ def create_app(ctx: PlatformContext | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     errors.install(app, pages=error_page)
-    # Routes are matched in order, every included router's routes tried in turn: the metered product query,
-    # the one endpoint under load, comes first (bench/api.py).
+    # Routes are matched in order: the metered product query, the one endpoint under load, first and as the
+    # app's own route, then the delivery router's other routes (bench/api.py)
+    app.add_api_route(API_PREFIX + delivery.QUERY_PATH, delivery.query, **delivery.QUERY_ROUTE)
     for module in (delivery, session, me, admin, provider, developer, operator, consumer, auditor):
         app.include_router(module.router, prefix=API_PREFIX)
 
