@@ -13,7 +13,9 @@ from sandbox.products.delivery import DEFAULT_LIMIT, MAX_LIMIT, Query, QueryInva
 
 
 def test_a_plain_query_string_becomes_the_query_it_names():
-    params = QueryParams("table=t&version=3&filter=level%3D1&filter=level%3D2&sort=-n&limit=5&offset=10&lang=zh")
+    params = QueryParams(
+        "table=t&version=3&filter=level%3D1&filter=level%3D2&sort=-n&limit=5&offset=10&lang=zh"
+    )
     assert query_from(params, "text/csv") == Query(table="t", version=3, filters=("level=1", "level=2"),
                                                    sort=("-n",), limit=5, offset=10, accept="text/csv")  # fmt: skip
     assert query_from(QueryParams(""), None) == Query(limit=DEFAULT_LIMIT)  # other parameters are ignored
