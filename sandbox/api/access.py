@@ -4,7 +4,7 @@
 cookie, refuses anyone whose roles are not listed (audited, bilingual, 403), and hands the
 endpoint a ``Principal``. Services check again on their own; this is the front door, and the
 role × endpoint test reads these rules off the routes, so an endpoint without one fails it.
-Failed credentials are limited per client address: after ``FAILED_AUTH_LIMIT`` the address is
+Failed credentials are limited per client address (``attempts``): after a limit the address is
 refused for a while even with good credentials, so tokens and passwords cannot be guessed fast.
 """
 
@@ -15,7 +15,6 @@ import hmac
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from limits import parse, storage, strategies
 
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import PermissionDenied
@@ -23,35 +22,32 @@ from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.identities import authenticate_token
 
-from .errors import EndpointRefused, NotAuthenticated, TooManyAttempts
+from .attempts import Attempts
+from .errors import EndpointRefused, NotAuthenticated
 
 SESSION_COOKIE = "shuyu_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_KEY = "web-csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-FAILED_AUTH_LIMIT = parse("20/minute")
 
 bearer_token = HTTPBearer(auto_error=False, description="sandbox user token-create / sandbox login")
-_attempts = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 
 
 def platform(request: Request) -> PlatformContext:
     return request.app.state.ctx
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def attempts(request: Request) -> Attempts:
+    """This API process's limit on failed credentials (``create_app`` makes one per app)."""
+    return request.app.state.attempts
 
 
 def check_attempts(request: Request) -> None:
-    if not _attempts.test(FAILED_AUTH_LIMIT, client_address(request)):
-        raise TooManyAttempts(
-            "失败的登录或令牌尝试过多，请稍后再试", "too many failed sign-ins or tokens; try later"
-        )
+    attempts(request).check(request)
 
 
 def count_failure(request: Request) -> None:
-    _attempts.hit(FAILED_AUTH_LIMIT, client_address(request))
+    attempts(request).failed(platform(request), request)
 
 
 def csrf_for(ctx: PlatformContext, session_secret: str) -> str:

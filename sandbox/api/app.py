@@ -16,6 +16,7 @@ from sandbox.settings import Settings
 
 from . import errors, web
 from .access import PUBLIC
+from .attempts import Attempts
 from .routers import admin, auditor, consumer, delivery, developer, me, operator, provider, session
 from .web.error_page import error_page
 
@@ -34,6 +35,7 @@ def create_app(ctx: PlatformContext | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    app.state.attempts = Attempts()
     errors.install(app, pages=error_page)
     # Routes are matched in order: the metered product query, the one endpoint under load, first and as the
     # app's own route, then the delivery router's other routes (bench/api.py)

@@ -69,7 +69,7 @@ class ConsumerKey(Allow):
             try:
                 return await run_in_threadpool(api_keys.authenticate_key, ctx, key)
             except PermissionDenied:
-                raise _key_refused(request) from None
+                raise await run_in_threadpool(_key_refused, request) from None
         if credentials is not None or request.cookies.get(SESSION_COOKIE):
             # a user: refused here unless a consumer
             await run_in_threadpool(super().__call__, request, credentials)
@@ -87,7 +87,8 @@ class ConsumerKey(Allow):
 
 
 def _key_refused(request: Request) -> NotAuthenticated:
-    """A bad, unknown or revoked key: 401, counted against the address's failed-credential limit."""
+    """A bad, unknown or revoked key: 401, counted against the address's failed-credential limit (a write
+    to the store: off the event loop)."""
     count_failure(request)
     return NotAuthenticated("API 密钥无效或已吊销", "API key is invalid or revoked")
 
@@ -166,7 +167,7 @@ async def query(request: Request, product_id: str, who: KeyPrincipal = Depends(c
     try:
         answer = await run_in_threadpool(delivery.query, platform(request), who, product_id, spec)
     except KeyRefused:
-        raise _key_refused(request) from None
+        raise await run_in_threadpool(_key_refused, request) from None
     except metering.QuotaExceeded as err:
         refused = error_response(err, 429)
         refused.headers["Retry-After"] = str(metering.seconds_to_reset())

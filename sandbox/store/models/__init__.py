@@ -18,6 +18,7 @@ from sandbox.store.models.delivery import ApiKeyDayRow, ApiKeyRow, ProductUsageR
 from sandbox.store.models.gate import PrivacyBudgetRow, PrivacySpendRow, ReleaseCellRow, ReleaseRow
 from sandbox.store.models.governance import (
     ApiTokenRow,
+    AuthFailureRow,
     AuthorizationRow,
     ConsentRow,
     OrganizationRow,
@@ -40,7 +41,7 @@ from sandbox.store.models.samples import ProfileFindingRow, SampleDatasetRow, Sa
 from sandbox.store.models.tasks import TaskRow
 
 __all__ = [
-    "ApiKeyDayRow", "ApiKeyRow", "ApiTokenRow", "AuditEventRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
+    "ApiKeyDayRow", "ApiKeyRow", "ApiTokenRow", "AuditEventRow", "AuthFailureRow", "AuditHeadRow", "AuthorizationRow", "Base", "CodeTableRow",
     "ConsentRow", "DatasetColumnRow", "JobRunRow", "JobSubmissionRow", "ProductVersionRow", "DatasetRow", "DatasetVersionRow", "OrganizationRow",
     "PrivacyBudgetRow", "PrivacySpendRow", "ProductRow", "ProductTermsRow", "ProductUsageRow", "ProviderRow", "ReleaseCellRow", "ReleaseRow", "QualityDeliveryRow", "QualityExceptionRow",
     "QualityRuleResultRow", "QualityRunRow", "QualityTicketRow", "QualityWebhookRow", "QuarantineRow", "RedevelopmentRow", "ScenarioColumnRow",

@@ -139,3 +139,14 @@ class AuthorizationRow(Base):
     ended_at: Mapped[str | None] = mapped_column(String(32))
     end_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(32))
+
+
+class AuthFailureRow(Base):
+    """Failed credentials from one client address in one minute, counted by every API process of the home
+    (``sandbox/api/attempts.py``); rows older than a minute are removed as new ones come."""
+
+    __tablename__ = "auth_failures"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    minute: Mapped[str] = mapped_column(String(16), primary_key=True)  # YYYY-MM-DDTHH:MM, UTC
+    failures: Mapped[int] = mapped_column(Integer)

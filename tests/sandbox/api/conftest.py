@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from sandbox.api.app import create_app
+from sandbox.api.attempts import Attempts
 from sandbox.governance import identities
 from sandbox.governance.access import principal_for
+from sandbox.store.models import AuthFailureRow
 from tests.sandbox.governance.conftest import build_cast
 
 USERS = ("admin", "operator-1", "operator-2", "developer-1", "developer-2", "consumer-1", "provider-gongan",
@@ -34,6 +37,13 @@ class Api:
 
     def delete(self, user: str, path: str, **kwargs):
         return self.client.delete(path, headers=self.headers(user), **kwargs)
+
+
+def forget_failures(app) -> None:
+    """A fresh start for the failed-credential limit: the app's own window and the store's count."""
+    app.state.attempts = Attempts()
+    with app.state.ctx.transaction() as session:
+        session.execute(delete(AuthFailureRow))
 
 
 def token_for(ctx, user: str) -> str:

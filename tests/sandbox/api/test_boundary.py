@@ -23,7 +23,6 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from stdnum.cn import ric
 
-from sandbox.api import access
 from sandbox.api.access import Allow, Public
 from sandbox.api.app import create_app
 from sandbox.catalog.service import ingest
@@ -99,7 +98,6 @@ def served(sqlite_ctx, tmp_path):
     ids = {"dataset_id": "people", "scenario_id": "elderly-care", "product_id": product.id, "username": "developer-1",
            "submission_id": submission.id, "provider_id": "gongan", "ticket": tickets.ticket_view(ticket)["ticket"]}  # fmt: skip
     tokens = {role: token_for(ctx, user) for role, user in ROLE_USERS.items()}
-    access._attempts.storage.reset()
     with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
         yield client, tokens, ids
 

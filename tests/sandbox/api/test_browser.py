@@ -23,7 +23,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from sandbox.api import access
 from sandbox.api.app import create_app
 from sandbox.governance.access import principal_for
 from sandbox.quality import tickets
@@ -58,7 +57,6 @@ def server(home):
     import uvicorn
 
     ctx, _ = home
-    access._attempts.storage.reset()
     port = _free_port()
     served = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False, lifespan="off"))  # fmt: skip

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox.api import access
+from sandbox.api.attempts import FAILED_AUTH_LIMIT
 from sandbox.api.routers.delivery import ConsumerKey
 from sandbox.context import PlatformContext
 from sandbox.domain.identity import Role
@@ -19,6 +20,7 @@ from sandbox.products import api_keys
 from ..governance.conftest import Cast
 from ..governance.test_scenarios import walk_to_active
 from ..products.test_delivery import cells, publish
+from .conftest import forget_failures
 from .test_boundary import rules
 
 QUERY = "/api/v1/delivery/products/district_levels/query"
@@ -31,9 +33,7 @@ def served(api):
     walk_to_active(cast)
     scenarios.add_member(api.ctx, cast("operator-1"), "elderly-care", "developer-1")
     publish(cast)
-    access._attempts.storage.reset()
     yield api
-    access._attempts.storage.reset()
 
 
 def new_key(api, label: str = "script") -> dict:
@@ -130,13 +130,13 @@ def test_the_key_rule_admits_keys_only_and_counts_bad_ones_against_the_address(s
     (rule,) = [d.call for d in route.dependant.dependencies if isinstance(d.call, access.Allow)]
     assert isinstance(rule, ConsumerKey) and rule.roles == {Role.CONSUMER}  # what the matrix test reads
 
-    access._attempts.storage.reset()
+    forget_failures(api.client.app)
     statuses = {api.client.get(QUERY, headers=with_key(f"sk_guess{i}")).status_code
-                for i in range(access.FAILED_AUTH_LIMIT.amount)}  # fmt: skip
+                for i in range(FAILED_AUTH_LIMIT.amount)}  # fmt: skip
     assert statuses == {401}
     limited = api.client.get(QUERY, headers=with_key(secret))
     assert (limited.status_code, limited.json()["code"]) == (429, "E602")
-    access._attempts.storage.reset()
+    forget_failures(api.client.app)
     assert api.client.get(QUERY, headers=with_key(secret)).status_code == 200
 
 
@@ -157,8 +157,10 @@ def test_a_key_revoked_anywhere_stops_answering_at_once(served):
     assert api_keys.known_key(api.ctx, key["secret"]) is None  # forgotten once refused
     (usage,) = api.get("consumer-1", "/api/v1/delivery/usage").json()
     assert usage["requests"] == 1
-    remaining = access._attempts.get_window_stats(access.FAILED_AUTH_LIMIT, "testclient").remaining
-    assert remaining == access.FAILED_AUTH_LIMIT.amount - 2  # both refusals counted against the address
+    remaining = api.client.app.state.attempts.window.get_window_stats(
+        FAILED_AUTH_LIMIT, "testclient"
+    ).remaining
+    assert remaining == FAILED_AUTH_LIMIT.amount - 2  # both refusals counted against the address
 
 
 def test_over_quota_is_429_not_served_and_not_counted(served):

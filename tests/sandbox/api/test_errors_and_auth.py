@@ -3,9 +3,14 @@ are bilingual JSON with stable codes, validation errors never echo the value sen
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sandbox.store.models import AuditEventRow
+from sandbox.api.app import create_app
+from sandbox.api.attempts import FAILED_AUTH_LIMIT
+from sandbox.store.models import AuditEventRow, AuthFailureRow
+
+from .conftest import forget_failures
 
 
 def test_no_token_and_a_bad_token_are_401_bilingual(api):
@@ -57,14 +62,35 @@ def test_service_refusals_keep_their_code_and_status(api):
     assert api.client.get("/api/v1/nowhere").json()["code"] == "E201"
 
 
-def test_repeated_bad_tokens_are_rate_limited_even_for_a_good_one(api):
-    from sandbox.api import access
+def _guess(i) -> dict[str, str]:
+    return {"Authorization": f"Bearer sy_guess{i}"}
 
-    access._attempts.storage.reset()
-    statuses = [api.client.get("/api/v1/me", headers={"Authorization": f"Bearer sy_guess{i}"}).status_code
-                for i in range(access.FAILED_AUTH_LIMIT.amount)]  # fmt: skip
+
+def test_repeated_bad_tokens_are_rate_limited_even_for_a_good_one(api):
+    statuses = [
+        api.client.get("/api/v1/me", headers=_guess(i)).status_code for i in range(FAILED_AUTH_LIMIT.amount)
+    ]
     assert set(statuses) == {401}
     limited = api.get("admin", "/api/v1/me")
     assert limited.status_code == 429 and limited.json()["code"] == "E602"
-    access._attempts.storage.reset()
+    forget_failures(api.client.app)
     assert api.get("admin", "/api/v1/me").status_code == 200
+
+
+def test_failures_another_api_process_saw_block_the_address_here_at_its_first_failure(api):
+    """Two API processes on one home (replicas): each has its own window; the store's count joins them."""
+    with TestClient(create_app(api.ctx), raise_server_exceptions=False) as elsewhere:
+        for i in range(FAILED_AUTH_LIMIT.amount):
+            assert elsewhere.get("/api/v1/me", headers=_guess(i)).status_code == 401
+        assert elsewhere.get("/api/v1/me", headers=api.headers("admin")).status_code == 429
+    with api.ctx.sessions() as session:  # what the store holds: the address, the minute, a count; no token
+        (row,) = session.scalars(select(AuthFailureRow)).all()
+    assert (row.address, row.failures) == ("testclient", FAILED_AUTH_LIMIT.amount)
+    assert api.get("admin", "/api/v1/me").status_code == 200  # this process has seen no failure yet
+    assert api.client.get("/api/v1/me", headers=_guess("x")).status_code == 401  # its first one...
+    blocked = api.get("admin", "/api/v1/me")  # ...and the store's count blocks the address here too
+    assert (blocked.status_code, blocked.json()["code"]) == (429, "E602")
+    restarted = create_app(api.ctx)  # a restart: an empty window, the store's count kept
+    with TestClient(restarted, raise_server_exceptions=False) as again:
+        assert again.get("/api/v1/me", headers=_guess("y")).status_code == 401
+        assert again.get("/api/v1/me", headers=api.headers("admin")).status_code == 429

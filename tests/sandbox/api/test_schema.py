@@ -15,7 +15,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from sandbox.api import access
 from sandbox.api.app import create_app
 from sandbox.governance import identities
 from sandbox.governance.access import principal_for
@@ -23,6 +22,7 @@ from sandbox.products import api_keys
 from tests.conftest import make_context
 from tests.sandbox.governance.conftest import build_cast
 
+from .conftest import forget_failures
 from .test_boundary import rules
 
 PUBLIC = {"/api/health", "/api/v1/session", "/api/v1/session/token"}
@@ -63,7 +63,7 @@ def test_no_5xx_no_answer_without_credentials_and_no_answer_to_the_wrong_role(ho
     assert len(operations) >= 60
     problems: list[str] = []
     for operation in operations:
-        check = _checker(ctx, allowed[(operation.method.upper(), operation.path)], key, problems)
+        check = _checker(app, ctx, allowed[(operation.method.upper(), operation.path)], key, problems)
         given(case=operation.as_strategy())(
             settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                      database=None)(check)
@@ -71,13 +71,13 @@ def test_no_5xx_no_answer_without_credentials_and_no_answer_to_the_wrong_role(ho
     assert not problems, "\n".join(sorted(set(problems))[:40])
 
 
-def _checker(ctx, roles, key: str, problems: list[str]):
+def _checker(app, ctx, roles, key: str, problems: list[str]):
     admitted = sorted(r for r in USERS if not roles or r in roles)
     refused = sorted(r for r in USERS if roles and r not in roles)
 
     def check(case) -> None:
         where = f"{case.method.upper()} {case.path}"
-        access._attempts.storage.reset()  # generated guesses must not lock the next calls out
+        forget_failures(app)  # generated guesses must not lock the next calls out
         anonymous = case.call(headers={})
         if case.path not in PUBLIC and anonymous.status_code not in (401, 422):
             problems.append(f"{where}: answered without credentials ({anonymous.status_code})")

@@ -14,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sandbox.api import access
 from sandbox.api.access import SESSION_COOKIE
 from sandbox.api.app import create_app
 from sandbox.api.web.i18n import TEXT
@@ -64,7 +63,6 @@ class Browser:
 @pytest.fixture
 def web(web_template, tmp_path):
     ctx = copied(web_template, tmp_path / "home")
-    access._attempts.storage.reset()
     with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
         yield Browser(ctx, client), web_template.seeded
     ctx.engine.dispose()

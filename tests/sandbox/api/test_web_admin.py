@@ -17,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sandbox.api import access
 from sandbox.api.app import create_app
 from sandbox.domain.errors import PermissionDenied
 from sandbox.governance.access import principal_for
@@ -38,7 +37,6 @@ ROLE_USERS = ("admin", "operator-1", "developer-1", "consumer-1", "provider-gong
 @pytest.fixture
 def site(admin_template, tmp_path):
     ctx = copied(admin_template, tmp_path / "home")
-    access._attempts.storage.reset()
     with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
         yield Browser(ctx, client), admin_template.seeded, admin_template.extras
     ctx.engine.dispose()

@@ -20,7 +20,6 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from sandbox.api import access
 from sandbox.api.app import create_app
 from sandbox.audit.chain import utc_now_iso
 from sandbox.cli import app
@@ -98,7 +97,6 @@ def both(sqlite_ctx, tmp_path, monkeypatch) -> Both:
         monkeypatch.setenv("SANDBOX_CONFIG_DIR", str(config / user))
         remote_client.save_token(SERVER, user, token_id, secret)
     monkeypatch.delenv("SANDBOX_CONFIG_DIR")
-    access._attempts.storage.reset()
     with TestClient(create_app(ctx), base_url=SERVER) as client:
 
         def request(method, url, *, headers=None, timeout=None, **kwargs):
