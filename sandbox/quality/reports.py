@@ -345,4 +345,7 @@ def report_for_dataset(ctx: PlatformContext, actor: Principal, dataset_id: str) 
 def report_for_provider(ctx: PlatformContext, actor: Principal, provider_id: str) -> tuple[Path, Path]:
     with audited_refusals(ctx, actor, "quality.report", "provider", provider_id):
         check_may_read_provider(actor, provider_id)
+    with ctx.sessions() as session:  # staff name any provider: an unknown one is a 404, never a report path
+        if catalog_repo.get_provider(session, provider_id) is None:
+            raise NotFoundError("没有这个数据提供单位", "no such provider")
     return write_provider_report(ctx, provider_id)

@@ -60,6 +60,11 @@ class ConsumerKey(Allow):
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer_token),
         key: str | None = Security(_api_key),
     ) -> KeyPrincipal:
+        return await self.resolve(request, key, credentials)
+
+    async def resolve(
+        self, request: Request, key: str | None, credentials: HTTPAuthorizationCredentials | None
+    ) -> KeyPrincipal:
         ctx = platform(request)
         if key:
             check_attempts(request)
@@ -86,6 +91,16 @@ class ConsumerKey(Allow):
         return "ConsumerKey(consumer, X-API-Key)"
 
 
+class HeaderKey(ConsumerKey):
+    """``ConsumerKey`` for the query endpoint under load: it reads the key header itself, and the bearer
+    header only without a key, instead of having two security dependencies solved per request
+    (bench/api.py). Its OpenAPI operation names the key scheme that ``ConsumerKey`` declares."""
+
+    async def __call__(self, request: Request) -> KeyPrincipal:  # type: ignore[override]
+        key = request.headers.get(API_KEY_HEADER)
+        return await self.resolve(request, key, None if key else await bearer_token(request))
+
+
 def _key_refused(request: Request) -> NotAuthenticated:
     """A bad, unknown or revoked key: 401, counted against the address's failed-credential limit (a write
     to the store: off the event loop)."""
@@ -95,6 +110,7 @@ def _key_refused(request: Request) -> NotAuthenticated:
 
 router = APIRouter(prefix="/delivery", tags=["delivery"])
 consumer_key = ConsumerKey()
+header_key = HeaderKey()
 key_managers = Allow(Role.CONSUMER, Role.OPERATOR)
 staff = Allow(Role.OPERATOR)
 readers = Allow(*metering.READERS)
@@ -158,10 +174,10 @@ def describe(product_id: str, request: Request, version: VersionQuery = None,
 #: included router's routes cost a walk of the router's bookkeeping on every request (bench/api.py).
 QUERY_PATH = "/delivery/products/{product_id}/query"
 QUERY_ROUTE = {"methods": ["GET"], "response_class": Response, "tags": ["delivery"],
-               "openapi_extra": {"parameters": delivery_query.PARAMETERS}}  # fmt: skip
+               "openapi_extra": {"parameters": delivery_query.PARAMETERS, "security": [{"APIKeyHeader": []}]}}  # fmt: skip
 
 
-async def query(request: Request, product_id: str, who: KeyPrincipal = Depends(consumer_key)) -> Response:
+async def query(request: Request, product_id: str, who: KeyPrincipal = Depends(header_key)) -> Response:
     """查询已发布的数据产品版本，计量计费（API 密钥）/ query a released product version, metered (API key)."""
     spec = delivery_query.query_from(request.query_params, request.headers.get("accept"))
     try:

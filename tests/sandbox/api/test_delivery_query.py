@@ -1,6 +1,6 @@
 """The product query's parameters, read from the query string by hand (``api/delivery_query.py``): the
 bounds the declared parameters had, a 422 that names the parameter and never echoes the value, and the
-OpenAPI schema still documenting every parameter."""
+OpenAPI schema still documenting every parameter and the key it takes."""
 
 from __future__ import annotations
 
@@ -44,3 +44,8 @@ def test_the_schema_documents_every_parameter_the_endpoint_reads(sqlite_ctx):
     documented = {p["name"] for p in operation["parameters"]}
     assert documented == {"product_id", *(p["name"] for p in PARAMETERS)}
     assert {"table", "version", "filter", "sort", "limit", "offset", "cursor", "format"} <= documented
+    # the key header is read by the rule itself (HeaderKey); the operation still names the key's scheme
+    assert operation["security"] == [{"APIKeyHeader": []}]
+    assert schema["components"]["securitySchemes"]["APIKeyHeader"] == {
+        "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "POST /api/v1/delivery/keys"
+    }  # fmt: skip

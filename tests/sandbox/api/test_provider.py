@@ -194,6 +194,9 @@ def test_quality_reports_and_the_scorecard_are_the_providers_own(delivered):
     _refused(api.get("provider-gongan", f"{V1}/quality", params={"provider": "canlian"}), 403, "E600")
     _refused(api.get("operator-1", f"{V1}/quality"), 422, "E110")  # staff name the provider
     assert api.get("operator-1", f"{V1}/quality", params={"provider": "gongan"}).json()["name"] == "市公安局"
+    for unknown in ("nobody", "application/zip", "../raw"):  # Schemathesis found these were a 500 (E701)
+        for page in ("quality", "quality.html"):
+            _refused(api.get("admin", f"{V1}/{page}", params={"provider": unknown}), 404, "E201")
     card = api.get("provider-gongan", f"{V1}/scorecard").json()
     assert card["provider"] == "gongan" and card["datasets"][0]["trend"] == [{"version": 1, "score": 87.5}]
     _refused(api.get("provider-canlian", f"{V1}/scorecard", params={"provider": "gongan"}), 403, "E600")
