@@ -10,7 +10,9 @@ import io
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Annotated, Literal
 
+from fastapi import Query
 from fastapi.responses import Response
 
 from sandbox.context import PlatformContext
@@ -18,6 +20,11 @@ from sandbox.governance.access import Principal
 from sandbox.products import versions
 from sandbox.quality import export
 
+#: A product archive's file format, as every router's download endpoint takes it, and what it answers.
+ArchiveFormat = Annotated[
+    Literal["csv", "parquet", "xlsx"], Query(alias="format", description="文件格式 / file format")
+]
+ARCHIVE_RESPONSES = {200: {"content": {"application/zip": {}}}}
 TICKET_MEDIA = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # fmt: skip
 

@@ -6,13 +6,12 @@ every grant of terms of use, and every re-development application.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from sandbox.api import downloads
 from sandbox.api.access import Allow, platform
+from sandbox.api.bodies import ID
 from sandbox.api.params import VersionQuery
 from sandbox.api.views import run_record
 from sandbox.domain.identity import Role
@@ -24,8 +23,6 @@ from sandbox.runtime import runs, submissions
 router = APIRouter(prefix="/auditor", tags=["auditor"])
 readers = Allow(*audit_log.READERS)
 auditor = Allow(Role.AUDITOR)
-
-ID = 64  # the longest identifier any kind allows
 
 
 @router.get("/audit")
@@ -100,12 +97,10 @@ def product_versions(product_id: str, who: Principal = Depends(auditor), ctx=Dep
 
 
 @router.get("/products/{product_id}/download", response_class=Response,
-            responses={200: {"content": {"application/zip": {}}}})  # fmt: skip
+            responses=downloads.ARCHIVE_RESPONSES)  # fmt: skip
 def product_download(
     product_id: str,
-    fmt: Literal["csv", "parquet", "xlsx"] = Query(
-        "csv", alias="format", description="文件格式 / file format"
-    ),
+    fmt: downloads.ArchiveFormat = "csv",
     version: VersionQuery = None,
     who: Principal = Depends(auditor),
     ctx=Depends(platform),

@@ -8,8 +8,6 @@ archive (the released tables and the gate report's public view) and removed at o
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
@@ -46,12 +44,10 @@ def product_versions(
 
 
 @router.get("/products/{product_id}/download", response_class=Response,
-            responses={200: {"content": {"application/zip": {}}}})  # fmt: skip
+            responses=downloads.ARCHIVE_RESPONSES)  # fmt: skip
 def download(
     product_id: str,
-    fmt: Literal["csv", "parquet", "xlsx"] = Query(
-        "csv", alias="format", description="文件格式 / file format"
-    ),
+    fmt: downloads.ArchiveFormat = "csv",
     version: VersionQuery = None,
     who: Principal = Depends(consumer),
     ctx=Depends(platform),

@@ -373,12 +373,10 @@ def product_versions(product_id: str, who: Principal = Depends(staff), ctx=Depen
 
 
 @router.get("/products/{product_id}/download", response_class=Response,
-            responses={200: {"content": {"application/zip": {}}}})  # fmt: skip
+            responses=downloads.ARCHIVE_RESPONSES)  # fmt: skip
 def product_download(
     product_id: str,
-    fmt: Literal["csv", "parquet", "xlsx"] = Query(
-        "csv", alias="format", description="文件格式 / file format"
-    ),
+    fmt: downloads.ArchiveFormat = "csv",
     version: VersionQuery = None,
     who: Principal = Depends(staff),
     ctx=Depends(platform),
