@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 import sys
@@ -124,6 +125,11 @@ def serve(
     )
     console.print(f"数域服务 / Shuyu service: http://{host}:{port}/  (API: http://{host}:{port}/api/v1, "
                   f"schema: /api/openapi.json)", highlight=False)  # fmt: skip
+    # The startup heap (the app and its libraries, ~230,000 objects) lives as long as the process: frozen,
+    # out of the collector's sight, a full collection no longer stalls every request for ~100 ms about once
+    # a second under load (bench/api.py: p99 150 -> 51 ms at 64 clients).
+    gc.collect()
+    gc.freeze()
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
