@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,10 @@ from pathlib import Path
 
 import httpx
 
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).parent))
+
+from served import HOST, free_port, serve_argv, start, stop  # noqa: E402
+
 JOB = Path(__file__).parents[1] / "jobs" / "enterprise_loan_support"
 PRODUCT = "enterprise_loan_support"
 QUERY = f"/api/v1/delivery/products/{PRODUCT}/query?sort=-enterprises&limit=100"
@@ -60,12 +62,6 @@ def bare() -> dict:
 
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def build_home(home: Path, deliveries: Path, cells: int, database_url: str | None) -> str:
@@ -116,30 +112,6 @@ def build_home(home: Path, deliveries: Path, cells: int, database_url: str | Non
     api_keys.set_quota(ctx, who("operator-1"), row.id, api_keys.MAX_DAILY_QUOTA)
     ctx.engine.dispose()
     return secret
-
-
-def start(argv: list[str], env: dict, ready_url: str) -> subprocess.Popen:
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server did not start: {process.stderr.read()[-2000:]}")
-        try:
-            if httpx.get(ready_url, timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("server did not answer within 60 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -246,8 +218,7 @@ def main() -> None:
     try:
         secret = build_home(work / "home", work / "deliveries", args.cells, database_url)
         port = free_port()
-        shuyu_server = start([sys.executable, "-m", "sandbox", "serve", "--no-worker", "--port", str(port)],
-                             env, f"http://{HOST}:{port}/api/health")  # fmt: skip
+        shuyu_server = start(serve_argv(port), env, f"http://{HOST}:{port}/api/health")
         processes.append(shuyu_server)
         first = httpx.get(f"http://{HOST}:{port}{QUERY}", headers={"X-API-Key": secret}, timeout=10)
         assert first.status_code == 200, first.text

@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +35,10 @@ import httpx
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))  # the seed lives with the tests that use it
+sys.path.insert(0, str(Path(__file__).parent))
 
-HOST = "127.0.0.1"
+from served import HOST, free_port, serve_argv, start, stop  # noqa: E402
+
 GOAL_MS = 150.0
 #: Not pages: file downloads (timed by their own benchmarks, if any).
 DOWNLOADS = (
@@ -142,37 +142,6 @@ def build_home(home: Path, scratch: Path, audit_events: int) -> tuple[dict, dict
     return wanted, sessions, events
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def start(env: dict, port: int) -> subprocess.Popen:
-    argv = [sys.executable, "-m", "sandbox", "serve", "--no-worker", "--host", HOST, "--port", str(port)]
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server did not start: {process.stderr.read()[-2000:]}")
-        try:
-            if httpx.get(f"http://{HOST}:{port}/api/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("server did not answer within 60 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def time_page(client: httpx.Client, url: str, cookie: str | None, warm: int, repeat: int) -> dict:
     cookies = {"shuyu_session": cookie} if cookie else {}
     for _ in range(warm):
@@ -206,7 +175,7 @@ def main() -> None:
     try:
         wanted, sessions, events = build_home(work / "home", work / "deliveries", args.audit_events)
         port = free_port()
-        process = start(env, port)
+        process = start(serve_argv(port), env, f"http://{HOST}:{port}/api/health")
         results = []
         with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30, follow_redirects=False) as client:
             assets = sum(len(client.get(f"/static/shuyu.{ext}").content) for ext in ("css", "js")) / 1024
