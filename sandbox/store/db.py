@@ -30,6 +30,11 @@ LOCK_WAIT_S = 60
 #: PostgreSQL SQLSTATEs that mean "another transaction was in the way": serialization_failure,
 #: deadlock_detected, lock_not_available (lock_timeout).
 PG_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+#: Of those, the ones where PostgreSQL aborted the transaction so that another could go on: run again,
+#: it finds the other one done.
+PG_ABORTED_STATES = frozenset({"40001", "40P01"})
+#: Times ``GroupCommit`` runs a batch the database aborted that way before its callers get ``Busy``.
+BATCH_ATTEMPTS = 3
 
 
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
@@ -86,6 +91,15 @@ def is_busy(exc: BaseException) -> bool:
         return True
     name = getattr(exc, "sqlite_errorname", "") or ""
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def aborted_for_another(exc: BaseException | None) -> bool:
+    """Whether PostgreSQL aborted the transaction behind ``exc`` (or its cause) to let another go on."""
+    while exc is not None:
+        if getattr(exc, "sqlstate", None) in PG_ABORTED_STATES:
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def _busy_is_a_user_error(context: ExceptionContext) -> Exception | None:
@@ -223,8 +237,12 @@ class GroupCommit:
     instead of each waiting for a sync of its own. Inside, works run one after another, each in a
     savepoint: one that fails is rolled back alone and its error raised to its own caller; the others
     are not disturbed. If the transaction itself fails (busy, disk), every caller in it gets that error
-    and nothing of it was written. There is no thread of its own: the first caller to find no batch
-    running runs one (what is queued, at most ``most``), then hands the next to the first still waiting.
+    and nothing of it was written — except when PostgreSQL aborted it to break a deadlock or a
+    serialization conflict with another process's transaction (two API processes' batches taking the
+    same keys' rows in opposite orders): then the whole batch runs again, up to ``BATCH_ATTEMPTS``
+    times, so a work must write only through its ``Direct`` and may be run more than once. There is no
+    thread of its own: the first caller to find no batch running runs one (what is queued, at most
+    ``most``), then hands the next to the first still waiting.
     """
 
     def __init__(self, *, most: int = 64) -> None:
@@ -273,24 +291,35 @@ class GroupCommit:
 
     @staticmethod
     def _commit(engine: Engine, batch: list[_Call]) -> None:
-        outcomes: list[tuple[Any, BaseException | None]] = []
-        try:
-            with direct(engine, write=True) as tx:
+        for attempt in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                outcomes = GroupCommit._attempt(engine, batch)
+                break
+            except BaseException as err:  # nothing of the batch was written
+                if attempt < BATCH_ATTEMPTS and aborted_for_another(err):
+                    continue
                 for call in batch:
-                    tx.savepoint()
-                    try:
-                        result = call.work(tx)
-                    except Exception as err:
-                        tx.rollback_to_savepoint()
-                        outcomes.append((None, err))
-                    else:
-                        tx.release()
-                        outcomes.append((result, None))
-        except BaseException as err:  # nothing of the batch was written
-            for call in batch:
-                call.error = err
-            if not isinstance(err, Exception):
-                raise
-            return
+                    call.error = err
+                if not isinstance(err, Exception):
+                    raise
+                return
         for call, (result, error) in zip(batch, outcomes, strict=True):
             call.result, call.error = result, error
+
+    @staticmethod
+    def _attempt(engine: Engine, batch: list[_Call]) -> list[tuple[Any, BaseException | None]]:
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        with direct(engine, write=True) as tx:
+            for call in batch:
+                tx.savepoint()
+                try:
+                    result = call.work(tx)
+                except Exception as err:
+                    if aborted_for_another(err):
+                        raise  # the whole batch: the other transaction waits for what earlier works locked
+                    tx.rollback_to_savepoint()
+                    outcomes.append((None, err))
+                else:
+                    tx.release()
+                    outcomes.append((result, None))
+        return outcomes

@@ -13,6 +13,7 @@ from sandbox.context import PlatformContext
 from sandbox.domain.errors import Busy
 from sandbox.store import db
 from sandbox.store.db import GroupCommit, Statement, direct
+from tests.conftest import PG_URL, make_context
 
 BUMP = Statement("UPDATE probe SET n = n + 1 WHERE id = :id")
 READ = Statement("SELECT n FROM probe WHERE id = :id")
@@ -154,3 +155,45 @@ def test_sqlite_commits_are_synced_before_they_return(sqlite_ctx):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     with direct(sqlite_ctx.engine, write=True) as tx:
         assert tx.one(Statement("PRAGMA synchronous"), {}) == (2,)
+
+
+@pytest.mark.postgres
+def test_a_batch_postgres_aborts_to_break_a_deadlock_runs_again_and_counts_once(pg_schema, tmp_path):
+    """Two API processes' batches take two keys' rows in opposite orders. PostgreSQL aborts one to break
+    the deadlock; without the retry every caller in that batch was answered busy."""
+    ctx = make_context(tmp_path / "home", database_url=PG_URL, schema=pg_schema)
+    with ctx.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
+        conn.execute(text("INSERT INTO probe (id, n) VALUES (1, 0), (2, 0)"))
+    first_locked = {1: threading.Event(), 2: threading.Event()}
+    runs = {1: 0, 2: 0}
+    outcomes: dict[int, object] = {}
+
+    def crossing(mine: int, other: int):
+        def work(tx):
+            runs[mine] += 1
+            tx.run(BUMP, {"id": mine})
+            first_locked[mine].set()
+            first_locked[other].wait(10)  # both hold their first row: each now waits for the other's
+            tx.run(BUMP, {"id": other})
+            return mine
+
+        return work
+
+    def call(mine: int, other: int) -> None:
+        try:
+            outcomes[mine] = GroupCommit().run(ctx.engine, crossing(mine, other))  # a process's batch
+        except Exception as err:  # noqa: BLE001 - asserted below
+            outcomes[mine] = err
+
+    try:
+        threads = [threading.Thread(target=call, args=pair) for pair in ((1, 2), (2, 1))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert outcomes == {1: 1, 2: 2}
+        assert sorted(runs.values()) == [1, 2]  # the victim's batch ran again, once
+        assert (count(ctx, 1), count(ctx, 2)) == (2, 2)  # and its first run's writes were undone
+    finally:
+        ctx.engine.dispose()
