@@ -19,13 +19,9 @@ requests that arrive while one commit is being synced share the next (``GroupCom
 a savepoint of its own, refused ones rolled back alone, all answered once the shared commit is durable).
 
 Two memories keep the work per request small, neither able to serve what the store or the files
-would refuse. A released table is hashed and parsed once per file state: its (device, inode, size,
-mtime, ctime) is compared on every read, and any write, truncation, replacement, rename over,
-``chmod`` or ``touch`` changes the ctime (which no process sets at will) or the inode, so the file
-is hashed again and refused if it differs; a state seen within ``SETTLED_NS`` of its own timestamps
-is not trusted (a change in the same clock tick would keep them), it is hashed again each time.
-And a rendered page is kept by the content hash of its table and everything the query names, so it
-is the same bytes the table would give again; it is still metered each time it is served.
+would refuse: a released table is hashed and parsed once per file state (``released_tables``), and a
+rendered page is kept by the content hash of its table and everything the query names, so it is the
+same bytes the table would give again; it is still metered each time it is served.
 
 Paging: ``limit`` (at most ``MAX_LIMIT``) with ``offset``, or the ``next_cursor`` of the previous
 page. A cursor pins the version it started on, so paging through "latest" never mixes two versions;
@@ -39,15 +35,11 @@ import binascii
 import hashlib
 import io
 import json
-import os
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import TypeVar
 from weakref import WeakKeyDictionary
 
@@ -65,7 +57,7 @@ from sandbox.domain.product import ProductState
 from sandbox.governance.access import audited_refusals
 from sandbox.products import api_keys, metering, versions
 from sandbox.products.api_keys import KeyPrincipal, KeyRefused, store_turn
-from sandbox.products.versions import ProductFilesChanged
+from sandbox.products.released_tables import Released, read_checked, tables_of
 from sandbox.store.db import Direct, GroupCommit, Statement, direct
 from sandbox.store.models import ProductVersionRow
 from sandbox.store.zones import Zone, zone_relative
@@ -154,105 +146,6 @@ def choose_format(fmt: str | None, accept: str | None) -> str:
         if media.lower() in _ACCEPTED and weight > 0:
             offered.append((-weight, position, _ACCEPTED[media.lower()]))
     return min(offered)[2] if offered else "json"
-
-
-# -- released tables, verified and parsed once per file state ------------------------------------
-
-#: A file whose last change is not this much older than the moment it was hashed is hashed again on
-#: every read: file timestamps come from a coarse clock, and a change within the same tick would not
-#: move them (git's "racily clean" entries, for the same reason).
-SETTLED_NS = 1_000_000_000
-_PARSED: OrderedDict[str, pa.Table] = OrderedDict()  # content hash -> table
-_PARSED_MAX = 32
-#: (path, content hash) -> (the file's state when it was verified, the table)
-_VERIFIED: OrderedDict[tuple[str, str], tuple[tuple[int, ...], pa.Table]] = OrderedDict()
-_VERIFIED_MAX = 256
-_TABLES_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Released:
-    """A released version as the query path reads it: the columns of ``ProductVersionRow`` it needs."""
-
-    product_id: str
-    version: int
-    path: str  # relative to the products zone
-    files_json: str | None
-    released_at: str
-
-
-@lru_cache(maxsize=256)
-def _manifest(files_json: str) -> dict[str, str]:
-    return json.loads(files_json)  # shared: never changed by a caller
-
-
-def tables_of(row: ProductVersionRow | Released) -> dict[str, str]:
-    """The version's released tables: output name -> manifest entry (top-level Parquet files only)."""
-    files = _manifest(row.files_json) if row.files_json else {}
-    return {
-        name.removesuffix(".parquet"): name
-        for name in sorted(files)
-        if "/" not in name and name.endswith(".parquet")
-    }
-
-
-def _state(st: os.stat_result) -> tuple[int, ...]:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def read_table(row: ProductVersionRow | Released, directory: Path, name: str) -> pa.Table:
-    """One released table, refused (``ProductFilesChanged``) unless its bytes hash to the release manifest's."""
-    return _read(row, name, str(directory / name), lambda: directory / name)[0]
-
-
-def _read(
-    row: ProductVersionRow | Released, name: str, path: str, checked: Callable[[], Path]
-) -> tuple[pa.Table, str]:
-    """The table and its content hash. ``path`` is where the file is; ``checked`` gives the same path
-    checked against its zone, which a file not yet verified in its current state must pass."""
-    if row.files_json is None:
-        versions.released_files(row, checked().parent)  # raises: released without a manifest
-    digest = _manifest(row.files_json)[name]
-    key = (path, digest)
-    try:
-        now = _state(os.stat(path))
-    except OSError:
-        now = None
-    with _TABLES_LOCK:
-        known = _VERIFIED.get(key)
-        if known is not None and known[0] == now:
-            _VERIFIED.move_to_end(key)
-            return known[1], digest
-        _VERIFIED.pop(key, None)
-    started = time.time_ns()
-    try:
-        with open(checked(), "rb") as file:
-            before = os.fstat(file.fileno())
-            data = file.read()
-            after = os.fstat(file.fileno())
-    except OSError:
-        data = None
-    if data is None or hashlib.sha256(data).hexdigest() != digest:
-        raise ProductFilesChanged(
-            f"{row.product_id} v{row.version} 的文件 {name} 缺失或与发布时不同，拒绝提供",
-            f"{row.product_id} v{row.version}: file {name} is missing or differs from its release; not served",
-        )
-    with _TABLES_LOCK:
-        table = _PARSED.get(digest)
-    if table is None:
-        table = pq.read_table(pa.BufferReader(data))
-    state = _state(before)
-    settled = state == _state(after) and max(before.st_mtime_ns, before.st_ctime_ns) < started - SETTLED_NS
-    with _TABLES_LOCK:
-        _PARSED[digest] = table
-        _PARSED.move_to_end(digest)
-        while len(_PARSED) > _PARSED_MAX:
-            _PARSED.popitem(last=False)
-        if settled:
-            _VERIFIED[key] = (state, table)
-            while len(_VERIFIED) > _VERIFIED_MAX:
-                _VERIFIED.popitem(last=False)
-    return table, digest
 
 
 # -- pages, kept by what makes them --------------------------------------------------------------
@@ -529,7 +422,9 @@ def _table(ctx: PlatformContext, release: Released, name: str) -> tuple[pa.Table
     """A released table of ``release`` (``_read``); its directory is checked against the products
     zone whenever the file is to be verified again."""
     path = f"{_store(ctx).products}/{release.path}/{name}"
-    return _read(release, name, path, lambda: zone_relative(ctx.settings, Zone.PRODUCTS, release.path) / name)
+    return read_checked(
+        release, name, path, lambda: zone_relative(ctx.settings, Zone.PRODUCTS, release.path) / name
+    )
 
 
 def describe(

@@ -16,7 +16,7 @@ from sandbox.api.routers.consumer import download as api_download
 from sandbox.display import SHANGHAI
 from sandbox.domain.identity import Role
 from sandbox.governance.access import Principal, audited_refusals
-from sandbox.products import api_keys, catalogue, delivery, metering, terms, versions
+from sandbox.products import api_keys, catalogue, metering, released_tables, terms, versions
 
 from . import charts
 from .i18n import lang_of, text
@@ -51,11 +51,11 @@ def _cells(ctx, who: Principal, product_id: str, version: int | None, table: str
     with audited_refusals(ctx, who, "product.view", "product", product_id):
         versions.check_may_export(ctx, who, product_id, datetime.now(SHANGHAI).date())
     row, directory = versions.version_dir(ctx, product_id, version)
-    tables = delivery.tables_of(row)
+    tables = released_tables.tables_of(row)
     if not tables:
         return None
     name = table if table in tables else next(iter(tables))
-    data = delivery.read_table(row, directory, tables[name])
+    data = released_tables.read_table(row, directory, tables[name])
     columns = data.column_names
     numeric = [
         c

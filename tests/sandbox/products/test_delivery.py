@@ -27,7 +27,7 @@ from sandbox.domain.errors import InvalidInput, NotFoundError, PermissionDenied
 from sandbox.domain.identity import OrgKind, Role
 from sandbox.governance import disclosure, identities
 from sandbox.governance.access import principal_for
-from sandbox.products import api_keys, delivery, metering, registry, terms, versions
+from sandbox.products import api_keys, delivery, metering, registry, released_tables, terms, versions
 from sandbox.products.delivery import Query, QueryInvalid
 from sandbox.products.terms import TermsRequired
 from sandbox.store.models import ApiKeyDayRow, ApiKeyRow, AuditEventRow, JobRunRow, ProductUsageRow
@@ -289,15 +289,19 @@ def test_a_file_changed_after_its_state_was_trusted_is_hashed_again_and_refused(
     """A released table is hashed once per file state; a change that keeps size and mtime still moves
     the ctime, so the next read hashes the file again and refuses it."""
     cast = published
-    monkeypatch.setattr(delivery, "SETTLED_NS", 0)  # trust a state at once (normally: once a second old)
+    monkeypatch.setattr(
+        released_tables, "SETTLED_NS", 0
+    )  # trust a state at once (normally: once a second old)
     who, _ = key_for(cast)
     _row, directory = versions.version_dir(cast.ctx, "district_levels")
     target = directory / "by_district.parquet"
     first = delivery.query(cast.ctx, who, "district_levels", Query())
     trusted = [
-        state for (path, _digest), (state, _table) in delivery._VERIFIED.items() if path == str(target)
+        state for (path, _digest), (state, _table) in released_tables._VERIFIED.items() if path == str(target)
     ]
-    assert trusted == [delivery._state(os.stat(target))]  # the state is trusted: no hashing on this read
+    assert trusted == [
+        released_tables.state_of(os.stat(target))
+    ]  # the state is trusted: no hashing on this read
     assert delivery.query(cast.ctx, who, "district_levels", Query()).body == first.body
 
     before = os.stat(target)
@@ -320,19 +324,19 @@ def test_a_file_state_is_trusted_only_once_older_than_the_clock_tick(published, 
     cast = published
     who, _ = key_for(cast)
     hashed: list[str] = []
-    real = delivery.hashlib.sha256
+    real = released_tables.hashlib.sha256
 
     def counting(data=b"", **kwargs):
         if bytes(data[:4]) == b"PAR1":  # a Parquet file's bytes, not a key or a cursor
             hashed.append("x")
         return real(data, **kwargs)
 
-    monkeypatch.setattr(delivery.hashlib, "sha256", counting)
-    monkeypatch.setattr(delivery, "SETTLED_NS", 10**15)  # nothing is old enough
+    monkeypatch.setattr(released_tables.hashlib, "sha256", counting)
+    monkeypatch.setattr(released_tables, "SETTLED_NS", 10**15)  # nothing is old enough
     for _ in range(3):
         delivery.query(cast.ctx, who, "district_levels", Query())
     assert len(hashed) == 3
-    monkeypatch.setattr(delivery, "SETTLED_NS", 0)
+    monkeypatch.setattr(released_tables, "SETTLED_NS", 0)
     for _ in range(3):
         delivery.query(cast.ctx, who, "district_levels", Query())
     assert len(hashed) == 4
