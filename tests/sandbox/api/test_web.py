@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from sandbox.api.access import SESSION_COOKIE
 from sandbox.api.app import create_app
+from sandbox.api.web import i18n
 from sandbox.api.web.i18n import TEXT
 from sandbox.api.web.render import HERE
 from sandbox.governance import identities
@@ -242,6 +243,21 @@ def test_every_label_is_in_both_languages():
         f"kind.{k}" for k in ("dataset.ingest", "dev.run", "job.promote", "samples.build", "quality.run")
     }
     assert dynamic <= set(TEXT)
+
+
+@pytest.mark.parametrize(
+    ("labels", "refusal"),
+    [
+        ("a.b: [甲, A]\nc.d: [乙, B]\na.b: [丙, C]\n", "keys given twice: a.b"),
+        ("a.b: [甲]\n", "a.b must be [Chinese, English]"),
+        ("a.b: 甲\n", "a.b must be [Chinese, English]"),
+    ],
+)
+def test_a_labels_file_with_a_key_twice_or_a_label_not_in_two_languages_is_refused(tmp_path, labels, refusal):
+    path = tmp_path / "texts.yaml"
+    path.write_text(labels, encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(refusal)):
+        i18n._load(path)
 
 
 def test_the_stylesheet_uses_the_reports_cjk_font_stack_and_pages_load_only_this_site(web):
