@@ -1,0 +1,125 @@
+"""``deploy/local-cluster start|stop|status`` (``python -m sandbox.cluster``): the local production topology."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sandbox.cli.common import console, err_console, friendly_errors
+from sandbox.cli.output import Col, Format, FormatOption, emit
+from sandbox.cluster import supervisor
+from sandbox.cluster.topology import PIECES, Cluster, Ports
+from sandbox.settings import Settings
+
+DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/shuyu"
+
+app = typer.Typer(
+    help="本机生产拓扑 / the production topology as local processes on 127.0.0.1", no_args_is_help=True
+)
+
+Home = Annotated[Path | None, typer.Option(help="平台主目录 / platform home (default: SANDBOX_HOME)")]
+Database = Annotated[
+    str, typer.Option(envvar="SHUYU_CLUSTER_DATABASE_URL", help="元数据库 / the PostgreSQL store's URL")
+]
+Offset = Annotated[int, typer.Option(min=0, max=1000, help="所有端口加上此数 / add this to every port")]
+COLUMNS = [
+    Col("piece", "组件", "piece", ident=True),
+    Col("address", "地址", "address", ident=True),
+    Col("pid", "进程", "pid", show=str),
+    Col("healthy", "就绪", "healthy"),
+]
+
+
+def _cluster(home: Path | None, database_url: str, port_offset: int) -> Cluster:
+    root = home.expanduser().resolve() if home else Settings().home_dir
+    return Cluster(root, database_url, Ports().shifted(port_offset))
+
+
+def _prepare(cluster: Cluster) -> None:
+    """The store's database, created if missing, migrated, with its first administrator; the home
+    marked as served (a deployment: local ``--as`` is for administrators only)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from sandbox.context import PlatformContext
+    from sandbox.governance.identities import bootstrap_admin
+
+    url = make_url(cluster.database_url)
+    if url.get_backend_name() != "postgresql" or not re.fullmatch(
+        r"[A-Za-z_][A-Za-z0-9_]{0,62}", url.database or ""
+    ):
+        raise supervisor.ClusterError(
+            "本机集群的元数据库须为 PostgreSQL，数据库名仅含字母、数字与下划线",
+            "the local cluster's store is PostgreSQL, its database named with letters, digits and underscores",
+        )
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": url.database})
+            if found.first() is None:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    except OperationalError:
+        where = url.render_as_string(hide_password=True)
+        raise supervisor.ClusterError(
+            f"无法连接元数据库 {where}（PostgreSQL 是否在运行？）",
+            f"cannot reach the metadata store {where} (is PostgreSQL running?)",
+        ) from None
+    finally:
+        server.dispose()
+    ctx = PlatformContext(Settings(home=cluster.home, database_url=cluster.database_url), actor="cluster")
+    ctx.init_home()
+    bootstrap_admin(ctx)
+    ctx.mark_served()
+    ctx.engine.dispose()
+
+
+@app.command()
+@friendly_errors
+def start(home: Home = None, database_url: Database = DEFAULT_DATABASE, port_offset: Offset = 0,
+          fmt: FormatOption = Format.TABLE) -> None:  # fmt: skip
+    """按依赖顺序启动并等待就绪 / start every piece in dependency order, each healthy before the next."""
+    cluster = _cluster(home, database_url, port_offset)
+
+    def report(state: supervisor.PieceState, done: str) -> None:
+        verb = {supervisor.STARTED: "已启动 / started", supervisor.RUNNING: "已在运行 / already running",
+                supervisor.PREPARED: "已建库并迁移 / database created and migrated"}[done]  # fmt: skip
+        err_console.print(f"  {state.name}: {verb} ({state.address})", highlight=False)
+
+    states = supervisor.start(cluster, _prepare, report)
+    emit(console, f"本机集群 / local cluster ({cluster.home})", COLUMNS, [s.as_row() for s in states], fmt)
+    if fmt is Format.TABLE:
+        console.print(f"export SANDBOX_DATABASE_URL={cluster.database_url} SANDBOX_SPARK_MASTER="
+                      f"{cluster.spark_master_url}", highlight=False)  # fmt: skip
+
+
+@app.command()
+@friendly_errors
+def stop(home: Home = None, database_url: Database = DEFAULT_DATABASE, port_offset: Offset = 0) -> None:
+    """按相反顺序停止本集群启动的进程 / stop what this cluster started, in reverse order (the store stays)."""
+    cluster = _cluster(home, database_url, port_offset)
+
+    def report(name: str, was_running: bool) -> None:
+        err_console.print(f"  {name}: {'已停止 / stopped' if was_running else '未在运行 / not running'}",
+                          highlight=False)  # fmt: skip
+
+    supervisor.stop(cluster, report)
+
+
+@app.command()
+@friendly_errors
+def status(home: Home = None, database_url: Database = DEFAULT_DATABASE, port_offset: Offset = 0,
+           fmt: FormatOption = Format.TABLE) -> None:  # fmt: skip
+    """各组件是否在运行与就绪（退出码 1：有组件未就绪）/ each piece: running and healthy (exit 1 if any is not)."""
+    cluster = _cluster(home, database_url, port_offset)
+    states = [supervisor.state(cluster, piece) for piece in PIECES]
+    emit(console, f"本机集群 / local cluster ({cluster.home})", COLUMNS, [s.as_row() for s in states], fmt)
+    if not all(s.healthy for s in states):
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app(prog_name="deploy/local-cluster")
