@@ -57,27 +57,29 @@ def log_file(cluster: Cluster, piece: Piece) -> Path:
     return state_dir(cluster) / "logs" / f"{piece.name}.log"
 
 
-def _alive(pid: int) -> bool:
+def _started_at(pid: int) -> str | None:
+    """When the process started (clock ticks since boot, ``/proc``), or None if it is gone or a zombie:
+    with the pid, it names one process, never another that reused the number."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped by its parent) is not running
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return False
+        return None
+    return None if fields[0] == "Z" else fields[19]
+
+
+def _alive(pid: int) -> bool:
+    return _started_at(pid) is not None
 
 
 def _pid(cluster: Cluster, piece: Piece) -> int | None:
-    """The piece's process if it is still alive (a stale pid file is removed)."""
+    """The piece's process if it is still the one this cluster started (a stale pid file is removed)."""
     path = _pid_file(cluster, piece)
     try:
-        pid = int(path.read_text().strip())
+        pid, started = path.read_text().split()
+        pid = int(pid)
     except (OSError, ValueError):
         return None
-    if _alive(pid):
+    if _started_at(pid) == started:
         return pid
     path.unlink(missing_ok=True)
     return None
@@ -131,7 +133,7 @@ def _launch(cluster: Cluster, piece: Piece) -> int:
     with open(log, "ab") as out:
         process = subprocess.Popen(piece.argv(cluster), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                    env=cluster.environment(), start_new_session=True)  # fmt: skip
-    _pid_file(cluster, piece).write_text(str(process.pid))
+    _pid_file(cluster, piece).write_text(f"{process.pid} {_started_at(process.pid)}")
     return process.pid
 
 

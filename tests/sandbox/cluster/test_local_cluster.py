@@ -146,17 +146,21 @@ def test_a_store_that_is_not_postgres_is_refused(tmp_path):
     assert done.returncode == 2 and "PostgreSQL" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_stale_pid_file_is_not_a_running_piece(tmp_path):
+def test_a_stale_pid_file_or_a_reused_pid_is_not_a_running_piece(tmp_path):
     nowhere = Cluster(tmp_path / "home", "postgresql+psycopg://postgres@127.0.0.1:1/x")
     master = next(p for p in PIECES if p.name == "spark-master")
     pid_file = supervisor.state_dir(nowhere) / "pids" / "spark-master.pid"
     pid_file.parent.mkdir(parents=True)
     gone = subprocess.Popen(["true"])
     gone.wait()
-    pid_file.write_text(str(gone.pid))
-    state = supervisor.state(nowhere, master)
-    assert (state.running, state.healthy, state.pid) == (False, False, None)
-    assert not pid_file.exists()
+    for recorded in (
+        f"{gone.pid} 1",
+        f"{os.getpid()} 1",
+    ):  # exited; alive, but another process (started later)
+        pid_file.write_text(recorded)
+        state = supervisor.state(nowhere, master)
+        assert (state.running, state.healthy, state.pid) == (False, False, None)
+        assert not pid_file.exists()  # and so ``stop`` will never signal it
 
 
 def test_ports_move_together():
