@@ -86,9 +86,10 @@ def promote(
 ) -> JobRunRow:
     """Check again, run isolated, gate, release. Returns the finished run."""
     stages("核对审核、快照与授权", "checking approval, snapshot and authorization")
-    limits = limits or RunLimits(
-        spark_master=ctx.settings.spark_master, driver_memory=ctx.settings.spark_driver_memory
-    )
+    # Not ``SANDBOX_SPARK_MASTER``: the run process is in a network namespace with only its own
+    # loopback, where a cluster's master is out of reach; its Spark is local until runs execute on
+    # the cluster (deploy/README.md). The gate, outside that namespace, uses the master.
+    limits = limits or RunLimits(driver_memory=ctx.settings.spark_driver_memory)
     with audited_refusals(ctx, actor, "job.promote", "job_submission", submission_id):
         check_role(actor, {Role.OPERATOR}, "将作业转入生产", "promote jobs to production")
         with ctx.sessions() as session:

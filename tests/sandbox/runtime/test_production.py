@@ -42,8 +42,10 @@ def who(platform, name):
     return principal_for(platform.ctx, name)
 
 
-def test_submit_review_promote_releases_a_product_version(platform):
+def test_submit_review_promote_releases_a_product_version(platform, monkeypatch):
     ctx = platform.ctx
+    # a cluster's master, which the run's network namespace could not reach: the run's Spark stays local
+    monkeypatch.setattr(ctx.settings, "spark_master", "spark://127.0.0.1:9")
     submission = submissions.submit(ctx, who(platform, "developer-1"), JOBS / "elderly_care_hotspots")
     with pytest.raises(PermissionDenied):
         submissions.review(ctx, who(platform, "developer-1"), submission.id, approve=True, comment="self")
