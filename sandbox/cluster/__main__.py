@@ -39,8 +39,9 @@ def _cluster(home: Path | None, database_url: str, port_offset: int) -> Cluster:
 
 
 def _prepare(cluster: Cluster) -> None:
-    """The store's database, created if missing, migrated, with its first administrator; the home
-    marked as served (a deployment: local ``--as`` is for administrators only)."""
+    """The store's database, created if missing, migrated, with its first administrator, and the home
+    initialised and marked as served (a deployment: local ``--as`` is for administrators only); each
+    step does nothing when already done."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
@@ -86,7 +87,7 @@ def start(home: Home = None, database_url: Database = DEFAULT_DATABASE, port_off
 
     def report(state: supervisor.PieceState, done: str) -> None:
         verb = {supervisor.STARTED: "已启动 / started", supervisor.RUNNING: "已在运行 / already running",
-                supervisor.PREPARED: "已建库并迁移 / database created and migrated"}[done]  # fmt: skip
+                supervisor.PREPARED: "已就绪：数据库、迁移与主目录 / ready: database, migrations and home"}[done]  # fmt: skip
         err_console.print(f"  {state.name}: {verb} ({state.address})", highlight=False)
 
     states = supervisor.start(cluster, _prepare, report)

@@ -107,16 +107,14 @@ STARTED, RUNNING, PREPARED = "started", "running", "prepared"
 def start(
     cluster: Cluster, prepare: Callable[[Cluster], None], report: Callable[[PieceState, str], None]
 ) -> list[PieceState]:
-    """Every piece in order; ``prepare`` readies the store when it is not yet; ``report(state, done)``
-    after each piece, ``done`` one of ``STARTED``, ``RUNNING`` (left as it was) or ``PREPARED``."""
+    """Every piece in order; ``report(state, done)`` after each, ``done`` one of ``STARTED``, ``RUNNING``
+    (left as it was) or ``PREPARED``: a server this machine runs is readied by ``prepare`` every time
+    (idempotent: a new home, or migrations a newer version brought, are applied before the API starts)."""
     states = []
     for piece in PIECES:
         if piece.argv is None:
-            done = RUNNING
-            if not _healthy(cluster, piece):
-                prepare(cluster)
-                done = PREPARED
-            ready = _wait_healthy(cluster, piece, None)
+            prepare(cluster)
+            ready, done = _wait_healthy(cluster, piece, None), PREPARED
         elif (pid := _pid(cluster, piece)) is not None:
             ready, done = _wait_healthy(cluster, piece, pid), RUNNING
         else:

@@ -112,19 +112,25 @@ def _api_alive(cluster: Cluster) -> bool:
         return answer.status == 200
 
 
-def _database_ready(cluster: Cluster) -> bool:
-    from sqlalchemy import create_engine, text
+def _store_ready(cluster: Cluster) -> bool:
+    """The store's schema at the migrations' head, and the home initialised for it."""
+    from sandbox.context import PlatformContext
+    from sandbox.domain.errors import HomeError
+    from sandbox.settings import Settings
+    from sandbox.store.migrate import at_head
 
-    engine = create_engine(cluster.database_url)
+    ctx = PlatformContext(Settings(home=cluster.home, database_url=cluster.database_url), actor="cluster")
     try:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+        ctx.require_home()
+        return at_head(ctx.engine)
+    except HomeError:
+        return False
     finally:
-        engine.dispose()
+        ctx.engine.dispose()
 
 
 PIECES: tuple[Piece, ...] = (
-    Piece("postgres", "元数据库", None, _database_ready, lambda c: c.database_url.rsplit("@", 1)[-1]),
+    Piece("postgres", "元数据库", None, _store_ready, lambda c: c.database_url.rsplit("@", 1)[-1]),
     Piece(
         "spark-master",
         "Spark 主节点",

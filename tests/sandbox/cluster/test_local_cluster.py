@@ -90,7 +90,7 @@ def test_every_piece_starts_in_order_healthy_on_loopback_and_a_second_start_chan
     assert [r["piece"] for r in rows] == [p.name for p in PIECES]
     assert all(r["healthy"] for r in rows)
     assert "Traceback" not in started.stderr and "WARN" not in started.stdout
-    assert "postgres: 已建库并迁移 / database created and migrated" in started.stderr
+    assert "postgres: 已就绪：数据库、迁移与主目录 / ready: database, migrations and home" in started.stderr
     assert started.stderr.count("已启动 / started") == len(PIECES) - 1
 
     running = Cluster(home, url, Ports().shifted(OFFSET))
@@ -111,7 +111,7 @@ def test_every_piece_starts_in_order_healthy_on_loopback_and_a_second_start_chan
     again = local_cluster("start", "--format", "json", home=home, database_url=url)
     assert again.returncode == 0, again.stderr
     assert [r["pid"] for r in json.loads(again.stdout)] == [r["pid"] for r in rows]
-    assert again.stderr.count("已在运行 / already running") == len(PIECES)
+    assert again.stderr.count("已在运行 / already running") == len(PIECES) - 1  # all but the store's check
     status = local_cluster("status", "--format", "json", home=home, database_url=url)
     assert status.returncode == 0 and all(r["healthy"] for r in json.loads(status.stdout))
     assert (home / "cluster" / "logs" / "spark-master.log").stat().st_size > 0
@@ -144,6 +144,21 @@ def test_an_unreachable_store_is_a_bilingual_error_and_starts_nothing(tmp_path):
 def test_a_store_that_is_not_postgres_is_refused(tmp_path):
     done = local_cluster("start", home=tmp_path / "home", database_url=f"sqlite:///{tmp_path}/x.db")
     assert done.returncode == 2 and "PostgreSQL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_store_is_ready_only_for_a_home_initialised_on_it_at_the_migrations_head(tmp_path, pg_schema):
+    """A database another home already migrated is not ready for a new home: ``start`` prepares it."""
+    from sandbox.context import PlatformContext
+    from sandbox.settings import Settings
+
+    url = f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
+    store = next(p for p in PIECES if p.name == "postgres")
+    first, second = Cluster(tmp_path / "one", url), Cluster(tmp_path / "two", url)
+    assert not store.healthy(first)
+    ctx = PlatformContext(Settings(home=first.home, database_url=url), actor="tester")
+    ctx.init_home()
+    ctx.engine.dispose()
+    assert store.healthy(first) and not store.healthy(second)
 
 
 def test_a_stale_pid_file_or_a_reused_pid_is_not_a_running_piece(tmp_path):
