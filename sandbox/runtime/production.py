@@ -67,7 +67,6 @@ class RunLimits:
     timeout_s: int = DEFAULT_TIMEOUT_S
     memory_bytes: int = DEFAULT_MEMORY_BYTES
     driver_memory: str = "2g"
-    spark_master: str = "local[*]"
 
 
 def _job_env(scratch: Path) -> dict[str, str]:
@@ -86,9 +85,6 @@ def promote(
 ) -> JobRunRow:
     """Check again, run isolated, gate, release. Returns the finished run."""
     stages("核对审核、快照与授权", "checking approval, snapshot and authorization")
-    # Not ``SANDBOX_SPARK_MASTER``: the run process is in a network namespace with only its own
-    # loopback, where a cluster's master is out of reach; its Spark is local until runs execute on
-    # the cluster (deploy/README.md). The gate, outside that namespace, uses the master.
     limits = limits or RunLimits(driver_memory=ctx.settings.spark_driver_memory)
     with audited_refusals(ctx, actor, "job.promote", "job_submission", submission_id):
         check_role(actor, {Role.OPERATOR}, "将作业转入生产", "promote jobs to production")
@@ -163,7 +159,7 @@ def _run(
             "inputs": {i.alias: str(version_path(ctx, versions[i.dataset])) for i in manifest.inputs},
             "input_entities": {i.alias: get_dataset(ctx, i.dataset).entity for i in manifest.inputs},
             "staging_dir": str(staging), "scratch_dir": str(scratch), "result_path": str(run_dir / "result.json"),
-            "as_of": datetime.now(UTC).date().isoformat(), "spark_master": limits.spark_master,
+            "as_of": datetime.now(UTC).date().isoformat(),
             "driver_memory": limits.driver_memory,
         }  # fmt: skip
         (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
