@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,7 @@ import typer
 
 from sandbox.cli.common import console, err_console, friendly_errors
 from sandbox.cli.output import Col, Format, FormatOption, emit
-from sandbox.cluster import supervisor
+from sandbox.cluster import store, supervisor
 from sandbox.cluster.topology import PIECES, Cluster, Ports
 from sandbox.settings import Settings
 
@@ -38,46 +37,6 @@ def _cluster(home: Path | None, database_url: str, port_offset: int) -> Cluster:
     return Cluster(root, database_url, Ports().shifted(port_offset))
 
 
-def _prepare(cluster: Cluster) -> None:
-    """The store's database, created if missing, migrated, with its first administrator, and the home
-    initialised and marked as served (a deployment: local ``--as`` is for administrators only); each
-    step does nothing when already done."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError
-
-    from sandbox.context import PlatformContext
-    from sandbox.governance.identities import bootstrap_admin
-
-    url = make_url(cluster.database_url)
-    if url.get_backend_name() != "postgresql" or not re.fullmatch(
-        r"[A-Za-z_][A-Za-z0-9_]{0,62}", url.database or ""
-    ):
-        raise supervisor.ClusterError(
-            "本机集群的元数据库须为 PostgreSQL，数据库名仅含字母、数字与下划线",
-            "the local cluster's store is PostgreSQL, its database named with letters, digits and underscores",
-        )
-    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as conn:
-            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": url.database})
-            if found.first() is None:
-                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    except OperationalError:
-        where = url.render_as_string(hide_password=True)
-        raise supervisor.ClusterError(
-            f"无法连接元数据库 {where}（PostgreSQL 是否在运行？）",
-            f"cannot reach the metadata store {where} (is PostgreSQL running?)",
-        ) from None
-    finally:
-        server.dispose()
-    ctx = PlatformContext(Settings(home=cluster.home, database_url=cluster.database_url), actor="cluster")
-    ctx.init_home()
-    bootstrap_admin(ctx)
-    ctx.mark_served()
-    ctx.engine.dispose()
-
-
 @app.command()
 @friendly_errors
 def start(home: Home = None, database_url: Database = DEFAULT_DATABASE, port_offset: Offset = 0,
@@ -90,7 +49,7 @@ def start(home: Home = None, database_url: Database = DEFAULT_DATABASE, port_off
                 supervisor.PREPARED: "已就绪：数据库、迁移与主目录 / ready: database, migrations and home"}[done]  # fmt: skip
         err_console.print(f"  {state.name}: {verb} ({state.address})", highlight=False)
 
-    states = supervisor.start(cluster, _prepare, report)
+    states = supervisor.start(cluster, store.prepare, report)
     emit(console, f"本机集群 / local cluster ({cluster.home})", COLUMNS, [s.as_row() for s in states], fmt)
     if fmt is Format.TABLE:
         console.print(f"export SANDBOX_DATABASE_URL={cluster.database_url} SANDBOX_SPARK_MASTER="

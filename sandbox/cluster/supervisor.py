@@ -18,16 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.cluster.store import ClusterError
 from sandbox.cluster.topology import PIECES, Cluster, Piece
-from sandbox.domain.errors import ConfigError
 
 #: Seconds a piece gets to become healthy after it started, and to end after SIGTERM.
 START_S = 120
 STOP_S = 30
-
-
-class ClusterError(ConfigError):
-    code = "E150"
 
 
 @dataclass(frozen=True)
@@ -57,14 +53,21 @@ def log_file(cluster: Cluster, piece: Piece) -> Path:
     return state_dir(cluster) / "logs" / f"{piece.name}.log"
 
 
-def _started_at(pid: int) -> str | None:
-    """When the process started (clock ticks since boot, ``/proc``), or None if it is gone or a zombie:
-    with the pid, it names one process, never another that reused the number."""
+def _stat(pid: int) -> list[str] | None:
+    """A live process's ``/proc/PID/stat`` fields after its name (state, ppid, pgrp, …), or None if it
+    is gone or a zombie (exited, not yet reaped)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return None if fields[0] == "Z" else fields[19]
+    return None if fields[0] == "Z" else fields
+
+
+def _started_at(pid: int) -> str | None:
+    """When the process started (clock ticks since boot): with the pid, it names one process, never
+    another that reused the number."""
+    fields = _stat(pid)
+    return fields[19] if fields else None
 
 
 def _alive(pid: int) -> bool:
@@ -191,11 +194,6 @@ def _end_group(pid: int) -> None:
 def _members(group: int) -> Iterator[int]:
     """Live processes of a process group (Linux ``/proc``)."""
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
+        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields and int(fields[2]) == group:
             yield int(entry.name)

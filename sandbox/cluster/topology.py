@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.cluster import store
+
 HOST = "127.0.0.1"
 #: Seconds one health probe may take.
 PROBE_S = 10
@@ -112,25 +114,8 @@ def _api_alive(cluster: Cluster) -> bool:
         return answer.status == 200
 
 
-def _store_ready(cluster: Cluster) -> bool:
-    """The store's schema at the migrations' head, and the home initialised for it."""
-    from sandbox.context import PlatformContext
-    from sandbox.domain.errors import HomeError
-    from sandbox.settings import Settings
-    from sandbox.store.migrate import at_head
-
-    ctx = PlatformContext(Settings(home=cluster.home, database_url=cluster.database_url), actor="cluster")
-    try:
-        ctx.require_home()
-        return at_head(ctx.engine)
-    except HomeError:
-        return False
-    finally:
-        ctx.engine.dispose()
-
-
 PIECES: tuple[Piece, ...] = (
-    Piece("postgres", "元数据库", None, _store_ready, lambda c: c.database_url.rsplit("@", 1)[-1]),
+    Piece("postgres", "元数据库", None, store.ready, lambda c: c.database_url.rsplit("@", 1)[-1]),
     Piece(
         "spark-master",
         "Spark 主节点",
