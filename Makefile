@@ -38,10 +38,19 @@ $(BROWSER_STAMP): $(STAMP)
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 	touch $(BROWSER_STAMP)
 
+# Where a docker CLI is installed without Compose, Debian's docker-compose, so that the test of
+# deploy/compose.yaml (tests/deploy) can have Compose itself read the file
+COMPOSE_STAMP := $(VENV)/.compose-stamp
+$(COMPOSE_STAMP): $(STAMP)
+	@if command -v docker >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1 \
+	    && ! command -v docker-compose >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; fi
+	touch $(COMPOSE_STAMP)
+
 demo: $(STAMP) $(CLASS_ARCHIVE) $(JAIL_STAMP)
 	$(BIN)/sandbox demo
 
-test: $(STAMP) $(CLASS_ARCHIVE) $(BROWSER_STAMP) $(JAIL_STAMP)
+test: $(STAMP) $(CLASS_ARCHIVE) $(BROWSER_STAMP) $(JAIL_STAMP) $(COMPOSE_STAMP)
 	$(BIN)/pytest
 
 test-fast: $(STAMP) $(CLASS_ARCHIVE) $(JAIL_STAMP)

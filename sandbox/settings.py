@@ -21,11 +21,19 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite under home")
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
+    spark_driver_host: str = Field(
+        default="127.0.0.1",
+        description="the address a cluster's executors reach this process's Spark driver at (a container's "
+        "service name); on loopback the driver binds to loopback only",
+    )
     gate_warmup_rows: int = Field(
         default=200_000,
         description="synthetic rows the production gate warms up on while the job runs; 0: none",
     )
     ray_address: str | None = Field(default=None, description="Ray cluster address; default: start locally")
+    ray_token_file: Path | None = Field(
+        default=None, description="the Ray cluster's auth token (token authentication), with ray_address"
+    )
     policy_file: Path | None = None
     user: str | None = Field(default=None, description="local user the CLI acts as")
     ingest_spark_threshold_bytes: int = Field(

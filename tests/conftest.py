@@ -95,13 +95,17 @@ def run_together(
 
 
 @contextmanager
-def held_database(ctx: PlatformContext) -> Iterator[Callable[[list[subprocess.Popen]], None]]:
+def held_database(
+    ctx: PlatformContext, table: str = "users"
+) -> Iterator[Callable[[list[subprocess.Popen] | int], None]]:
     """Hold ``ctx``'s database so that nobody else gets past their first use of it; yields a
-    function that returns once the given processes are all waiting (or one has exited).
+    function that returns once the given processes (or that many requests) are all waiting, or one
+    process has exited.
 
     SQLite: a BEGIN IMMEDIATE like every session's (``store.db``) — a process is waiting once it
-    has the database file open. PostgreSQL: an exclusive lock on ``users``, which every command
-    reads first to know who acts — a process is waiting once its lock request shows in pg_locks.
+    has the database file open. PostgreSQL: an exclusive lock on ``table`` (by default ``users``,
+    which every command reads first to know who acts) — a process or a server's request is waiting
+    once its lock request shows in pg_locks.
     """
     if ctx.schema is None:
         database = ctx.settings.home_dir / "shuyu.db"
@@ -113,16 +117,18 @@ def held_database(ctx: PlatformContext) -> Iterator[Callable[[list[subprocess.Po
     else:
         engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={ctx.schema}"})
         holder = engine.connect()
-        holder.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
-        query = text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass")
+        holder.execute(text(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE'))
+        query = text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = CAST(:t AS regclass)")
 
         def waiting(processes: list[subprocess.Popen]) -> int:
-            return holder.execute(query).scalar_one()
+            return holder.execute(query, {"t": table}).scalar_one()
 
-    def wait_until_blocked(processes: list[subprocess.Popen]) -> None:
+    def wait_until_blocked(processes: list[subprocess.Popen] | int) -> None:
+        expected = processes if isinstance(processes, int) else len(processes)
+        started = [] if isinstance(processes, int) else processes
         deadline = time.monotonic() + 300  # a guard against hanging, not a measurement
-        while waiting(processes) < len(processes) and time.monotonic() < deadline:
-            if any(p.poll() is not None for p in processes):
+        while waiting(started) < expected and time.monotonic() < deadline:
+            if any(p.poll() is not None for p in started):
                 return
             time.sleep(0.05)
 

@@ -1,4 +1,5 @@
-"""``deploy/local-cluster start|stop|status`` (``python -m sandbox.cluster``): the local production topology."""
+"""``deploy/local-cluster start|stop|status`` (``python -m sandbox.cluster``): the local production topology;
+``prepare`` readies the store and the home alone, the one-shot step of the containers (``deploy/compose.yaml``)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,23 @@ def status(home: Home = None, database_url: Database = DEFAULT_DATABASE, port_of
     emit(console, f"本机集群 / local cluster ({cluster.home})", COLUMNS, [s.as_row() for s in states], fmt)
     if not all(s.healthy for s in states):
         raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def prepare() -> None:
+    """只准备元数据库与主目录，不启动进程（容器与 Kubernetes 的一次性步骤；读 SANDBOX_HOME 与 SANDBOX_DATABASE_URL）/
+    ready the store and the home and start nothing: the one-shot step of the containers and of Kubernetes,
+    configured by SANDBOX_HOME and SANDBOX_DATABASE_URL."""
+    settings = Settings()
+    if not settings.database_url:
+        raise store.ClusterError(
+            "请设置 SANDBOX_DATABASE_URL（PostgreSQL）", "set SANDBOX_DATABASE_URL (PostgreSQL)"
+        )
+    cluster = Cluster(settings.home_dir, settings.database_url)
+    store.prepare(cluster)
+    err_console.print(f"已就绪：数据库、迁移与主目录 / ready: database, migrations and home ({cluster.home})",
+                      highlight=False)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The one Ray factory.
 
 Without ``SANDBOX_RAY_ADDRESS`` it starts a local Ray bound to 127.0.0.1, with no dashboard and
-its session files under the home's work directory; with it, it joins that cluster. Ray is
-started once per process and reused.
+its session files under the home's work directory; with it, it joins that cluster, presenting
+``SANDBOX_RAY_TOKEN_FILE``'s token where the cluster uses token authentication. Ray is started once per
+process and reused.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def ray_runtime(settings: Settings, *, num_cpus: int | None = None):
     options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     with output_to(settings.logs_dir / "ray.log"):  # Ray's processes keep the log as their stderr
         if settings.ray_address:
+            if settings.ray_token_file:  # Ray reads its token settings from the environment only
+                os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(settings.ray_token_file))
             ray.init(address=settings.ray_address, **options)
         else:
             temp = settings.work_dir / "ray"

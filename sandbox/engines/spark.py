@@ -35,6 +35,8 @@ JIT_JAVA_OPTIONS = "-XX:-DontCompileHugeMethods"
 #: bench/quality.py with 2,000 showed no recompiling either.
 CODEGEN_CACHE_ENTRIES = 2000
 
+LOOPBACK = "127.0.0.1"
+
 
 def spark_session(
     master: str = "local[*]",
@@ -45,19 +47,22 @@ def spark_session(
     extra_conf: dict[str, str] | None = None,
     java_options: str = "",
     log_file: Path | None = None,
+    driver_host: str = LOOPBACK,
 ) -> SparkSession:
     """A session, or the running one (``getOrCreate``: JVM options apply only to a new JVM).
 
     With ``log_file``, a JVM started here writes everything it ever prints (Spark's log4j lines,
-    the JVM's own warnings) there instead of the user's terminal.
+    the JVM's own warnings) there instead of the user's terminal. ``driver_host``: where a cluster's
+    executors reach the driver; anything but loopback is a container's name on its private networks,
+    and the driver then listens on the container's interfaces.
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", driver_host)
+        .config("spark.driver.bindAddress", LOOPBACK if driver_host == LOOPBACK else "0.0.0.0")  # noqa: S104
         .config("spark.driver.memory", driver_memory)
         .config(
             "spark.driver.extraJavaOptions",
@@ -91,6 +96,7 @@ def spark_from_settings(settings) -> SparkSession:
         driver_memory=settings.spark_driver_memory,
         local_dir=settings.work_dir / "spark",
         log_file=settings.logs_dir / "spark.log",
+        driver_host=settings.spark_driver_host,
     )
 
 

@@ -80,7 +80,7 @@ def run(argv: list[str] | None = None) -> int:
         grades = {d: row.grade for d in args.dataset if (row := catalog_repo.get_dataset(session, d))}
     spark = spark_session(settings.spark_master, app_name=f"shuyu-gate-{manifest.id}",
                           driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark",
-                          java_options=BATCH_DRIVER_JAVA_OPTIONS)  # fmt: skip
+                          java_options=BATCH_DRIVER_JAVA_OPTIONS, driver_host=settings.spark_driver_host)  # fmt: skip
     spark.sparkContext.setLogLevel("ERROR")
     try:
         scanner = samples_scanner()

@@ -177,7 +177,9 @@ def revoke(ctx: PlatformContext, actor: Principal, authorization_id: str, reason
         check_role(actor, {Role.ADMIN}, "撤销授权", "revoke authorizations")
         if not reason.strip():
             raise AuthorizationError("撤销授权须说明理由", "revoking an authorization needs a reason")
-        row = session.get(AuthorizationRow, authorization_id)
+        row = session.get(
+            AuthorizationRow, authorization_id, with_for_update=True
+        )  # one revocation at a time
         if row is None:
             raise NotFoundError(
                 f"授权 {authorization_id} 不存在", f"authorization {authorization_id} does not exist"

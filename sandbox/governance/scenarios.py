@@ -56,8 +56,12 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _load(session: Session, scenario_id: str) -> ScenarioRow:
-    row = session.get(ScenarioRow, scenario_id)
+def _load(session: Session, scenario_id: str, *, for_update: bool = True) -> ScenarioRow:
+    """The scenario, its row locked until the transaction ends unless only read: every change to a
+    scenario, its consents and its members goes through here, so two people acting on one scenario at
+    once are taken one after the other and the second sees the first's change (PostgreSQL; a SQLite
+    write transaction holds the whole database already)."""
+    row = session.get(ScenarioRow, scenario_id, with_for_update=for_update)
     if row is None:
         raise NotFoundError(f"场景 {scenario_id} 不存在", f"scenario {scenario_id} does not exist")
     return row
@@ -390,7 +394,7 @@ def revoke(ctx: PlatformContext, actor: Principal, scenario_id: str, reason: str
 
 def get(ctx: PlatformContext, scenario_id: str) -> ScenarioRow:
     with ctx.sessions() as session:
-        row = _load(session, scenario_id)
+        row = _load(session, scenario_id, for_update=False)
         _ = row.columns, row.consents, row.members
         return row
 
@@ -403,7 +407,7 @@ def list_scenarios(ctx: PlatformContext) -> list[ScenarioRow]:
 def approved_columns(ctx: PlatformContext, scenario_id: str) -> dict[str, list[str]]:
     """The columns a live scenario may use, per dataset: requested, justified and granted."""
     with ctx.sessions() as session:
-        row = _load(session, scenario_id)
+        row = _load(session, scenario_id, for_update=False)
         if ScenarioState(row.state) not in (ScenarioState.APPROVED, ScenarioState.ACTIVE):
             raise ScenarioError(
                 f"场景 {scenario_id} 未生效（{row.state}）",

@@ -63,7 +63,7 @@ def review(
         ctx.transaction() as session,
     ):
         check_role(actor, {Role.OPERATOR}, "审核再开发申请", "review re-development applications")
-        row = session.get(RedevelopmentRow, application_id)
+        row = session.get(RedevelopmentRow, application_id, with_for_update=True)  # one decision at a time
         if row is None:
             raise NotFoundError(
                 f"再开发申请 {application_id} 不存在",

@@ -217,8 +217,14 @@ def ticket_detail(row: QualityTicketRow) -> dict:
             "created_at": row.created_at, "note": row.note}  # fmt: skip
 
 
-def _visible(session: Session, actor: Principal, ticket_id: int) -> QualityTicketRow:
-    ticket = session.scalar(visible_tickets(actor).where(QualityTicketRow.id == ticket_id))
+def _visible(
+    session: Session, actor: Principal, ticket_id: int, *, for_update: bool = True
+) -> QualityTicketRow:
+    """The ticket if ``actor`` may see it, its row locked until the transaction ends unless only read:
+    two answers to one ticket at once are taken one after the other (PostgreSQL; SQLite's write
+    transaction holds the whole database already)."""
+    query = visible_tickets(actor).where(QualityTicketRow.id == ticket_id)
+    ticket = session.scalar(query.with_for_update() if for_update else query)
     if ticket is None:  # the same answer whether it does not exist or is someone else's
         raise NotFoundError(
             f"工单 {ticket_label(ticket_id)} 不存在或无权查看",
@@ -233,7 +239,7 @@ def get_ticket(ctx: PlatformContext, actor: Principal, ref: str) -> QualityTicke
         audited_refusals(ctx, actor, "quality_ticket.read", "quality_ticket", ticket_label(ticket_id)),
         ctx.sessions() as session,
     ):
-        return _visible(session, actor, ticket_id)
+        return _visible(session, actor, ticket_id, for_update=False)
 
 
 # -- the provider's answers --------------------------------------------------------------------

@@ -107,7 +107,7 @@ def review(
                 ctx, load_manifest(snapshot), max_runs=max_runs, period_days=period_days
             )
         with ctx.transaction() as session:
-            row = _load(session, submission_id)
+            row = _load(session, submission_id, for_update=True)
             if row.submitter == actor.username:
                 raise PermissionDenied(
                     "提交人不能审核自己的作业（四眼原则）",
@@ -133,8 +133,11 @@ def snapshot_dir(ctx: PlatformContext, row: JobSubmissionRow) -> Path:
     return zone_relative(ctx.settings, Zone(zone), relative)
 
 
-def _load(session, submission_id: str) -> JobSubmissionRow:
-    row = session.get(JobSubmissionRow, submission_id)
+def _load(session, submission_id: str, *, for_update: bool = False) -> JobSubmissionRow:
+    """The submission; ``for_update`` locks its row until the transaction ends, so two reviewers deciding
+    at once are taken one after the other and the second sees the first's decision (PostgreSQL; a
+    SQLite write transaction holds the whole database already)."""
+    row = session.get(JobSubmissionRow, submission_id, with_for_update=for_update)
     if row is None:
         raise NotFoundError(
             f"作业提交 {submission_id} 不存在", f"job submission {submission_id} does not exist"

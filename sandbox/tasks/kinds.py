@@ -35,6 +35,8 @@ class TaskKind:
     what_en: str
     run: Runner
     on_lost: Undo = _nothing_to_undo
+    #: What only one queued or running task of this kind may act on at a time (``queue.enqueue``).
+    exclusive: Callable[[dict], str] | None = None
 
     def check(self, actor: Principal) -> None:
         check_role(actor, self.roles, self.what_zh, self.what_en)
@@ -121,7 +123,14 @@ def _remove_upload(ctx, _session, args) -> list[str]:
 KINDS: dict[str, TaskKind] = {
     kind.name: kind
     for kind in (
-        TaskKind("samples.build", frozenset({Role.OPERATOR}), "生成样例", "build samples", _build_samples),
+        TaskKind(
+            "samples.build",
+            frozenset({Role.OPERATOR}),
+            "生成样例",
+            "build samples",
+            _build_samples,
+            exclusive=lambda args: f"samples.build:{args['scenario']}",
+        ),  # fmt: skip
         TaskKind(
             "job.promote",
             frozenset({Role.OPERATOR}),
@@ -129,6 +138,8 @@ KINDS: dict[str, TaskKind] = {
             "promote jobs to production",
             _promote,
             _fail_runs_of,
+            # two clicks, or two operators at once: one promotion
+            exclusive=lambda args: f"job.promote:{args['submission']}",
         ),  # fmt: skip
         TaskKind(
             "quality.run",

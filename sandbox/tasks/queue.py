@@ -13,10 +13,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from sandbox.audit.chain import utc_now_iso
 from sandbox.context import PlatformContext
-from sandbox.domain.errors import NotFoundError, PermissionDenied
+from sandbox.domain.errors import IllegalTransition, NotFoundError, PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.domain.task import TASK_LIFECYCLE, TaskState
 from sandbox.governance.access import Principal, audited_refusals
@@ -32,21 +33,57 @@ LOST_REASON = {
 }
 
 
+class AlreadyActive(IllegalTransition):
+    """The same action on the same thing is already queued or running."""
+
+    code = "E911"
+
+    def __init__(self, task: TaskRow) -> None:
+        super().__init__(
+            f"同一操作已在任务 {task.id} 中{'排队' if task.state == TaskState.QUEUED.value else '运行'}，未重复提交",
+            f"the same action is already {task.state} as task {task.id}; nothing was queued again",
+        )
+        self.task_id = task.id
+
+
 def enqueue(ctx: PlatformContext, actor: Principal, kind: str, args: dict) -> TaskRow:
-    """Queue ``kind`` for ``actor``; who may queue what is checked here, and again when it runs."""
+    """Queue ``kind`` for ``actor``; who may queue what is checked here, and again when it runs.
+
+    A kind that acts on something only one task at a time may act on (``TaskKind.exclusive``) is
+    refused while another task holds it; the database's unique index decides, not a prior read, so
+    two servers queueing at the same instant get one task and one :class:`AlreadyActive`.
+    """
     from sandbox.tasks.kinds import kind_named
 
     spec = kind_named(kind)
+    key = spec.exclusive(args) if spec.exclusive else None
     with audited_refusals(ctx, actor, f"task.{kind}", "task", kind):
         spec.check(actor)
         task_id = uuid.uuid4().hex[:16]
-        with ctx.transaction() as session:
-            row = TaskRow(id=task_id, kind=kind, args_json=json.dumps(args, ensure_ascii=False, sort_keys=True),
-                          requested_by=actor.username, state=TASK_LIFECYCLE.check(None, "queue").value,
-                          stages_done=0, created_at=utc_now_iso())  # fmt: skip
-            session.add(row)
-            ctx.audit(session, "task.queued", "task", task_id, actor=actor.username, kind=kind, args=args)
+        try:
+            with ctx.transaction() as session:
+                row = TaskRow(id=task_id, kind=kind, args_json=json.dumps(args, ensure_ascii=False, sort_keys=True),
+                              requested_by=actor.username, state=TASK_LIFECYCLE.check(None, "queue").value,
+                              stages_done=0, created_at=utc_now_iso(), exclusive_key=key)  # fmt: skip
+                session.add(row)
+                session.flush()  # the unique index answers here, before anything is audited
+                ctx.audit(session, "task.queued", "task", task_id, actor=actor.username, kind=kind, args=args)
+        except IntegrityError:
+            holder = _active_holder(ctx, key)
+            if holder is None:  # it finished in between: the caller may simply ask again
+                raise
+            raise AlreadyActive(holder) from None
         return row
+
+
+def _active_holder(ctx: PlatformContext, key: str | None) -> TaskRow | None:
+    if key is None:
+        return None
+    with ctx.sessions() as session:
+        query = select(TaskRow).where(
+            TaskRow.exclusive_key == key, TaskRow.state.in_([TaskState.QUEUED.value, TaskState.RUNNING.value])
+        )
+        return session.scalars(query).first()
 
 
 def claim(ctx: PlatformContext, worker: str) -> TaskRow | None:

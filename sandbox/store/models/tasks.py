@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sandbox.store.models.base import Base
 
+#: Queued or running: the states in which a task holds its ``exclusive_key``.
+ACTIVE = text("state IN ('queued', 'running')")
+
 
 class TaskRow(Base):
     __tablename__ = "tasks"
+    # One active task per exclusive key, enforced by the database itself, so two servers queueing the
+    # same promotion at the same instant cannot both succeed.
+    __table_args__ = (
+        Index(
+            "ix_tasks_one_active", "exclusive_key", unique=True, sqlite_where=ACTIVE, postgresql_where=ACTIVE
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -27,3 +37,4 @@ class TaskRow(Base):
     started_at: Mapped[str | None] = mapped_column(String(32))
     heartbeat_at: Mapped[str | None] = mapped_column(String(32))
     finished_at: Mapped[str | None] = mapped_column(String(32))
+    exclusive_key: Mapped[str | None] = mapped_column(String(128))  # what only one active task may act on

@@ -13,6 +13,7 @@ from sandbox.gate.advisory import advisory_gate
 from sandbox.gate.errors import BudgetExhausted, GatePolicyError
 from sandbox.store.models import AuditEventRow, PrivacySpendRow
 from tests.sandbox.gate.conftest import count, gate, manifest, measure, output, policy_file, write_frame
+from tests.sandbox.store.test_allocate import together
 
 DISTRICTS = tuple(f"d{i:02d}" for i in range(20))
 SCHEMA = "pid string, d string, amount double"
@@ -151,3 +152,29 @@ def test_mandatory_dp_lists_only_grow_and_hold_real_grades(tmp_path):
     assert policy.differential_privacy.mandatory_datasets == ("hukou",)
     assert dp.required_by(policy.differential_privacy, {"hukou": "一般"}) == ["hukou"]
     assert GatePolicy.from_dict(policy.as_dict()) == policy  # handed to the dev worker as JSON
+
+
+def test_concurrent_releases_never_overspend_a_budget(ctx):
+    """Eight gates releasing at once, each with its own connection pool as a separate gate process has,
+    each paying ε=0.3 on two datasets whose accounts do not exist yet, with a total of 1.0: exactly three
+    are paid, the rest refused, and the balance is what the three spent. Without the rows' lock the
+    spends read the same balance and all eight pass or overwrite each other's spent amount."""
+    policy = load_policy(
+        policy_file(ctx.settings.home_dir, "differential_privacy: {budget_epsilon_per_dataset: 1.0}\n")
+    )
+    gates = [PlatformContext(ctx.settings, actor="gate", schema=ctx.schema) for _ in range(8)]
+    try:
+        paid = together(8, lambda i: _ledger(gates[i], policy).spend(["a", "b"], 0.3, 0.0, job_id=f"j{i}",
+                                                                     output="noisy", run_id=f"run-{i}"))  # fmt: skip
+    finally:
+        for gate_ctx in gates:
+            gate_ctx.engine.dispose()
+    assert sum(isinstance(p, list) for p in paid) == 3, paid
+    assert all(isinstance(p, BudgetExhausted) for p in paid if not isinstance(p, list)), paid
+    for dataset in ("a", "b"):
+        assert _ledger(ctx, policy).balance(dataset).epsilon_spent == pytest.approx(0.9)
+    with ctx.sessions() as session:
+        spends = session.scalars(select(PrivacySpendRow)).all()
+    assert sorted(s.run_id for s in spends) == sorted(
+        f"run-{i}" for i, p in enumerate(paid) for _ in ("a", "b") if isinstance(p, list)
+    )

@@ -11,13 +11,14 @@ import json
 import threading
 
 import pytest
+from sqlalchemy import select
 
 from sandbox.audit.chain import utc_now_iso
 from sandbox.domain.errors import InvalidInput, PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.domain.job import RunState
 from sandbox.domain.task import TaskState
-from sandbox.store.models import JobRunRow, TaskRow
+from sandbox.store.models import AuditEventRow, JobRunRow, TaskRow
 from sandbox.tasks import kinds, queue, worker
 
 from ..products.conftest import approved_job, live_cast
@@ -91,6 +92,32 @@ def test_two_workers_racing_never_run_one_task_twice(cast, echo):
     for thread in threads:
         thread.join()
     assert sorted(claims) == sorted(ids)
+
+
+def test_one_active_task_per_exclusive_key_until_it_ends(cast, monkeypatch):
+    """A kind with an exclusive key (one promotion per submission, one sample build per scenario) is
+    refused while a task holding the key is queued or running, with the holder's id, bilingual and
+    audited; once it has ended, the key is free again. The unique index decides (the concurrent case
+    on PostgreSQL: tests/sandbox/api/test_concurrency.py)."""
+    monkeypatch.setitem(kinds.KINDS, "test.echo", kinds.TaskKind(
+        "test.echo", frozenset({Role.OPERATOR}), "回声", "echo", _echo, exclusive=lambda args: f"echo:{args['on']}"))  # fmt: skip
+    ctx = cast.ctx
+    first = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"on": "a"})
+    other = queue.enqueue(ctx, cast("operator-1"), "test.echo", {"on": "b"})  # another key: queued too
+    with pytest.raises(queue.AlreadyActive) as refused:
+        queue.enqueue(ctx, cast("operator-2"), "test.echo", {"on": "a", "say": "again"})
+    assert refused.value.code == "E911" and first.id in refused.value.zh and "queued" in refused.value.en
+    assert queue.claim(ctx, "w1").id == first.id
+    with pytest.raises(queue.AlreadyActive, match="running"):
+        queue.enqueue(ctx, cast("operator-2"), "test.echo", {"on": "a"})
+    worker.run_one(ctx, queue.get_task(ctx, cast("admin"), first.id))
+    again = queue.enqueue(ctx, cast("operator-2"), "test.echo", {"on": "a"})
+    assert again.id not in (first.id, other.id)
+    with ctx.sessions() as session:
+        refused = session.scalars(
+            select(AuditEventRow.details).where(AuditEventRow.action == "refused")
+        ).all()
+    assert [json.loads(d)["code"] for d in refused] == ["E911", "E911"]
 
 
 def test_an_unexpected_error_reaches_the_requester_as_its_type_only(cast, echo):
