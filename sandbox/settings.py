@@ -26,6 +26,16 @@ class Settings(BaseSettings):
         description="the address a cluster's executors reach this process's Spark driver at (a container's "
         "service name); on loopback the driver binds to loopback only",
     )
+    spark_driver_port: int | None = Field(
+        default=None,
+        description="the first port a driver takes (and the next 33): where a firewall admits only those; "
+        "default: any",
+    )
+    spark_netns: str | None = Field(
+        default=None,
+        description="the network namespace a local cluster's Spark runs in (deploy/local-cluster): a promoted "
+        "job's run process is started there, to run its plans on the cluster",
+    )
     gate_warmup_rows: int = Field(
         default=200_000,
         description="synthetic rows the production gate warms up on while the job runs; 0: none",

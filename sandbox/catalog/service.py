@@ -412,9 +412,11 @@ def _record_quarantine(ctx: PlatformContext, actor: Principal, dataset_id: str, 
 
 
 def _spark(ctx: PlatformContext):
+    """A local Spark whatever ``SANDBOX_SPARK_MASTER`` says: an ingest writes the raw zone, which a cluster's
+    executors may only read (``cluster.network``)."""
     from sandbox.engines.spark import spark_from_settings
 
-    return spark_from_settings(ctx.settings)
+    return spark_from_settings(ctx.settings, master="local[*]")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -35,7 +36,7 @@ COLUMNS = [
 
 def _cluster(home: Path | None, database_url: str, port_offset: int) -> Cluster:
     root = home.expanduser().resolve() if home else Settings().home_dir
-    return Cluster(root, database_url, Ports().shifted(port_offset))
+    return Cluster(root, database_url, Ports().shifted(port_offset), port_offset)
 
 
 @app.command()
@@ -47,14 +48,15 @@ def start(home: Home = None, database_url: Database = DEFAULT_DATABASE, port_off
 
     def report(state: supervisor.PieceState, done: str) -> None:
         verb = {supervisor.STARTED: "已启动 / started", supervisor.RUNNING: "已在运行 / already running",
-                supervisor.PREPARED: "已就绪：数据库、迁移与主目录 / ready: database, migrations and home"}[done]  # fmt: skip
+                supervisor.PREPARED: "已准备就绪 / set up and ready"}[done]  # fmt: skip
         err_console.print(f"  {state.name}: {verb} ({state.address})", highlight=False)
 
-    states = supervisor.start(cluster, store.prepare, report)
+    states = supervisor.start(cluster, report)
     emit(console, f"本机集群 / local cluster ({cluster.home})", COLUMNS, [s.as_row() for s in states], fmt)
     if fmt is Format.TABLE:
-        console.print(f"export SANDBOX_DATABASE_URL={cluster.database_url} SANDBOX_SPARK_MASTER="
-                      f"{cluster.spark_master_url}", highlight=False)  # fmt: skip
+        settings = {k: v for k, v in cluster.environment().items() if k.startswith("SANDBOX_")}
+        console.print("export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(settings.items())),
+                      highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @app.command()

@@ -107,16 +107,17 @@ def state(cluster: Cluster, piece: Piece) -> PieceState:
 STARTED, RUNNING, PREPARED = "started", "running", "prepared"
 
 
-def start(
-    cluster: Cluster, prepare: Callable[[Cluster], None], report: Callable[[PieceState, str], None]
-) -> list[PieceState]:
+def start(cluster: Cluster, report: Callable[[PieceState, str], None]) -> list[PieceState]:
     """Every piece in order; ``report(state, done)`` after each, ``done`` one of ``STARTED``, ``RUNNING``
-    (left as it was) or ``PREPARED``: a server this machine runs is readied by ``prepare`` every time
-    (idempotent: a new home, or migrations a newer version brought, are applied before the API starts)."""
+    (left as it was) or ``PREPARED``. A piece the cluster owns is left alone while healthy, like a running
+    process; a server this machine runs is readied by its ``prepare`` every time (idempotent: a new home, or
+    migrations a newer version brought, are applied before the API starts)."""
     states = []
     for piece in PIECES:
-        if piece.argv is None:
-            prepare(cluster)
+        if piece.argv is None and piece.teardown is not None and _healthy(cluster, piece):
+            ready, done = state(cluster, piece), RUNNING
+        elif piece.argv is None:
+            piece.prepare(cluster)
             ready, done = _wait_healthy(cluster, piece, None), PREPARED
         elif (pid := _pid(cluster, piece)) is not None:
             ready, done = _wait_healthy(cluster, piece, pid), RUNNING
@@ -167,9 +168,13 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 
 def stop(cluster: Cluster, report: Callable[[str, bool], None]) -> None:
-    """Every piece this cluster started, in reverse order; ``report(name, was_running)``."""
+    """Every piece this cluster started or set up, in reverse order; ``report(name, was_running)``."""
     for piece in reversed(PIECES):
         if piece.argv is None:
+            if piece.teardown is not None:
+                was = _healthy(cluster, piece)
+                piece.teardown(cluster)
+                report(piece.name, was)
             continue
         pid = _pid(cluster, piece)
         if pid is not None:

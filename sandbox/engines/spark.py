@@ -36,6 +36,9 @@ JIT_JAVA_OPTIONS = "-XX:-DontCompileHugeMethods"
 CODEGEN_CACHE_ENTRIES = 2000
 
 LOOPBACK = "127.0.0.1"
+#: Further ports a driver tries when its first is taken; with ``driver_port``, it takes one of
+#: ``driver_port … driver_port + 2 × (retries + 1) − 1`` for its RPC and its block manager.
+DRIVER_PORT_RETRIES = 16
 
 
 def spark_session(
@@ -48,13 +51,15 @@ def spark_session(
     java_options: str = "",
     log_file: Path | None = None,
     driver_host: str = LOOPBACK,
+    driver_port: int | None = None,
 ) -> SparkSession:
     """A session, or the running one (``getOrCreate``: JVM options apply only to a new JVM).
 
     With ``log_file``, a JVM started here writes everything it ever prints (Spark's log4j lines,
     the JVM's own warnings) there instead of the user's terminal. ``driver_host``: where a cluster's
     executors reach the driver; anything but loopback is a container's name on its private networks,
-    and the driver then listens on the container's interfaces.
+    and the driver then listens on the container's interfaces. ``driver_port``: the first of the
+    ``DRIVER_PORTS`` ports the driver may take, where a firewall admits only those (``cluster.network``).
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
@@ -79,6 +84,12 @@ def spark_session(
         # than ten gateway round trips per column function, over a second to build a suite's pass
         .config("spark.python.sql.dataFrameDebugging.enabled", "false")
     )
+    if driver_port is not None:
+        builder = (
+            builder.config("spark.driver.port", str(driver_port))
+            .config("spark.driver.blockManager.port", str(driver_port + DRIVER_PORT_RETRIES + 1))
+            .config("spark.port.maxRetries", str(DRIVER_PORT_RETRIES))
+        )
     if local_dir is not None:
         local_dir.mkdir(parents=True, exist_ok=True)
         builder = builder.config("spark.local.dir", str(local_dir))
@@ -90,13 +101,21 @@ def spark_session(
         return builder.getOrCreate()
 
 
-def spark_from_settings(settings) -> SparkSession:
+def spark_from_settings(settings, *, master: str | None = None) -> SparkSession:
+    """The session ``settings`` describe; ``master`` overrides theirs (work a cluster must not do). A process
+    has one Spark context: one on another master (the task worker's, after a quality run on the cluster) is
+    stopped first."""
+    wanted = master or settings.spark_master
+    active = SparkSession.getActiveSession()
+    if active is not None and active.sparkContext.master != wanted:
+        active.stop()
     return spark_session(
-        settings.spark_master,
+        wanted,
         driver_memory=settings.spark_driver_memory,
         local_dir=settings.work_dir / "spark",
         log_file=settings.logs_dir / "spark.log",
         driver_host=settings.spark_driver_host,
+        driver_port=settings.spark_driver_port,
     )
 
 

@@ -80,14 +80,17 @@ def run(argv: list[str] | None = None) -> int:
         grades = {d: row.grade for d in args.dataset if (row := catalog_repo.get_dataset(session, d))}
     spark = spark_session(settings.spark_master, app_name=f"shuyu-gate-{manifest.id}",
                           driver_memory=settings.spark_driver_memory, local_dir=settings.work_dir / "spark",
-                          java_options=BATCH_DRIVER_JAVA_OPTIONS, driver_host=settings.spark_driver_host)  # fmt: skip
+                          java_options=BATCH_DRIVER_JAVA_OPTIONS, driver_host=settings.spark_driver_host,
+                          driver_port=settings.spark_driver_port)  # fmt: skip
     spark.sparkContext.setLogLevel("ERROR")
     try:
         scanner = samples_scanner()
         scanner(["0"])  # loads the recognizers now, while a job may still be running
         if args.await_go:
             warmup = None
-            if settings.gate_warmup_rows > 0:  # the real code path on synthetic data, while the job runs
+            # The real code path on synthetic data, while the job runs: it warms this driver's JVM. On a
+            # cluster the work happens on executors, which could not read the warm-up's frames anyway.
+            if settings.gate_warmup_rows > 0 and settings.spark_master.startswith("local"):
                 warmup = BackgroundWarmup.start(spark, manifest, settings.work_dir, policy=policy,
                                                 code_tables=code_tables, scanner=scanner,
                                                 rows=settings.gate_warmup_rows)  # fmt: skip

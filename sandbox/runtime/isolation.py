@@ -1,7 +1,8 @@
 """Process isolation for production job runs.
 
-On Linux as root: a new network namespace holding only loopback (``unshare --net``), a memory
-cgroup (v2 or v1) with a hard limit, and a wall-clock timeout that kills the whole process group.
+On Linux as root: a new network namespace holding only loopback (``unshare --net``), or, for a run on
+a local cluster, the cluster's own compute segment (``ip netns exec``; ``sandbox.cluster.network``), a
+memory cgroup (v2 or v1) with a hard limit, and a wall-clock timeout that kills the whole process group.
 What was actually applied is returned and recorded with the run — never assumed.
 """
 
@@ -24,7 +25,7 @@ _STRAGGLER_GRACE_S = 5
 
 @dataclass
 class Isolation:
-    network: str = "none"  # "netns-loopback-only" when applied
+    network: str = "none"  # "netns-loopback-only", or "netns-cluster:<namespace>", when applied
     memory_limit_bytes: int | None = None
     memory_cgroup: str | None = None
     peak_memory_bytes: int | None = None  # the job process tree's high-water mark, from the cgroup
@@ -76,15 +77,25 @@ def start_isolated(
     network_isolation: bool = True,
     require_network_isolation: bool = True,
     stdin: int | None = None,
+    namespace: str | None = None,
+    record: Path | None = None,
 ) -> IsolatedProcess:
-    """Start ``argv`` in its own process group and memory cgroup, optionally in a loopback-only netns.
+    """Start ``argv`` in its own process group and memory cgroup, optionally in a loopback-only netns, or
+    in the named network namespace ``namespace`` (a local cluster's compute segment). ``record``: a file
+    the process is appended to (pid, start time, cgroup), so that whoever finds its starter gone can end
+    it and all it started (``end_recorded``).
 
     ``memory_limit_bytes=None`` keeps the cgroup for accounting only (peak memory, no limit): the gate
     process is trusted, but its high-water mark is still worth recording.
     """
     isolation = Isolation()
     command = list(argv)
-    if network_isolation and netns_available():
+    if network_isolation and namespace is not None:
+        if not netns_available():
+            raise RuntimeError(f"joining the network namespace {namespace} needs root and ip")
+        command = ["ip", "netns", "exec", namespace, *argv]
+        isolation.network = f"netns-cluster:{namespace}"
+    elif network_isolation and netns_available():
         command = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "job", *argv]
         isolation.network = "netns-loopback-only"
     elif network_isolation and require_network_isolation:
@@ -106,7 +117,39 @@ def start_isolated(
         process = subprocess.Popen(  # noqa: PLW1509
             command, stdin=stdin, stdout=out, stderr=err, env=env, preexec_fn=join_cgroup
         )
+    if record is not None:
+        with record.open("a", encoding="utf-8") as processes:
+            processes.write(f"{process.pid} {start_time(process.pid)} {cgroup or '-'}\n")
     return IsolatedProcess(process, isolation, cgroup)
+
+
+def start_time(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks since boot, ``/proc``): with the pid, it names one process. None
+    when it is gone, or a zombie (ended, not yet reaped: an orphan waits for whoever reaps orphans here)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def end_recorded(record: Path) -> list[int]:
+    """SIGKILL every process ``record`` lists that is still the one recorded, with everything in its cgroup
+    and process group, and remove the cgroups; returns the pids that were still running."""
+    ended = []
+    try:
+        lines = record.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ended
+    for line in lines:
+        pid, started, cgroup = line.split()
+        if start_time(int(pid)) == started:
+            ended.append(int(pid))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(pid), signal.SIGKILL)
+        if cgroup != "-" and Path(cgroup).is_dir():
+            _remove_cgroup(Path(cgroup), Isolation())
+    return ended
 
 
 @dataclass
@@ -133,10 +176,12 @@ class IsolatedProcess:
 
 
 def run_isolated(argv: list[str], *, timeout_s: int, memory_limit_bytes: int, stdout: Path, stderr: Path,
-                 env: dict[str, str], require_network_isolation: bool = True) -> tuple[int, Isolation]:  # fmt: skip
+                 env: dict[str, str], require_network_isolation: bool = True, namespace: str | None = None,
+                 record: Path | None = None) -> tuple[int, Isolation]:  # fmt: skip
     """Run ``argv`` isolated to the end; returns (exit code, what isolation was applied). −9 means killed."""
     started = start_isolated(argv, memory_limit_bytes=memory_limit_bytes, stdout=stdout, stderr=stderr, env=env,
-                             require_network_isolation=require_network_isolation)  # fmt: skip
+                             require_network_isolation=require_network_isolation, namespace=namespace,
+                             record=record)  # fmt: skip
     started.isolation.timeout_s = timeout_s
     return started.wait(timeout_s)
 

@@ -40,7 +40,7 @@ from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.authorizations import covering_authorization
 from sandbox.governance.scenarios import get as get_scenario
 from sandbox.runtime import approval
-from sandbox.runtime.isolation import IsolatedProcess, run_isolated, start_isolated
+from sandbox.runtime.isolation import IsolatedProcess, end_recorded, run_isolated, start_isolated
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.plan.findings import PlanFinding
 from sandbox.runtime.snapshot import code_sha256
@@ -56,6 +56,8 @@ _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "JAVA_HOME", "PYSPARK_PYTHON", "TZ", "SAN
 
 #: How long a gate that was not told to go gets to stop its Spark session before it is killed.
 _GATE_STOP_S = 30
+#: In a run's directory: the processes it started (run process, gate), for recovery to end them.
+PROCESSES = "processes"
 
 
 class PromotionRefused(ShuyuError):
@@ -73,6 +75,17 @@ def _job_env(scratch: Path) -> dict[str, str]:
     env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
     env.update({"SPARK_LOCAL_IP": "127.0.0.1", "HOME": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"})
     return env
+
+
+def _cluster_segment(settings) -> str | None:
+    """The network namespace of the local cluster a run's plans execute on, or None: a local Spark.
+
+    Only a local cluster's segment (``deploy/local-cluster`` sets ``SANDBOX_SPARK_NETNS``) lets the run
+    process reach the master and nothing else; without it the run keeps its loopback-only namespace,
+    where a master is out of reach, and so its own local Spark."""
+    if settings.spark_netns and settings.spark_master.startswith("spark://"):
+        return settings.spark_netns
+    return None
 
 
 def promote(
@@ -135,6 +148,7 @@ def _run(
     staging = zone_path(ctx.settings, Zone.STAGING, manifest.scenario, run_id)
     scratch = zone_path(ctx.settings, Zone.WORK, f"run-{run_id}")
     dataset_versions = {d: v.version for d, v in versions.items()}
+    cluster = _cluster_segment(ctx.settings)
     with ctx.transaction() as session:
         locked = session.get(JobSubmissionRow, submission.id, with_for_update=True)  # one count at a time
         terms = approval.check_run_allowed(ctx, session, locked, datetime.now(UTC).date())
@@ -161,6 +175,7 @@ def _run(
             "staging_dir": str(staging), "scratch_dir": str(scratch), "result_path": str(run_dir / "result.json"),
             "as_of": datetime.now(UTC).date().isoformat(),
             "driver_memory": limits.driver_memory,
+            "spark_master": ctx.settings.spark_master if cluster else "local[*]",
         }  # fmt: skip
         (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
         stages(
@@ -177,7 +192,8 @@ def _run(
         code, isolation = run_isolated(
             [sys.executable, "-m", "sandbox.runtime.worker", str(run_dir / "spec.json")],
             timeout_s=limits.timeout_s, memory_limit_bytes=limits.memory_bytes,
-            stdout=run_dir / "job.stdout", stderr=run_dir / "job.stderr", env=_job_env(scratch),
+            stdout=run_dir / "job.stdout", stderr=run_dir / "job.stderr", env=_job_env(scratch), namespace=cluster,
+            record=run_dir / PROCESSES,
         )  # fmt: skip
         elapsed = round(time.perf_counter() - started, 3)
         result = _read_result(run_dir / "result.json", code, manifest, snapshot, elapsed)
@@ -321,7 +337,7 @@ class GateProcess:
                 *[arg for subject in subjects for arg in ("--entities", subject)]]  # fmt: skip
         process = start_isolated(argv, memory_limit_bytes=None, stdout=run_dir / "gate.stdout",
                                  stderr=run_dir / "gate.stderr", env=env, network_isolation=False,
-                                 stdin=subprocess.PIPE)  # fmt: skip
+                                 stdin=subprocess.PIPE, record=run_dir / PROCESSES)  # fmt: skip
         return cls(process, out_dir)
 
     def go(self) -> dict:
@@ -395,17 +411,29 @@ def _finish(ctx, run_id: str, action: str, actor: Principal, **fields) -> JobRun
 def fail_interrupted(ctx, session, submission_id: str, actor: str) -> list[str]:
     """Fail, inside the caller's transaction, every run of a submission still marked running after the
     process that ran it stopped (the task queue's recovery); nothing of theirs was published, because a
-    release is one transaction at the end of a run."""
+    release is one transaction at the end of a run.
+
+    What the stopped runner had started may still be running: its run process and its gate were each
+    started in a session and cgroup of their own, which outlive it. They are ended (``end_recorded``),
+    and what they wrote is removed: the run's staging (frames derived from raw data), its scratch and
+    its gate's output."""
     runs = session.scalars(
         select(JobRunRow).where(
             JobRunRow.submission_id == submission_id, JobRunRow.state == RunState.RUNNING.value
         )
     ).all()
+    scenario = session.get(JobSubmissionRow, submission_id).scenario_id
     for run in runs:
+        ended = end_recorded(zone_path(ctx.settings, Zone.RUNS, run.id, PROCESSES))
+        for leftover in (zone_path(ctx.settings, Zone.STAGING, scenario, run.id),
+                         zone_path(ctx.settings, Zone.WORK, f"run-{run.id}"),
+                         zone_path(ctx.settings, Zone.WORK, f"gate-{run.id}")):  # fmt: skip
+            shutil.rmtree(leftover, ignore_errors=True)
         run.state = RUN_LIFECYCLE.check(RunState.RUNNING, "fail").value
         run.finished_at = utc_now_iso()
         run.failure_json = json.dumps({"phase": "interrupted"})
-        ctx.audit(session, "job.run_failed", "job_run", run.id, actor=actor, reason="interrupted")
+        ctx.audit(session, "job.run_failed", "job_run", run.id, actor=actor, reason="interrupted",
+                  processes_ended=len(ended))  # fmt: skip
     return [run.id for run in runs]
 
 

@@ -23,11 +23,10 @@ def main(spec_path: str) -> int:
 
     job_dir = Path(spec["job_dir"])
     manifest = load_manifest(job_dir)
-    # Local whatever SANDBOX_SPARK_MASTER says: this process is in a network namespace with only its own
-    # loopback, where a cluster's master is out of reach, until runs execute on the cluster
-    # (deploy/README.md). The gate, outside that namespace, uses the master.
+    # The runner chose: a local Spark in this process's loopback-only namespace, or a local cluster's master
+    # from inside the cluster's compute segment (production._cluster_segment).
     spark = spark_session(
-        "local[*]",
+        spec.get("spark_master", "local[*]"),
         app_name=f"shuyu-job-{manifest.id}",
         driver_memory=spec.get("driver_memory", "2g"),
         local_dir=Path(spec["scratch_dir"]),

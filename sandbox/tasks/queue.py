@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -141,20 +142,32 @@ def finish(ctx: PlatformContext, task_id: str, *, ok: bool, result: dict | None 
         return row
 
 
-def recover(ctx: PlatformContext, *, stale_after_s: float | None = STALE_AFTER_S) -> list[TaskRow]:
+def recover(
+    ctx: PlatformContext,
+    *,
+    stale_after_s: float | None = STALE_AFTER_S,
+    gone: Callable[[str], bool] | None = None,
+) -> list[TaskRow]:
     """Mark every running task whose worker stopped as lost, and undo what its kind left half-done.
 
-    ``stale_after_s=None`` takes every running task: right for the one worker of a SQLite home, which
-    recovers before it claims anything, so nothing else can be running.
+    A worker stopped when its heartbeat is older than ``stale_after_s``, or at once when ``gone`` says so
+    of its name (a worker of this machine whose process has ended). ``stale_after_s=None`` takes every
+    running task: right for the one worker of a SQLite home, which recovers before it claims anything,
+    so nothing else can be running.
     """
     from sandbox.tasks.kinds import kind_named
 
     with ctx.transaction() as session:
-        query = select(TaskRow).where(TaskRow.state == TaskState.RUNNING.value)
+        running = select(TaskRow).where(TaskRow.state == TaskState.RUNNING.value)
+        cutoff = None
         if stale_after_s is not None:
             cutoff = (datetime.now(UTC) - timedelta(seconds=stale_after_s)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            query = query.where(TaskRow.heartbeat_at < cutoff)
-        lost = session.scalars(query.with_for_update(skip_locked=True)).all()
+
+        def stopped(row: TaskRow) -> bool:
+            return cutoff is None or row.heartbeat_at < cutoff or bool(gone and gone(row.worker or ""))
+
+        found = [row.id for row in session.scalars(running) if stopped(row)]
+        lost = session.scalars(running.where(TaskRow.id.in_(found)).with_for_update(skip_locked=True)).all()
         for row in lost:
             undone = kind_named(row.kind).on_lost(ctx, session, json.loads(row.args_json))
             row.state = TASK_LIFECYCLE.check(TaskState.RUNNING, "lose").value

@@ -21,6 +21,7 @@ import traceback
 from sandbox.context import PlatformContext
 from sandbox.domain.errors import ConfigError, ShuyuError
 from sandbox.governance.access import principal_for
+from sandbox.runtime.isolation import start_time
 from sandbox.store.models import TaskRow
 from sandbox.store.zones import Zone, zone_path
 from sandbox.tasks import queue
@@ -77,9 +78,30 @@ def _sole_worker(ctx: PlatformContext):
         yield
 
 
+def _host() -> str:
+    return socket.gethostname()[:24]
+
+
+def worker_name() -> str:
+    """``host:pid:start:thread``: the process's start time makes the name one process's, never a later
+    process's that reuses the pid."""
+    return f"{_host()}:{os.getpid()}:{start_time(os.getpid())}:{threading.get_ident()}"
+
+
+def gone_from_this_host(name: str) -> bool:
+    """A worker of this machine whose process has ended (killed with its server, say): its running tasks
+    are lost now, not once its heartbeat is a minute old."""
+    parts = name.split(":")
+    if len(parts) != 4 or parts[0] != _host() or not parts[1].isdigit():
+        return False
+    return start_time(int(parts[1])) != parts[2]
+
+
 def _loop(ctx: PlatformContext, stop: StopFlag | threading.Event, *, until_idle: bool, poll_s: float) -> int:
-    name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-    queue.recover(ctx, stale_after_s=None if single_worker(ctx) else queue.STALE_AFTER_S)
+    name = worker_name()
+    queue.recover(
+        ctx, stale_after_s=None if single_worker(ctx) else queue.STALE_AFTER_S, gone=gone_from_this_host
+    )
     done = 0
     while not stop.is_set():
         row = queue.claim(ctx, name)
@@ -87,7 +109,7 @@ def _loop(ctx: PlatformContext, stop: StopFlag | threading.Event, *, until_idle:
             if until_idle:
                 break
             if not single_worker(ctx):
-                queue.recover(ctx)
+                queue.recover(ctx, gone=gone_from_this_host)
             stop.wait(poll_s)
             continue
         run_one(ctx, row)

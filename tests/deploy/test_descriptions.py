@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sandbox.cluster.network import WRITABLE_ZONES
 from sandbox.cluster.topology import PIECES
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
+#: What the cluster's executors write: the local cluster's segment binds the same (cluster.network).
+WRITTEN = WRITABLE_ZONES
 PASSWORD = {"SHUYU_STORE_PASSWORD": "s3cret-for-the-test"}
 #: The topology's pieces as Compose names them (deploy/local-cluster's, plus Ray and the one-shot step).
 SERVICES = {"store", "prepare", "spark-master", "spark-worker-1", "spark-worker-2", "ray-head", "ray-worker",
@@ -63,7 +66,7 @@ def test_compose_reads_the_file_and_refuses_it_without_the_store_password():
 def test_compose_describes_the_local_cluster_s_pieces_and_ray(compose):
     services = compose["services"]
     assert set(services) == SERVICES
-    local = {p.name for p in PIECES} - {"postgres"}
+    local = {p.name for p in PIECES} - {"postgres", "compute-network"}  # Compose's: store, its networks
     assert local <= set(services)  # the same topology as deploy/local-cluster, piece by piece
     assert services["worker"]["depends_on"]["prepare"]["condition"] == "service_completed_successfully"
     assert services["api"]["depends_on"]["prepare"]["condition"] == "service_completed_successfully"
@@ -113,8 +116,8 @@ def test_compose_segments_the_executors_from_the_store_the_api_and_the_internet(
             assert not reachable(executor, other), (executor, other)
         assert reachable(executor, "spark-master") and reachable(executor, "worker")
         mounts = services[executor]["volumes"]
-        assert set(map(_mount, mounts)) == {
-            ("raw", "/srv/shuyu/raw", True), ("staging", "/srv/shuyu/staging", False)}  # fmt: skip
+        assert set(map(_mount, mounts)) == {("raw", "/srv/shuyu/raw", True)} | {
+            (zone, f"/srv/shuyu/{zone}", False) for zone in WRITTEN}  # fmt: skip
         assert "secrets" not in services[executor]
     assert all(networks[n].get("internal") for n in ("metadata", "compute", "samples"))  # no way out
     assert _networks(services["store"]) == {"metadata"}
@@ -221,7 +224,7 @@ def test_the_namespace_denies_by_default_and_its_executors_reach_only_spark_and_
     assert not _can_connect(policies, labels["ray-worker"], labels["store"])
 
 
-def test_executors_mount_raw_read_only_and_staging_and_no_home_or_secret(manifests):
+def test_executors_mount_raw_read_only_and_the_zones_they_write_and_no_home_or_secret(manifests):
     pods = _pods(manifests)
     for app in (
         "spark-worker",
@@ -235,11 +238,11 @@ def test_executors_mount_raw_read_only_and_staging_and_no_home_or_secret(manifes
     ):
         assert pods[app]["spec"]["automountServiceAccountToken"] is False, app
     executor = pods["spark-worker"]["spec"]
-    assert {(v["name"], v["persistentVolumeClaim"]["claimName"]) for v in executor["volumes"]} == {
-        ("raw", "raw"), ("staging", "staging")}  # fmt: skip
+    claims = {(v["name"], v["persistentVolumeClaim"]["claimName"]) for v in executor["volumes"]}
+    assert claims == {(zone, zone) for zone in ("raw", *WRITTEN)}
     (container,) = executor["containers"]
     assert {(m["mountPath"], m.get("readOnly", False)) for m in container["volumeMounts"]} == {
-        ("/srv/shuyu/raw", True), ("/srv/shuyu/staging", False)}  # fmt: skip
+        ("/srv/shuyu/raw", True)} | {(f"/srv/shuyu/{zone}", False) for zone in WRITTEN}  # fmt: skip
     assert "env" not in container
     for app in ("api", "worker", "prepare"):
         for container in pods[app]["spec"]["containers"]:

@@ -8,6 +8,9 @@ every kind shares runs for real on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import threading
 
 import pytest
@@ -18,7 +21,9 @@ from sandbox.domain.errors import InvalidInput, PermissionDenied
 from sandbox.domain.identity import Role
 from sandbox.domain.job import RunState
 from sandbox.domain.task import TaskState
+from sandbox.runtime import isolation, production
 from sandbox.store.models import AuditEventRow, JobRunRow, TaskRow
+from sandbox.store.zones import Zone, zone_path
 from sandbox.tasks import kinds, queue, worker
 
 from ..products.conftest import approved_job, live_cast
@@ -159,6 +164,42 @@ def test_a_lost_promotion_is_recovered_and_its_half_done_run_failed_not_left_run
     assert row.state == "lost" and error["code"] == "E910" and error["undone"] == ["job_run:run-lost"]
     assert run.state == RunState.FAILED.value and json.loads(run.failure_json) == {"phase": "interrupted"}
     assert row.finished_at and run.finished_at
+
+
+def test_a_promotion_whose_worker_died_on_this_machine_is_recovered_at_once_and_its_processes_ended(cast):
+    """The API server and its worker killed mid-promotion: the run process and the gate they started live
+    on (their own sessions), still holding raw-derived frames in staging. The next worker on this machine
+    sees at once that the task's worker is gone (no minute-long wait for the heartbeat), fails the run,
+    kills what it had started and removes its staging and scratch."""
+    ctx = cast.ctx
+    submission = approved_job(cast, "orphaned_job")
+    task = queue.enqueue(ctx, cast("operator-1"), "job.promote", {"submission": submission.id})
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    queue.claim(ctx, f"{worker._host()}:{dead.pid}:1:1")  # a worker of this machine that has ended
+    with ctx.transaction() as session:
+        session.add(JobRunRow(id="run-orphan", submission_id=submission.id, promoted_by="operator-1",
+                              state=RunState.RUNNING.value, dataset_versions_json="{}", logs_path="runs/run-orphan",
+                              started_at=utc_now_iso()))  # fmt: skip
+    run_dir = zone_path(ctx.settings, Zone.RUNS, "run-orphan")
+    staging = zone_path(ctx.settings, Zone.STAGING, "elderly-care", "run-orphan")
+    for directory in (run_dir, staging):
+        directory.mkdir(parents=True)
+    (staging / "frame.parquet").write_bytes(b"derived from raw data")
+    orphan = isolation.start_isolated(["sleep", "300"], memory_limit_bytes=None, stdout=run_dir / "o",
+                                      stderr=run_dir / "e", env={}, network_isolation=False,
+                                      record=run_dir / production.PROCESSES)  # fmt: skip
+    assert queue.recover(ctx) == []  # its heartbeat is fresh
+    lost = queue.recover(ctx, gone=worker.gone_from_this_host)
+    assert [t.id for t in lost] == [task.id]
+    assert orphan.process.wait(timeout=30) == -signal.SIGKILL
+    assert not staging.exists()
+    with ctx.sessions() as session:
+        assert session.get(JobRunRow, "run-orphan").state == RunState.FAILED.value
+        event = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "job.run_failed")).one()
+    assert json.loads(event.details)["processes_ended"] == 1
+    alive = f"{worker._host()}:{os.getpid()}:{isolation.start_time(os.getpid())}:1"  # this very process
+    assert not worker.gone_from_this_host(alive) and not worker.gone_from_this_host("elsewhere:1:2:3")
 
 
 def test_worker_until_idle_runs_what_is_queued_and_a_second_sqlite_worker_is_refused(
