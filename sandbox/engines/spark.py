@@ -58,8 +58,9 @@ def spark_session(
     With ``log_file``, a JVM started here writes everything it ever prints (Spark's log4j lines,
     the JVM's own warnings) there instead of the user's terminal. ``driver_host``: where a cluster's
     executors reach the driver; anything but loopback is a container's name on its private networks,
-    and the driver then listens on the container's interfaces. ``driver_port``: the first of the
-    ``DRIVER_PORTS`` ports the driver may take, where a firewall admits only those (``cluster.network``).
+    and the driver then listens on the container's interfaces. ``driver_port``: the first port the driver
+    may take (its RPC, then its block manager, each with ``DRIVER_PORT_RETRIES``), where a firewall
+    admits only those (``cluster.network``).
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
@@ -101,13 +102,19 @@ def spark_session(
         return builder.getOrCreate()
 
 
+def _serves(running: str, wanted: str) -> bool:
+    """A context on ``running`` does the work meant for ``wanted``: both local, or the same cluster."""
+    return running == wanted or (running.startswith("local") and wanted.startswith("local"))
+
+
 def spark_from_settings(settings, *, master: str | None = None) -> SparkSession:
     """The session ``settings`` describe; ``master`` overrides theirs (work a cluster must not do). A process
-    has one Spark context: one on another master (the task worker's, after a quality run on the cluster) is
-    stopped first."""
+    has one Spark context: one on a cluster when a local one is wanted, or the reverse (the task worker's,
+    after a quality run on the cluster), is stopped first; any local one serves where a local one is
+    wanted."""
     wanted = master or settings.spark_master
     active = SparkSession.getActiveSession()
-    if active is not None and active.sparkContext.master != wanted:
+    if active is not None and not _serves(active.sparkContext.master, wanted):
         active.stop()
     return spark_session(
         wanted,

@@ -1,11 +1,13 @@
-"""The session factory's scoped settings: planned with inside the block, gone after it, even on error."""
+"""The session factory: scoped settings (planned with inside the block, gone after it, even on error), and
+the one context a process has, kept where it serves and replaced where it does not."""
 
 from __future__ import annotations
 
 import pytest
 from pyspark.sql import functions as F
 
-from sandbox.engines.spark import session_conf
+from sandbox.engines.spark import session_conf, spark_from_settings
+from sandbox.settings import Settings
 
 BYPASS = "spark.sql.execution.bypassPartialAggregation"
 
@@ -30,3 +32,12 @@ def test_settings_are_restored_when_the_block_fails(spark):
     with pytest.raises(RuntimeError), session_conf(spark, {BYPASS: "true"}):
         raise RuntimeError("query failed")
     assert _partial_aggregation(spark)
+
+
+def test_a_running_local_context_serves_local_work_and_is_kept(spark, tmp_path):
+    """Work that must stay local (an ingest: ``master="local[*]"``) in a process whose Spark is local
+    already gets that Spark, not a new one: only a context on a cluster is stopped for it (and the
+    reverse), which tests/sandbox/cluster shows on a real cluster."""
+    settings = Settings(home=tmp_path, spark_master="local[*]")
+    assert spark_from_settings(settings, master="local[*]") is spark
+    assert not spark.sparkContext._jsc.sc().isStopped()
