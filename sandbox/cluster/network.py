@@ -6,7 +6,8 @@ machine's side. Inside there is no route anywhere else, so nothing off the machi
 the machine's loopback servers (the metadata store, the API) are not on the namespace's loopback.
 A firewall chain on the machine's end of the pair admits, from inside, only the ports the drivers
 outside listen on (the gate's and the quality runs', ``SANDBOX_SPARK_DRIVER_PORT`` onwards) and
-replies to what the machine opened. Whatever else listens on every interface here is dropped.
+replies to what the machine opened. Whatever else listens on every interface here is dropped, and
+nothing from inside is forwarded, even should a process there give itself a route.
 
 Each Spark process also runs in bubblewrap with every capability dropped. It sees the filesystem
 read-only and the home hidden, except the raw zone (read-only) and the zones the cluster's work
@@ -126,12 +127,16 @@ def prepare(cluster: Cluster) -> None:
          "-j", "ACCEPT")  # fmt: skip
     _run("iptables", "-A", s.chain, "-j", "DROP")
     _run("iptables", "-I", "INPUT", "-i", s.host_link, "-j", s.chain)
+    # Nothing from the segment is routed on, should a process inside ever give itself a route out
+    _run("iptables", "-I", "FORWARD", "-i", s.host_link, "-j", "DROP")
 
 
 def remove(cluster: Cluster) -> None:
     """Remove the namespace (its processes must have ended), the link and the chain; nothing if absent."""
     s = cluster.segment
     while _run("iptables", "-D", "INPUT", "-i", s.host_link, "-j", s.chain, check=False).returncode == 0:
+        continue
+    while _run("iptables", "-D", "FORWARD", "-i", s.host_link, "-j", "DROP", check=False).returncode == 0:
         continue
     _run("iptables", "-F", s.chain, check=False)
     _run("iptables", "-X", s.chain, check=False)

@@ -238,6 +238,8 @@ def test_an_executor_reaches_spark_and_its_zones_and_nothing_else(cluster):
     assert seen["secret_file"] == "FileNotFoundError" and seen["store_files"] == "PermissionError"
     assert (seen["raw_read"], seen["raw_write"], seen["staging_write"]) == ("done", "OSError", "done")
     assert (home / "staging" / "probe").read_text() == "x"  # what the executor wrote, seen outside
+    forward = ["iptables", "-C", "FORWARD", "-i", running.segment.host_link, "-j", "DROP"]
+    assert subprocess.run(forward, capture_output=True).returncode == 0  # nothing routed on, whatever route
     (home / "staging" / "probe").unlink()
 
 
@@ -431,6 +433,8 @@ def test_stop_ends_every_process_of_the_cluster_and_status_says_so(cluster):
         not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     )
     assert subprocess.run(["iptables", "-L", segment.chain], capture_output=True).returncode != 0
+    forward = ["iptables", "-C", "FORWARD", "-i", segment.host_link, "-j", "DROP"]
+    assert subprocess.run(forward, capture_output=True).returncode != 0
     assert subprocess.run(["ip", "link", "show", segment.host_link], capture_output=True).returncode != 0
 
 
