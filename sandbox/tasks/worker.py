@@ -82,19 +82,26 @@ def _host() -> str:
     return socket.gethostname()[:24]
 
 
+def _pid_namespace() -> str:
+    """This process's PID namespace (its inode): containers sharing a host name (host networking) do not
+    share their pids, so a pid means something only inside the namespace that gave it."""
+    return os.readlink("/proc/self/ns/pid").partition("[")[2].rstrip("]")
+
+
 def worker_name() -> str:
-    """``host:pid:start:thread``: the process's start time makes the name one process's, never a later
-    process's that reuses the pid."""
-    return f"{_host()}:{os.getpid()}:{start_time(os.getpid())}:{threading.get_ident()}"
+    """``host:pid-namespace:pid:start:thread`` (at most 62 characters): the process's start time makes the
+    name one process's, never a later process's that reuses the pid."""
+    pid = os.getpid()
+    return f"{_host()}:{_pid_namespace()}:{pid}:{start_time(pid)}:{threading.get_native_id()}"
 
 
 def gone_from_this_host(name: str) -> bool:
-    """A worker of this machine whose process has ended (killed with its server, say): its running tasks
-    are lost now, not once its heartbeat is a minute old."""
+    """A worker of this machine, in this PID namespace, whose process has ended (killed with its server,
+    say): its running tasks are lost now, not once its heartbeat is a minute old."""
     parts = name.split(":")
-    if len(parts) != 4 or parts[0] != _host() or not parts[1].isdigit():
+    if len(parts) != 5 or parts[:2] != [_host(), _pid_namespace()] or not parts[2].isdigit():
         return False
-    return start_time(int(parts[1])) != parts[2]
+    return start_time(int(parts[2])) != parts[3]
 
 
 def _loop(ctx: PlatformContext, stop: StopFlag | threading.Event, *, until_idle: bool, poll_s: float) -> int:

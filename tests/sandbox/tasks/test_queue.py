@@ -8,7 +8,6 @@ every kind shares runs for real on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -176,7 +175,8 @@ def test_a_promotion_whose_worker_died_on_this_machine_is_recovered_at_once_and_
     task = queue.enqueue(ctx, cast("operator-1"), "job.promote", {"submission": submission.id})
     dead = subprocess.Popen(["true"])
     dead.wait()
-    queue.claim(ctx, f"{worker._host()}:{dead.pid}:1:1")  # a worker of this machine that has ended
+    here = f"{worker._host()}:{worker._pid_namespace()}"
+    queue.claim(ctx, f"{here}:{dead.pid}:1:1")  # a worker of this machine that has ended
     with ctx.transaction() as session:
         session.add(JobRunRow(id="run-orphan", submission_id=submission.id, promoted_by="operator-1",
                               state=RunState.RUNNING.value, dataset_versions_json="{}", logs_path="runs/run-orphan",
@@ -198,8 +198,12 @@ def test_a_promotion_whose_worker_died_on_this_machine_is_recovered_at_once_and_
         assert session.get(JobRunRow, "run-orphan").state == RunState.FAILED.value
         event = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "job.run_failed")).one()
     assert json.loads(event.details)["processes_ended"] == 1
-    alive = f"{worker._host()}:{os.getpid()}:{isolation.start_time(os.getpid())}:1"  # this very process
-    assert not worker.gone_from_this_host(alive) and not worker.gone_from_this_host("elsewhere:1:2:3")
+    assert not worker.gone_from_this_host(worker.worker_name())  # this very process
+    assert not worker.gone_from_this_host(f"elsewhere:{worker._pid_namespace()}:{dead.pid}:1:1")
+    assert not worker.gone_from_this_host(
+        f"{worker._host()}:4026530000:{dead.pid}:1:1"
+    )  # another pid namespace
+    assert len(worker.worker_name()) <= 64  # the tasks table's column
 
 
 def test_worker_until_idle_runs_what_is_queued_and_a_second_sqlite_worker_is_refused(
