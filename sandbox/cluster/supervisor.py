@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sandbox.cluster.store import ClusterError
 from sandbox.cluster.topology import PIECES, Cluster, Piece
+from sandbox.runtime.isolation import process_stat, start_time
 
 #: Seconds a piece gets to become healthy after it started, and to end after SIGTERM.
 START_S = 120
@@ -53,25 +54,8 @@ def log_file(cluster: Cluster, piece: Piece) -> Path:
     return state_dir(cluster) / "logs" / f"{piece.name}.log"
 
 
-def _stat(pid: int) -> list[str] | None:
-    """A live process's ``/proc/PID/stat`` fields after its name (state, ppid, pgrp, …), or None if it
-    is gone or a zombie (exited, not yet reaped)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return None if fields[0] == "Z" else fields
-
-
-def _started_at(pid: int) -> str | None:
-    """When the process started (clock ticks since boot): with the pid, it names one process, never
-    another that reused the number."""
-    fields = _stat(pid)
-    return fields[19] if fields else None
-
-
 def _alive(pid: int) -> bool:
-    return _started_at(pid) is not None
+    return start_time(pid) is not None
 
 
 def _pid(cluster: Cluster, piece: Piece) -> int | None:
@@ -82,7 +66,7 @@ def _pid(cluster: Cluster, piece: Piece) -> int | None:
         pid = int(pid)
     except (OSError, ValueError):
         return None
-    if _started_at(pid) == started:
+    if start_time(pid) == started:
         return pid
     path.unlink(missing_ok=True)
     return None
@@ -135,7 +119,7 @@ def _launch(cluster: Cluster, piece: Piece) -> int:
     with open(log, "ab") as out:
         process = subprocess.Popen(piece.argv(cluster), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                    env=cluster.environment(), start_new_session=True)  # fmt: skip
-    _pid_file(cluster, piece).write_text(f"{process.pid} {_started_at(process.pid)}")
+    _pid_file(cluster, piece).write_text(f"{process.pid} {start_time(process.pid)}")
     return process.pid
 
 
@@ -199,6 +183,6 @@ def _end_group(pid: int) -> None:
 def _members(group: int) -> Iterator[int]:
     """Live processes of a process group (Linux ``/proc``)."""
     for entry in Path("/proc").iterdir():
-        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+        fields = process_stat(int(entry.name)) if entry.name.isdigit() else None
         if fields and int(fields[2]) == group:
             yield int(entry.name)

@@ -6,6 +6,7 @@ and turns off the UI: nothing Shuyu starts listens on a public interface.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,7 +59,8 @@ def spark_session(
     With ``log_file``, a JVM started here writes everything it ever prints (Spark's log4j lines,
     the JVM's own warnings) there instead of the user's terminal. ``driver_host``: where a cluster's
     executors reach the driver; anything but loopback is a container's name on its private networks,
-    and the driver then listens on the container's interfaces. ``driver_port``: the first port the driver
+    and the driver then listens on the container's interfaces; an address (loopback, or a local cluster's
+    segment address) is the one it listens on. ``driver_port``: the first port the driver
     may take (its RPC, then its block manager, each with ``DRIVER_PORT_RETRIES``), where a firewall
     admits only those (``cluster.network``).
     """
@@ -68,7 +70,7 @@ def spark_session(
         SparkSession.builder.master(master)
         .appName(app_name)
         .config("spark.driver.host", driver_host)
-        .config("spark.driver.bindAddress", LOOPBACK if driver_host == LOOPBACK else "0.0.0.0")  # noqa: S104
+        .config("spark.driver.bindAddress", _bind_address(driver_host))
         .config("spark.driver.memory", driver_memory)
         .config(
             "spark.driver.extraJavaOptions",
@@ -100,6 +102,17 @@ def spark_session(
         return builder.getOrCreate()
     with output_to(log_file):
         return builder.getOrCreate()
+
+
+def _bind_address(driver_host: str) -> str:
+    """Listen on ``driver_host`` itself when it is an address of this machine (loopback, a local cluster's
+    host-only segment address); only a name (a container's, on its private networks) means every
+    interface of the container."""
+    try:
+        ipaddress.ip_address(driver_host)
+    except ValueError:
+        return "0.0.0.0"  # noqa: S104 - a container's name: its own private networks
+    return driver_host
 
 
 def _serves(running: str, wanted: str) -> bool:

@@ -12,8 +12,6 @@ released. Any failed check refuses its whole output and nothing of it is written
 from __future__ import annotations
 
 import secrets
-import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,7 +86,6 @@ def _frame_errors_refuse(output: OutputSpec) -> Iterator[None]:
         yield
     except (PySparkException, Py4JJavaError) as error:
         condition = _condition(error)
-        traceback.print_exc(file=sys.stderr)  # the operators' log of the gate process; never the report
         raise OutputRefused(
             Refusal.INVALID_FRAME,
             f"输出 {output.name} 的贡献数据无法读取或汇总（{condition}）",

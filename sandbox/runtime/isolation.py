@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: In a run's directory: the processes it started (run process, gate), for recovery to end them.
+PROCESSES = "processes"
 #: How long processes may outlive the main one in its cgroup before they are killed.
 _STRAGGLER_GRACE_S = 5
 
@@ -123,14 +125,21 @@ def start_isolated(
     return IsolatedProcess(process, isolation, cgroup)
 
 
-def start_time(pid: int) -> str | None:
-    """When ``pid`` started (clock ticks since boot, ``/proc``): with the pid, it names one process. None
-    when it is gone, or a zombie (ended, not yet reaped: an orphan waits for whoever reaps orphans here)."""
+def process_stat(pid: int) -> list[str] | None:
+    """A live process's ``/proc/PID/stat`` fields after its name (state, ppid, pgrp, …), or None when it
+    is gone or a zombie (ended, not yet reaped: an orphan waits for whoever reaps orphans here)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return None if fields[0] in ("Z", "X") else fields[19]
+    return None if fields[0] in ("Z", "X") else fields
+
+
+def start_time(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks since boot): with the pid, it names one process, never a later one
+    that reuses the number. None when it is not running."""
+    fields = process_stat(pid)
+    return fields[19] if fields else None
 
 
 def end_recorded(record: Path) -> list[int]:

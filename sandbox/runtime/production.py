@@ -17,7 +17,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -40,7 +39,8 @@ from sandbox.governance.access import Principal, audited_refusals, check_role
 from sandbox.governance.authorizations import covering_authorization
 from sandbox.governance.scenarios import get as get_scenario
 from sandbox.runtime import approval
-from sandbox.runtime.isolation import IsolatedProcess, end_recorded, run_isolated, start_isolated
+from sandbox.runtime.gate_process import GateProcess
+from sandbox.runtime.isolation import PROCESSES, end_recorded, run_isolated
 from sandbox.runtime.manifest import load_manifest
 from sandbox.runtime.plan.findings import PlanFinding
 from sandbox.runtime.snapshot import code_sha256
@@ -52,12 +52,6 @@ DEFAULT_TIMEOUT_S = 3600
 DEFAULT_MEMORY_BYTES = 6 * 1024**3
 #: Environment the job process inherits: nothing of the platform's (no database URL, no home, no keys).
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "JAVA_HOME", "PYSPARK_PYTHON", "TZ", "SANDBOX_SPARK_CLASS_ARCHIVE")
-
-
-#: How long a gate that was not told to go gets to stop its Spark session before it is killed.
-_GATE_STOP_S = 30
-#: In a run's directory: the processes it started (run process, gate), for recovery to end them.
-PROCESSES = "processes"
 
 
 class PromotionRefused(ShuyuError):
@@ -311,54 +305,6 @@ def _subclasses(cls: type) -> set[type]:
     for sub in cls.__subclasses__():
         found |= _subclasses(sub)
     return found
-
-
-class GateProcess:
-    """The trusted gate in its own process, started before the job and waiting for ``go``.
-
-    It holds the platform's settings (database, home, policy) and runs outside the job's network
-    namespace and memory cgroup; the job process cannot reach it (no shared pipe, its own loopback).
-    """
-
-    def __init__(self, process: IsolatedProcess, out_dir: Path) -> None:
-        self._process, self._out_dir = process, out_dir
-        self.peak_memory_bytes: int | None = None
-
-    @classmethod
-    def start(cls, ctx: PlatformContext, snapshot: Path, staging: Path, out_dir: Path, datasets: list[str],
-              subjects: list[str], run_dir: Path, run_id: str, actor: str) -> GateProcess:  # fmt: skip
-        """``subjects``: each input's raw version and subject column (``PATH=COLUMN``), for the entity check."""
-        env = {**os.environ, "SANDBOX_HOME": str(ctx.settings.home_dir), "SPARK_LOCAL_IP": "127.0.0.1"}
-        if ctx.schema:
-            env["SANDBOX_DB_SCHEMA"] = ctx.schema
-        argv = [sys.executable, "-m", "sandbox.gate", "--await-go", "--job-dir", str(snapshot),
-                "--staging", str(staging), "--out", str(out_dir), "--run-id", run_id, "--actor", actor,
-                *[arg for d in datasets for arg in ("--dataset", d)],
-                *[arg for subject in subjects for arg in ("--entities", subject)]]  # fmt: skip
-        process = start_isolated(argv, memory_limit_bytes=None, stdout=run_dir / "gate.stdout",
-                                 stderr=run_dir / "gate.stderr", env=env, network_isolation=False,
-                                 stdin=subprocess.PIPE, record=run_dir / PROCESSES)  # fmt: skip
-        return cls(process, out_dir)
-
-    def go(self) -> dict:
-        """Let the gate read staging (the job process has exited successfully); its summary when done."""
-        self._process.process.communicate(b"go\n")  # a gate that refused to start just exits non-zero
-        code = self._wait(None)
-        summary_path = self._out_dir / "gate_summary.json"
-        if code != 0 or not summary_path.exists():
-            return {"ok": False, "released_cells": 0}
-        return json.loads(summary_path.read_text(encoding="utf-8"))
-
-    def cancel(self) -> None:
-        """End a gate that was not told to go (end of input); a no-op once it has finished."""
-        if self._process.process.returncode is None:
-            self._process.process.stdin.close()
-            self._wait(_GATE_STOP_S)
-
-    def _wait(self, timeout_s: float | None) -> int:
-        code, isolation = self._process.wait(timeout_s)
-        self.peak_memory_bytes = isolation.peak_memory_bytes
-        return code
 
 
 def coarse_timings(timings: dict[str, float]) -> dict[str, int]:

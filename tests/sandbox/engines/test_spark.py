@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
-from sandbox.engines.spark import session_conf, spark_from_settings
+from sandbox.engines.spark import _bind_address, session_conf, spark_from_settings
 from sandbox.settings import Settings
 
 BYPASS = "spark.sql.execution.bypassPartialAggregation"
@@ -41,3 +41,11 @@ def test_a_running_local_context_serves_local_work_and_is_kept(spark, tmp_path):
     settings = Settings(home=tmp_path, spark_master="local[*]")
     assert spark_from_settings(settings, master="local[*]") is spark
     assert not spark.sparkContext._jsc.sc().isStopped()
+
+
+def test_a_driver_listens_on_its_own_address_and_on_every_interface_only_for_a_container_name():
+    """The gate's driver on a local cluster listens on the segment's host-only address, never on every
+    interface of this machine (where it would be reachable from off the machine)."""
+    assert _bind_address("127.0.0.1") == "127.0.0.1"
+    assert _bind_address("10.213.44.1") == "10.213.44.1"
+    assert _bind_address("worker") == "0.0.0.0"
